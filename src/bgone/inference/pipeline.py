@@ -1,0 +1,167 @@
+"""Image in, image out: decode -> resize -> model -> refine -> compose -> encode."""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from bgone.errors import ResolutionTooHigh
+from bgone.inference.compose import Box, compose
+from bgone.inference.imageio import (
+    DecodedImage,
+    DecodeLimits,
+    EncodeConfig,
+    normalise_mode,
+    decode,
+    encode,
+)
+from bgone.inference.options import (
+    SIZE_PIXELS,
+    WHITE,
+    Channels,
+    OutputFormat,
+    RemovalOptions,
+)
+from bgone.inference.refine import refine_mask
+from bgone.inference.session import ModelPool, RuntimeConfig
+from bgone.settings import Settings
+
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp",
+               "zip": "application/zip"}
+
+
+@dataclass(frozen=True)
+class RemovalResult:
+    data: bytes
+    format: str  # png, jpg, webp or zip
+    width: int
+    height: int
+    foreground: Box
+    input_width: int
+    input_height: int
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
+
+    @property
+    def input_megapixels(self) -> float:
+        return self.input_width * self.input_height / 1_000_000
+
+
+def runtime_config(settings: Settings) -> RuntimeConfig:
+    return RuntimeConfig(
+        model_dir=settings.models_path,
+        intra_op_threads=settings.intra_op_threads,
+        inter_op_threads=settings.inter_op_threads,
+        concurrency=settings.inference_concurrency,
+        providers=tuple(settings.execution_providers),
+    )
+
+
+def working_size(width: int, height: int, budget_pixels: float) -> tuple[int, int]:
+    """The largest size within the pixel budget, keeping the aspect ratio; never upscales."""
+    if width * height <= budget_pixels:
+        return width, height
+    factor = math.sqrt(budget_pixels / (width * height))
+    return max(1, math.floor(width * factor)), max(1, math.floor(height * factor))
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    return image.mode == "RGBA" and image.getchannel("A").getextrema()[0] < 255
+
+
+class Remover:
+    """The engine. One per process; thread-safe; sessions shared through the pool."""
+
+    def __init__(self, settings: Settings, pool: ModelPool | None = None) -> None:
+        self.settings = settings
+        self.pool = pool or ModelPool(runtime_config(settings))
+        self.limits = DecodeLimits(settings.max_upload_bytes, settings.max_megapixels)
+        self.encoding = EncodeConfig(settings.png_compress_level, settings.jpeg_quality,
+                                     settings.webp_quality)
+
+    def _accept(self, source: bytes | Image.Image) -> DecodedImage:
+        if isinstance(source, bytes | bytearray | memoryview):
+            return decode(bytes(source), self.limits)
+        width, height = source.size
+        if width * height > self.limits.max_megapixels * 1_000_000:
+            raise ResolutionTooHigh(f"The image is {width}x{height}; the maximum is "
+                                    f"{self.limits.max_megapixels:g} megapixels.")
+        image, icc = normalise_mode(source, source.info.get("icc_profile"))
+        alpha = image.getchannel("A") if image.mode == "RGBA" else None
+        return DecodedImage(image.convert("RGB"), alpha, icc, "image")
+
+    def remove(self, source: bytes | Image.Image,
+               options: RemovalOptions | None = None) -> RemovalResult:
+        options = options or RemovalOptions()
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = now - clock
+            clock = now
+
+        session = self.pool.get(options.model or self.settings.default_model)
+        bg_image = self._accept(options.bg_image).rgb if options.bg_image is not None else None
+        decoded = self._accept(source)
+        lap("decode")
+        input_w, input_h = decoded.rgb.size
+        budget = SIZE_PIXELS.get(options.size, self.limits.max_megapixels * 1_000_000)
+        size = working_size(input_w, input_h, budget)
+        photo = decoded.rgb
+        if size != photo.size:
+            photo = photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        lap("resize")
+        mask = session.predict(photo)
+        lap("inference")
+        alpha = refine_mask(mask, photo, options.refinement)
+        if decoded.alpha is not None:
+            # What the source already made transparent stays transparent.
+            source_alpha = decoded.alpha.resize(size, Image.Resampling.BILINEAR)
+            alpha = Image.fromarray(
+                np.minimum(np.asarray(alpha), np.asarray(source_alpha)))
+        lap("refine")
+        composition = compose(photo, alpha, options, bg_image)
+        lap("compose")
+        data, image_format = self._encode(composition.image, options, decoded.icc_profile)
+        lap("encode")
+        return RemovalResult(
+            data=data, format=image_format, width=composition.image.width,
+            height=composition.image.height, foreground=composition.foreground,
+            input_width=input_w, input_height=input_h, timings=timings,
+        )
+
+    def _encode(self, image: Image.Image, options: RemovalOptions,
+                icc: bytes | None) -> tuple[bytes, str]:
+        chosen = options.format
+        if chosen is OutputFormat.AUTO:
+            transparent = options.channels is Channels.RGBA and _has_transparency(image)
+            chosen = OutputFormat.PNG if transparent else OutputFormat.JPG
+        if chosen is OutputFormat.ZIP:
+            return self._zip(image, icc), "zip"
+        if image.mode == "RGBA" and not _has_transparency(image):
+            image = image.convert("RGB")
+        if chosen is OutputFormat.JPG and image.mode == "RGBA":
+            backdrop = Image.new("RGBA", image.size, (options.bg_color or WHITE).rgba)
+            image = Image.alpha_composite(backdrop, image).convert("RGB")
+        return encode(image, chosen.value, icc, self.encoding), chosen.value
+
+    def _zip(self, image: Image.Image, icc: bytes | None) -> bytes:
+        """remove.bg's ZIP: color.jpg (the colours) plus alpha.png (the mask)."""
+        rgba = image.convert("RGBA")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr("color.jpg", encode(rgba.convert("RGB"), "jpg", icc, self.encoding))
+            archive.writestr("alpha.png", encode(rgba.getchannel("A"), "png", None,
+                                                 self.encoding))
+        return buffer.getvalue()

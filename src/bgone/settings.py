@@ -1,0 +1,48 @@
+"""Runtime configuration: the only module that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn, read from `BGONE_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="BGONE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("bgone")))
+    # Empty means "<data_dir>/models"; resolved in the validator below.
+    model_dir: Path | None = None
+    default_model: str = "u2netp"
+
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_megapixels: float = 50.0
+
+    intra_op_threads: int = Field(default_factory=_default_threads, ge=1)
+    inter_op_threads: int = Field(default=1, ge=1)
+    inference_concurrency: int = Field(default=1, ge=1)
+    execution_providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"])
+
+    png_compress_level: int = Field(default=6, ge=0, le=9)
+    jpeg_quality: int = Field(default=92, ge=1, le=100)
+    webp_quality: int = Field(default=90, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _resolve_model_dir(self) -> Settings:
+        if self.model_dir is None:
+            self.model_dir = self.data_dir / "models"
+        return self
+
+    @property
+    def models_path(self) -> Path:
+        assert self.model_dir is not None  # set by the validator
+        return self.model_dir
