@@ -86,8 +86,14 @@ def load_set(root: Path, name: str, limit: int | None) -> list[Sample]:
                 truth = truth[..., 0]
             trimap = folder / "trimaps" / "Trimap1" / Path(row["gt"]).name
             band = np.asarray(Image.open(trimap).convert("L")) == 128 if trimap.exists() else None
-            samples.append(Sample(row["stem"], (folder / row["image"]).read_bytes(),
-                                  truth.astype(np.float32) / 255.0, band))
+            samples.append(
+                Sample(
+                    row["stem"],
+                    (folder / row["image"]).read_bytes(),
+                    truth.astype(np.float32) / 255.0,
+                    band,
+                )
+            )
     return samples
 
 
@@ -98,14 +104,19 @@ def score(predicted: np.ndarray, sample: Sample) -> Score:
     iou = float((predicted_mask & true_mask).sum()) / union if union else 1.0
     band = sample.unknown_band
     band_mae = float(difference[band].mean()) if band is not None and band.any() else None
-    return Score(float(difference.mean()), float(difference.sum()) / 1000.0,
-                 float((difference**2).mean()), iou, band_mae)
+    return Score(
+        float(difference.mean()),
+        float(difference.sum()) / 1000.0,
+        float((difference**2).mean()),
+        iou,
+        band_mae,
+    )
 
 
-def evaluate(remover: Remover, samples: list[Sample], model: str,
-             refinement: Refinement) -> Score:
-    options = RemovalOptions(channels=Channels.ALPHA, format=OutputFormat.PNG, model=model,
-                             refinement=refinement)
+def evaluate(remover: Remover, samples: list[Sample], model: str, refinement: Refinement) -> Score:
+    options = RemovalOptions(
+        channels=Channels.ALPHA, format=OutputFormat.PNG, model=model, refinement=refinement
+    )
     scores = []
     for sample in samples:
         result = remover.remove(sample.image, options)
@@ -132,10 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     remover = Remover(settings, MemoPool(settings))
     data = {name: load_set(args.datasets, name, args.limit) for name in SETS}
-    print(f"images: {', '.join(f'{name} {len(samples)}' for name, samples in data.items())}; "
-          f"model dir {settings.models_path}")
-    header = (f"| {'model':8} | {'refinement':10} | {'set':14} | {'MAE':>7} | {'SAD(k)':>7} | "
-              f"{'MSE':>7} | {'IoU':>6} | {'band MAE':>8} |")
+    print(
+        f"images: {', '.join(f'{name} {len(samples)}' for name, samples in data.items())}; "
+        f"model dir {settings.models_path}"
+    )
+    header = (
+        f"| {'model':8} | {'refinement':10} | {'set':14} | {'MAE':>7} | {'SAD(k)':>7} | "
+        f"{'MSE':>7} | {'IoU':>6} | {'band MAE':>8} |"
+    )
     print(header)
     print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
     for model in args.models:
@@ -148,9 +163,12 @@ def main(argv: list[str] | None = None) -> int:
             for name, samples in data.items():
                 result = evaluate(remover, samples, model, Refinement(refinement))
                 band = f"{result.band_mae:.4f}" if result.band_mae is not None else "-"
-                print(f"| {model:8} | {refinement:10} | {name:14} | {result.mae:7.4f} | "
-                      f"{result.sad_thousands:7.2f} | {result.mse:7.4f} | {result.iou:6.3f} | "
-                      f"{band:>8} |", flush=True)
+                print(
+                    f"| {model:8} | {refinement:10} | {name:14} | {result.mae:7.4f} | "
+                    f"{result.sad_thousands:7.2f} | {result.mse:7.4f} | {result.iou:6.3f} | "
+                    f"{band:>8} |",
+                    flush=True,
+                )
     return 0
 
 

@@ -23,8 +23,11 @@ _default_remover: Remover | None = None
 _default_lock = threading.Lock()
 
 
-def remove(source: bytes | Image.Image, options: RemovalOptions | None = None,
-           settings: Settings | None = None) -> RemovalResult:
+def remove(
+    source: bytes | Image.Image,
+    options: RemovalOptions | None = None,
+    settings: Settings | None = None,
+) -> RemovalResult:
     """Remove the background of one image (bytes or PIL image)."""
     from bgone.inference.pipeline import Remover
     from bgone.settings import Settings

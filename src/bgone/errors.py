@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 
 class BgoneError(Exception):
     """Base of every error a user can cause or must act on."""
 
-    status: ClassVar[int] = 400
-    code: ClassVar[str] = "bad_request"
-    title: ClassVar[str] = "Bad request"
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -55,10 +55,7 @@ class InvalidOption(BgoneError):
     def __init__(self, option: str, detail: str) -> None:
         super().__init__(detail)
         self.option = option
-
-    @property  # type: ignore[override]
-    def code(self) -> str:
-        return f"invalid_{self.option}"
+        self.code = f"invalid_{option}"
 
 
 class ModelError(BgoneError):

@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     inference_concurrency: int = Field(default=1, ge=1)
     execution_providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"])
 
+    # Empty means a SQLite file in data_dir; any SQLAlchemy URL works
+    # (postgresql+psycopg://... for several replicas).
+    database_url: str = ""
+    # Empty means in-process rate limits and caches; set it for several replicas.
+    redis_url: str = ""
+    # HMAC secret for API keys. Empty means "generate one into data_dir/secret_key on first
+    # start". Rotation: put the new one here and the old ones in previous_secret_keys.
+    secret_key: str = ""
+    previous_secret_keys: list[str] = Field(default_factory=list)
+
     png_compress_level: int = Field(default=6, ge=0, le=9)
     jpeg_quality: int = Field(default=92, ge=1, le=100)
     webp_quality: int = Field(default=90, ge=1, le=100)
@@ -40,6 +50,8 @@ class Settings(BaseSettings):
     def _resolve_model_dir(self) -> Settings:
         if self.model_dir is None:
             self.model_dir = self.data_dir / "models"
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'bgone.db'}"
         return self
 
     @property

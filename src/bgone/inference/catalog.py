@@ -56,12 +56,15 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "u2net": Family("u2net", 320, InputScaling.BY_IMAGE_MAX, IMAGENET_MEAN, IMAGENET_STD,
-                    OutputKind.MIN_MAX),
-    "isnet": Family("isnet", 1024, InputScaling.BY_255, (0.5, 0.5, 0.5), (1.0, 1.0, 1.0),
-                    OutputKind.CLIP),
-    "birefnet": Family("birefnet", 1024, InputScaling.BY_255, IMAGENET_MEAN, IMAGENET_STD,
-                       OutputKind.SIGMOID),
+    "u2net": Family(
+        "u2net", 320, InputScaling.BY_IMAGE_MAX, IMAGENET_MEAN, IMAGENET_STD, OutputKind.MIN_MAX
+    ),
+    "isnet": Family(
+        "isnet", 1024, InputScaling.BY_255, (0.5, 0.5, 0.5), (1.0, 1.0, 1.0), OutputKind.CLIP
+    ),
+    "birefnet": Family(
+        "birefnet", 1024, InputScaling.BY_255, IMAGENET_MEAN, IMAGENET_STD, OutputKind.SIGMOID
+    ),
 }
 
 

@@ -77,18 +77,22 @@ def _margin_pixels(margin: Margin, subject: Box) -> tuple[int, int, int, int]:
 def _crop(layer: Image.Image, subject: Box, margin: Margin) -> Image.Image:
     top, right, bottom, left = _margin_pixels(margin, subject)
     # Pillow fills any part of the box outside the image with zeros: transparent padding.
-    return layer.crop((subject.left - left, subject.top - top,
-                       subject.right + right, subject.bottom + bottom))
+    return layer.crop(
+        (subject.left - left, subject.top - top, subject.right + right, subject.bottom + bottom)
+    )
 
 
-def _place(layer: Image.Image, subject: Box, scale: float | None,
-           position: tuple[float, float] | None) -> Image.Image:
+def _place(
+    layer: Image.Image, subject: Box, scale: float | None, position: tuple[float, float] | None
+) -> Image.Image:
     canvas_w, canvas_h = layer.size
     piece = layer.crop((subject.left, subject.top, subject.right, subject.bottom))
     if scale is not None:
         factor = min(scale * canvas_w / subject.width, scale * canvas_h / subject.height)
-        piece = piece.resize((max(1, round(subject.width * factor)),
-                              max(1, round(subject.height * factor))), Image.Resampling.LANCZOS)
+        piece = piece.resize(
+            (max(1, round(subject.width * factor)), max(1, round(subject.height * factor))),
+            Image.Resampling.LANCZOS,
+        )
     if position is None:
         left, top = subject.left, subject.top
     else:
@@ -99,8 +103,9 @@ def _place(layer: Image.Image, subject: Box, scale: float | None,
     return canvas
 
 
-def _background(layer: Image.Image, options: RemovalOptions,
-                bg_image: Image.Image | None) -> Image.Image:
+def _background(
+    layer: Image.Image, options: RemovalOptions, bg_image: Image.Image | None
+) -> Image.Image:
     if bg_image is not None:
         backdrop = ImageOps.fit(bg_image.convert("RGBA"), layer.size, Image.Resampling.LANCZOS)
     elif options.bg_color is not None:
@@ -110,8 +115,12 @@ def _background(layer: Image.Image, options: RemovalOptions,
     return Image.alpha_composite(backdrop, layer)
 
 
-def compose(photo: Image.Image, alpha: Image.Image, options: RemovalOptions,
-            bg_image: Image.Image | None = None) -> Composition:
+def compose(
+    photo: Image.Image,
+    alpha: Image.Image,
+    options: RemovalOptions,
+    bg_image: Image.Image | None = None,
+) -> Composition:
     """Build the result layer from the working-size photo and its refined alpha."""
     if options.roi is not None:
         alpha = apply_roi(alpha, options.roi)

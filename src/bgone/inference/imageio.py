@@ -150,7 +150,8 @@ def normalise_mode(image: Image.Image, icc: bytes | None) -> tuple[Image.Image, 
     if mode == "CMYK":
         return _cmyk_to_rgb(image, icc), None
     if mode == "P":
-        has_transparency = "transparency" in image.info or image.palette.mode == "RGBA"
+        palette_mode = image.palette.mode if image.palette is not None else ""
+        has_transparency = "transparency" in image.info or palette_mode == "RGBA"
         return image.convert("RGBA" if has_transparency else "RGB"), icc
     if mode in ("LA", "La", "PA", "RGBa"):
         return image.convert("RGBA"), None if mode == "LA" else icc
@@ -176,8 +177,9 @@ def decode(data: bytes, limits: DecodeLimits) -> DecodedImage:
     return DecodedImage(rgb=image, alpha=alpha, icc_profile=icc, source_format=kind)
 
 
-def encode(image: Image.Image, image_format: str, icc_profile: bytes | None,
-           config: EncodeConfig) -> bytes:
+def encode(
+    image: Image.Image, image_format: str, icc_profile: bytes | None, config: EncodeConfig
+) -> bytes:
     """Encode a result as png, webp or jpg (JPEG takes RGB or L only)."""
     buffer = io.BytesIO()
     extra: dict[str, object] = {}

@@ -17,7 +17,6 @@ from PIL import ImageColor
 
 from bgone.errors import InvalidOption
 
-
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -30,8 +29,7 @@ class Size(StrEnum):
 
 
 # Legacy and alias names remove.bg accepts for `size`.
-SIZE_ALIASES = {"small": Size.PREVIEW, "regular": Size.PREVIEW, "4k": Size.FULL,
-                "50mp": Size.FULL}
+SIZE_ALIASES = {"small": Size.PREVIEW, "regular": Size.PREVIEW, "4k": Size.FULL, "50mp": Size.FULL}
 
 # Pixel budgets per size; `full` and `auto` are bounded by the decode limit instead.
 SIZE_PIXELS = {Size.PREVIEW: 250_000, Size.MEDIUM: 1_500_000, Size.HD: 4_000_000}
@@ -113,12 +111,20 @@ class RemovalOptions:
     refinement: Refinement = Refinement.GUIDED
 
     @classmethod
-    def from_fields(cls, fields: Mapping[str, str | None], *, bg_image: bytes | None = None,
-                    defaults: RemovalOptions | None = None) -> RemovalOptions:
+    def from_fields(
+        cls,
+        fields: Mapping[str, str | None],
+        *,
+        bg_image: bytes | None = None,
+        defaults: RemovalOptions | None = None,
+    ) -> RemovalOptions:
         """Parse string fields (form data, CLI flags). Unknown keys are ignored."""
         base = defaults or cls()
-        values = {key.lower(): value for key, value in fields.items()
-                  if value is not None and str(value).strip() != ""}
+        values = {
+            key.lower(): value
+            for key, value in fields.items()
+            if value is not None and str(value).strip() != ""
+        }
         scale = parse_scale(values["scale"]) if "scale" in values else base.scale
         position = parse_position(values["position"]) if "position" in values else base.position
         if position is None and scale is not None:
@@ -128,8 +134,9 @@ class RemovalOptions:
             format=_parse_enum(OutputFormat, "format", values, base.format, {"jpeg": "jpg"}),
             channels=_parse_enum(Channels, "channels", values, base.channels, {}),
             crop=parse_bool("crop", values["crop"]) if "crop" in values else base.crop,
-            crop_margin=(parse_margin(values["crop_margin"]) if "crop_margin" in values
-                         else base.crop_margin),
+            crop_margin=(
+                parse_margin(values["crop_margin"]) if "crop_margin" in values else base.crop_margin
+            ),
             bg_color=parse_color(values["bg_color"]) if "bg_color" in values else base.bg_color,
             bg_image=bg_image if bg_image is not None else base.bg_image,
             roi=parse_roi(values["roi"]) if "roi" in values else base.roi,
@@ -140,8 +147,9 @@ class RemovalOptions:
         )
 
 
-def _parse_enum(kind: type[E], name: str, values: Mapping[str, str], default: E,
-                aliases: Mapping[str, str]) -> E:
+def _parse_enum(
+    kind: type[E], name: str, values: Mapping[str, str], default: E, aliases: Mapping[str, str]
+) -> E:
     if name not in values:
         return default
     text = values[name].strip().lower()
@@ -150,8 +158,9 @@ def _parse_enum(kind: type[E], name: str, values: Mapping[str, str], default: E,
         return kind(text)
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
-        raise InvalidOption(name, f"{name} must be one of {allowed}; got {values[name]!r}.") \
-            from None
+        raise InvalidOption(
+            name, f"{name} must be one of {allowed}; got {values[name]!r}."
+        ) from None
 
 
 def parse_size(text: str) -> Size:
@@ -207,8 +216,9 @@ def parse_roi(text: str) -> Roi:
 def _percent(name: str, text: str, low: float, high: float) -> float:
     match = re.match(r"^(\d+(?:\.\d+)?)%$", text.strip())
     if not match or not low <= float(match.group(1)) <= high:
-        raise InvalidOption(name, f"{name} must be a percentage from {low:g}% to {high:g}%; "
-                                  f"got {text!r}.")
+        raise InvalidOption(
+            name, f"{name} must be a percentage from {low:g}% to {high:g}%; got {text!r}."
+        )
     return float(match.group(1)) / 100.0
 
 
@@ -241,11 +251,12 @@ def parse_color(text: str) -> Color:
         digits = match.group(1)
         if len(digits) in (3, 4):
             digits = "".join(digit * 2 for digit in digits)
-        channels = [int(digits[i:i + 2], 16) for i in range(0, len(digits), 2)]
+        channels = [int(digits[i : i + 2], 16) for i in range(0, len(digits), 2)]
         return Color(*channels)
     try:
         red, green, blue = ImageColor.getrgb(lowered)[:3]
     except ValueError:
-        raise InvalidOption("bg_color", f"bg_color {text!r} is neither a hex colour nor a "
-                                        "colour name.") from None
+        raise InvalidOption(
+            "bg_color", f"bg_color {text!r} is neither a hex colour nor a colour name."
+        ) from None
     return Color(red, green, blue)

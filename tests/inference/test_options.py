@@ -1,0 +1,95 @@
+"""Parsing of the shared options object from the string form every front end receives."""
+
+from __future__ import annotations
+
+import pytest
+
+from bgone.errors import InvalidOption
+from bgone.inference.options import (
+    Channels,
+    Color,
+    Length,
+    OutputFormat,
+    RemovalOptions,
+    Size,
+)
+
+
+def test_defaults() -> None:
+    options = RemovalOptions.from_fields({})
+    assert options == RemovalOptions()
+    assert options.size is Size.FULL and options.format is OutputFormat.PNG
+
+
+def test_remove_bg_names_and_aliases() -> None:
+    options = RemovalOptions.from_fields(
+        {
+            "size": "regular",
+            "format": "JPEG",
+            "channels": "alpha",
+            "crop": "yes",
+            "crop_margin": "10px 5%",
+            "bg_color": "81d4fa",
+            "roi": "0% 0% 50% 100%",
+        }
+    )
+    assert options.size is Size.PREVIEW
+    assert options.format is OutputFormat.JPG
+    assert options.channels is Channels.ALPHA
+    assert options.crop is True
+    assert options.crop_margin.top == Length(10, percent=False)
+    assert options.crop_margin.right == Length(5, percent=True)
+    assert options.bg_color == Color(0x81, 0xD4, 0xFA)
+    assert options.roi is not None and options.roi.x2 == Length(50, percent=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("fff", Color(255, 255, 255)),
+        ("#0f08", Color(0, 255, 0, 0x88)),
+        ("11223344", Color(0x11, 0x22, 0x33, 0x44)),
+        ("red", Color(255, 0, 0)),
+    ],
+)
+def test_colours(text: str, expected: Color) -> None:
+    assert RemovalOptions.from_fields({"bg_color": text}).bg_color == expected
+
+
+def test_scale_implies_centre_and_position_parses() -> None:
+    options = RemovalOptions.from_fields({"scale": "50%"})
+    assert options.scale == 0.5 and options.position == (0.5, 0.5)
+    options = RemovalOptions.from_fields({"position": "0% 100%"})
+    assert options.scale is None and options.position == (0.0, 1.0)
+    assert RemovalOptions.from_fields({"scale": "original"}).scale is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("size", "huge"),
+        ("format", "gif"),
+        ("channels", "rgb"),
+        ("crop", "maybe"),
+        ("crop_margin", "10 20 30"),
+        ("crop_margin", "ten"),
+        ("bg_color", "notacolour"),
+        ("bg_color", "#12345"),
+        ("roi", "0 0 10"),
+        ("roi", "0% 0% 150% 100%"),
+        ("scale", "5%"),
+        ("scale", "120%"),
+        ("position", "left"),
+        ("position", "1% 2% 3%"),
+        ("refinement", "magic"),
+    ],
+)
+def test_bad_values_raise_stable_codes(field: str, value: str) -> None:
+    with pytest.raises(InvalidOption) as caught:
+        RemovalOptions.from_fields({field: value})
+    assert caught.value.code == f"invalid_{field}"
+    assert caught.value.status == 400
+
+
+def test_empty_values_mean_default() -> None:
+    assert RemovalOptions.from_fields({"size": "", "format": None}) == RemovalOptions()
