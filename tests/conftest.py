@@ -12,6 +12,8 @@ from bgone.inference.catalog import find_model
 from bgone.inference.pipeline import Remover
 from bgone.settings import Settings
 
+pytest_plugins = ["tests.db_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO.parent / "shared" / "datasets"
 IN_CI = os.environ.get("CI", "").lower() == "true"

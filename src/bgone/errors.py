@@ -12,12 +12,71 @@ class BgoneError(Exception):
     code: str = "bad_request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        if code is not None:
+            self.code = code  # a variant of this error with its own stable code
+
+    # Extra response headers, e.g. Retry-After on 429 and 503.
+    headers: dict[str, str] = {}  # noqa: RUF012 - replaced per instance, never mutated
 
     def to_body(self) -> dict[str, Any]:
         return {"title": self.title, "code": self.code, "detail": self.detail}
+
+
+def error_body(errors: list[BgoneError], request_id: str) -> dict[str, Any]:
+    """The one error body every endpoint answers with."""
+    return {"errors": [error.to_body() for error in errors], "request_id": request_id}
+
+
+class RetryableError(BgoneError):
+    """An error a client should retry after `retry_after` seconds."""
+
+    def __init__(self, detail: str, retry_after: int, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = max(1, retry_after)
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
+class RateLimitExceeded(RetryableError):
+    status = 429
+    code = "rate_limit_exceeded"
+    title = "Rate limit exceeded"
+
+
+class ServerBusy(RetryableError):
+    status = 503
+    code = "server_busy"
+    title = "Server busy"
+
+
+class ServiceUnavailable(RetryableError):
+    status = 503
+    code = "service_unavailable"
+    title = "Service unavailable"
+
+
+class MissingSource(BgoneError):
+    code = "missing_source"
+    title = "Missing source image"
+
+
+class MultipleSources(BgoneError):
+    code = "multiple_sources"
+    title = "Multiple source images"
+
+
+class NotFoundRoute(BgoneError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class MethodNotAllowed(BgoneError):
+    status = 405
+    code = "method_not_allowed"
+    title = "Method not allowed"
 
 
 class FileTooLarge(BgoneError):
@@ -56,6 +115,16 @@ class InvalidOption(BgoneError):
         super().__init__(detail)
         self.option = option
         self.code = f"invalid_{option}"
+
+
+class InvalidImageUrl(BgoneError):
+    code = "invalid_image_url"
+    title = "Invalid image URL"
+
+
+class FailedImageDownload(BgoneError):
+    code = "failed_image_download"
+    title = "Failed to download the image"
 
 
 class ModelError(BgoneError):

@@ -42,6 +42,19 @@ class Settings(BaseSettings):
     secret_key: str = ""
     previous_secret_keys: list[str] = Field(default_factory=list)
 
+    # Whole-pipeline runs in parallel, and requests allowed to wait for one before the
+    # server answers 503 server_busy.
+    pipeline_workers: int = Field(default=2, ge=1)
+    queue_size: int = Field(default=16, ge=0)
+
+    # image_url / bg_image_url downloads.
+    url_fetch_timeout_seconds: float = Field(default=10.0, gt=0)
+    # CIDRs exempt from the private-address refusal (e.g. an internal image store).
+    url_fetch_allowed_networks: list[str] = Field(default_factory=list)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
     png_compress_level: int = Field(default=6, ge=0, le=9)
     jpeg_quality: int = Field(default=92, ge=1, le=100)
     webp_quality: int = Field(default=90, ge=1, le=100)

@@ -71,13 +71,6 @@ class SecretRing:
     def candidate_digests(self, key: str) -> list[str]:
         return [_digest(server_secret, key) for server_secret in self.all_secrets]
 
-    def version_of(self, key: str, digest: str) -> int | None:
-        """Which secret produced `digest` for `key`, or None if none of the known ones did."""
-        for server_secret in self.all_secrets:
-            if hmac.compare_digest(_digest(server_secret, key), digest):
-                return server_secret.version
-        return None
-
 
 def _digest(server_secret: ServerSecret, key: str) -> str:
     return hmac.new(server_secret.secret, key.encode("utf-8"), hashlib.sha256).hexdigest()

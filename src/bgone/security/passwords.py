@@ -44,6 +44,7 @@ def dummy_verify(password: str) -> None:
     """Spend the time of a real verification when the email is unknown.
 
     Without it, a login for an unknown email would answer in microseconds and one for a
-    known email in tens of milliseconds, telling an attacker which accounts exist.
+    known email in tens of milliseconds, telling an attacker which accounts exist. The dummy
+    hash is made on the first call; call it once at start-up to keep that one slow too.
     """
     verify_password(_dummy_hash(), password)

@@ -1,0 +1,217 @@
+"""The three request contracts bgone speaks, as data, and parsing of their bodies.
+
+BackgroundErase (`/v2`), ByByBG (`/v1/remove-bg`) and remove.bg (`/v1.0/removebg`) name
+their fields differently and default differently; after parsing, all three become one
+`ParsedRequest` and go through one implementation.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+from base64 import b64decode
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from bgone.errors import BgoneError, FileTooLarge, InvalidOption, MissingSource, MultipleSources
+from bgone.inference.options import OutputFormat, RemovalOptions, Size, parse_bool
+
+READ_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    file_fields: tuple[str, ...]
+    base64_fields: tuple[str, ...] = ()
+    url_fields: tuple[str, ...] = ()
+    # Legacy fields that carry the image as base64 and force a mask-only answer.
+    alpha_base64_fields: tuple[str, ...] = ()
+    defaults: RemovalOptions = field(default_factory=RemovalOptions)
+    accepts_bg_sources: bool = False
+
+
+BACKGROUND_ERASE = Contract(
+    name="v2",
+    file_fields=("image_file",),
+    base64_fields=("image_base64",),
+    url_fields=("image_url",),
+    alpha_base64_fields=("image",),
+)
+BYBYBG = Contract(name="remove-bg", file_fields=("file", "image_file"))
+REMOVE_BG = Contract(
+    name="removebg",
+    file_fields=("image_file",),
+    base64_fields=("image_file_b64",),
+    url_fields=("image_url",),
+    defaults=RemovalOptions(size=Size.PREVIEW, format=OutputFormat.AUTO),
+    accepts_bg_sources=True,
+)
+
+# Accepted for compatibility and validated, but they do not change bgone's output.
+ACCEPTED_ONLY = {
+    "type": {
+        "auto",
+        "person",
+        "product",
+        "car",
+        "animal",
+        "graphic",
+        "graphics",
+        "transportation",
+        "other",
+    },
+    "type_level": {"none", "1", "2", "latest"},
+}
+ACCEPTED_BOOLEANS = ("add_shadow", "semitransparency", "despill")
+
+_BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
+
+
+class MultipleBgSources(BgoneError):
+    code = "multiple_bg_sources"
+    title = "Multiple background sources"
+
+
+@dataclass
+class ParsedRequest:
+    fields: dict[str, str] = field(default_factory=dict)
+    image: bytes | None = None
+    image_url: str | None = None
+    bg_image: bytes | None = None
+    bg_image_url: str | None = None
+    json_body: bool = False
+    forced_alpha: bool = False
+
+
+def decode_base64(name: str, text: str, max_bytes: int) -> bytes:
+    payload = text.strip()
+    if payload.startswith("data:") and "," in payload:
+        payload = payload.split(",", 1)[1]  # data URI: keep what follows the comma
+    payload = "".join(payload.split())
+    if len(payload) * 3 // 4 > max_bytes:
+        raise FileTooLarge(f"{name} decodes to more than {max_bytes} bytes.")
+    if not payload or not _BASE64_TEXT.match(payload) or len(payload.rstrip("=")) % 4 == 1:
+        raise InvalidOption(name, f"{name} is not valid base64.")
+    payload = payload.rstrip("=")
+    payload += "=" * (-len(payload) % 4)
+    altchars = b"-_" if ("-" in payload or "_" in payload) else None
+    try:
+        return b64decode(payload, altchars=altchars, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidOption(name, f"{name} is not valid base64.") from None
+
+
+async def _read_upload(upload: UploadFile, name: str, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    received = 0
+    while chunk := await upload.read(READ_CHUNK):
+        received += len(chunk)
+        if received > max_bytes:
+            raise FileTooLarge(f"{name} exceeds the limit of {max_bytes} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _text_value(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise InvalidOption(name, f"{name} must be a string, number or boolean.")
+
+
+async def _collect(
+    request: Request, max_bytes: int
+) -> tuple[dict[str, str], dict[str, bytes], bool]:
+    """Text fields and file fields of any body kind, with lower-cased names."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    texts: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = await request.form(
+            max_files=4, max_fields=64, max_part_size=max_bytes * 4 // 3 + 4096
+        )
+        for key, value in form.multi_items():
+            name = key.lower()
+            if isinstance(value, UploadFile):
+                files[name] = await _read_upload(value, name, max_bytes)
+            else:
+                texts[name] = value
+        return texts, files, False
+    body = await request.body()
+    if content_type == "application/json" or (not content_type and body[:1] == b"{"):
+        try:
+            document = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InvalidOption("json", "The JSON body could not be parsed.") from None
+        if not isinstance(document, dict):
+            raise InvalidOption("json", "The JSON body must be an object.")
+        texts = {
+            str(k).lower(): _text_value(str(k), v) for k, v in document.items() if v is not None
+        }
+        return texts, files, True
+    if body:
+        files["body"] = body  # a raw image body (e.g. Content-Type: image/png)
+    return texts, files, False
+
+
+async def parse_request(request: Request, contract: Contract, max_bytes: int) -> ParsedRequest:
+    texts, files, json_body = await _collect(request, max_bytes)
+    parsed = ParsedRequest(json_body=json_body)
+    sources: list[str] = []
+    for name in (*contract.file_fields, "body"):
+        if name in files:
+            parsed.image = files[name]
+            sources.append(name)
+    for name in contract.base64_fields + contract.alpha_base64_fields:
+        if name in texts:
+            parsed.image = decode_base64(name, texts.pop(name), max_bytes)
+            parsed.forced_alpha = name in contract.alpha_base64_fields
+            sources.append(name)
+    for name in contract.url_fields:
+        if name in texts and texts[name].strip():
+            parsed.image_url = texts.pop(name).strip()
+            sources.append(name)
+    if not sources:
+        expected = ", ".join(contract.file_fields + contract.base64_fields + contract.url_fields)
+        raise MissingSource(f"No image was sent. Send one of: {expected}.")
+    if len(sources) > 1:
+        raise MultipleSources(f"Send exactly one image source; got {', '.join(sources)}.")
+    if contract.accepts_bg_sources:
+        _background_sources(parsed, texts, files, max_bytes)
+    for name, allowed in ACCEPTED_ONLY.items():
+        if name in texts and texts[name].strip().lower() not in allowed:
+            raise InvalidOption(name, f"{name} must be one of {', '.join(sorted(allowed))}.")
+    for name in ACCEPTED_BOOLEANS:
+        if name in texts:
+            parse_bool(name, texts[name])
+    if parsed.forced_alpha:
+        texts["channels"] = "alpha"
+    parsed.fields = texts
+    return parsed
+
+
+def _background_sources(
+    parsed: ParsedRequest, texts: dict[str, str], files: dict[str, bytes], max_bytes: int
+) -> None:
+    given = [
+        name
+        for name in ("bg_image_file", "bg_image_url", "bg_color")
+        if name in files or (name in texts and texts[name].strip())
+    ]
+    if len(given) > 1:
+        raise MultipleBgSources(f"Send at most one background; got {', '.join(given)}.")
+    parsed.bg_image = files.get("bg_image_file")
+    if "bg_image_url" in texts and texts["bg_image_url"].strip():
+        parsed.bg_image_url = texts.pop("bg_image_url").strip()
+
+
+def options_for(
+    parsed: ParsedRequest, contract: Contract, bg_image: bytes | None
+) -> RemovalOptions:
+    return RemovalOptions.from_fields(parsed.fields, bg_image=bg_image, defaults=contract.defaults)

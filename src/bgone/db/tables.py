@@ -1,0 +1,151 @@
+"""The schema, as SQLAlchemy 2 declarative tables.
+
+Migrations under `migrations/versions` are the source of truth for existing databases; a
+test compares a migrated database against these classes so the two cannot drift apart.
+Credits are integer milli-credits (1 credit = 1000) so that sums are exact.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bgone.db.types import BigIntegerId, UtcDateTime
+
+# Deterministic constraint names: Alembic needs names to alter constraints later, and
+# SQLite's batch mode rebuilds tables by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+EMAIL_LENGTH = 320
+IP_LENGTH = 45  # the longest textual IPv6 address
+KEY_ID_LENGTH = 20  # "key_" + 16 base62 characters
+KEY_NAME_LENGTH = 100
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class PlanRow(Base):
+    __tablename__ = "plans"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    api_access: Mapped[bool]
+    rate_per_minute: Mapped[int] = mapped_column(Integer)
+    staging_rate_per_minute: Mapped[int] = mapped_column(Integer)
+    monthly_credits_milli: Mapped[int] = mapped_column(BigInteger)
+    max_megapixels: Mapped[float] = mapped_column(Float)
+    max_keys: Mapped[int] = mapped_column(Integer)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended')", name="status"),
+        # Uniqueness is only meaningful if every writer stores the same case.
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    plan: Mapped[str] = mapped_column(ForeignKey("plans.name"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # NULL means "the plan's value"; a number is a per-account override.
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer)
+    monthly_credits_milli: Mapped[int | None] = mapped_column(BigInteger)
+    max_megapixels: Mapped[float | None] = mapped_column(Float)
+    max_keys: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint("environment IN ('production', 'staging')", name="environment"),
+        Index("ix_api_keys_account_id_created_at", "account_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(KEY_NAME_LENGTH))
+    environment: Mapped[str] = mapped_column(String(16))
+    display: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash_version: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    replaced_by: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_account_id_at", "account_id", "at"),
+        Index("ix_audit_events_key_id_at", "key_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    # Deliberately not a foreign key: the audit trail must outlive whatever it mentions.
+    key_id: Mapped[str | None] = mapped_column(String(KEY_ID_LENGTH))
+    actor: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CreditPeriodRow(Base):
+    __tablename__ = "credit_periods"
+    __table_args__ = (
+        CheckConstraint("used_milli >= 0", name="used_not_negative"),
+        CheckConstraint("reserved_milli >= 0", name="reserved_not_negative"),
+    )
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # "YYYY-MM", UTC
+    included_milli: Mapped[int] = mapped_column(BigInteger)
+    used_milli: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved_milli: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageRecordRow(Base):
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_records_account_id_at", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Nullable: requests that fail authentication are recorded too, against no account.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    key_id: Mapped[str | None] = mapped_column(String(KEY_ID_LENGTH))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    endpoint: Mapped[str] = mapped_column(String(100))
+    status: Mapped[int] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    credits_milli: Mapped[int] = mapped_column(BigInteger, default=0)
+    megapixels: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)

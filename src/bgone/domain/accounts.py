@@ -1,0 +1,175 @@
+"""Accounts: who may use the platform, on which plan, with which overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bgone.db.tables import EMAIL_LENGTH, AccountRow, PlanRow
+from bgone.domain.clock import now_or_default
+from bgone.domain.errors import AccountExists, InvalidAccountStatus, InvalidEmail, NotFound
+from bgone.domain.limits import (
+    USE_PLAN_DEFAULT,
+    LimitChanges,
+    LimitOverrides,
+    Limits,
+    resolve_limits,
+)
+from bgone.domain.plans import Plan, get_plan, plan_from_row, require_non_negative
+
+DEFAULT_PLAN = "starter"
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    plan: Plan
+    status: AccountStatus
+    overrides: LimitOverrides
+    created_at: datetime
+    password_hash: str | None = field(default=None, repr=False)
+
+
+def effective_limits(account: Account) -> Limits:
+    return resolve_limits(account.plan, account.overrides)
+
+
+def normalize_email(email: str) -> str:
+    """Lower-cased and trimmed. Only a sanity check: the confirmation mail is the real test."""
+    normalized = email.strip().lower()
+    local, at, domain = normalized.partition("@")
+    if not at or not local or "." not in domain or "@" in domain or " " in normalized:
+        raise InvalidEmail(f"{email!r} is not an email address")
+    if len(normalized) > EMAIL_LENGTH:
+        raise InvalidEmail(f"email addresses are at most {EMAIL_LENGTH} characters")
+    return normalized
+
+
+def create_account(
+    session: Session,
+    email: str,
+    plan: str = DEFAULT_PLAN,
+    password_hash: str | None = None,
+    now: datetime | None = None,
+) -> Account:
+    normalized = normalize_email(email)
+    get_plan(session, plan)  # an unknown plan is the caller's mistake, not a database error
+    if get_by_email(session, normalized) is not None:
+        raise AccountExists(f"an account for {normalized} already exists")
+    row = AccountRow(
+        email=normalized,
+        password_hash=password_hash,
+        plan=plan,
+        status=AccountStatus.ACTIVE.value,
+        created_at=now_or_default(now),
+    )
+    # The check above can race with a concurrent sign-up; the unique index settles it, and
+    # the savepoint keeps the caller's transaction usable afterwards.
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as error:
+        raise AccountExists(f"an account for {normalized} already exists") from error
+    return get_by_id(session, row.id)
+
+
+def get_by_email(session: Session, email: str) -> Account | None:
+    """None rather than an error: a login form must then call `dummy_verify` to hide it."""
+    statement = account_query().where(AccountRow.email == email.strip().lower())
+    found = session.execute(statement).one_or_none()
+    if found is None:
+        return None
+    row, plan_row = found
+    return account_from_rows(row, plan_row)
+
+
+def get_by_id(session: Session, account_id: int) -> Account:
+    found = session.execute(account_query().where(AccountRow.id == account_id)).one_or_none()
+    if found is None:
+        raise NotFound(f"no account with id {account_id}")
+    row, plan_row = found
+    return account_from_rows(row, plan_row)
+
+
+def set_plan(session: Session, account_id: int, plan: str) -> Account:
+    get_plan(session, plan)
+    _locked_row(session, account_id).plan = plan
+    session.flush()
+    return get_by_id(session, account_id)
+
+
+def set_limits(session: Session, account_id: int, changes: LimitChanges) -> Account:
+    row = _locked_row(session, account_id)
+    for change in fields(changes):
+        value = getattr(changes, change.name)
+        if value is None:
+            continue
+        if value is USE_PLAN_DEFAULT:
+            setattr(row, change.name, None)
+            continue
+        require_non_negative(change.name, value)
+        setattr(row, change.name, value)
+    session.flush()
+    return get_by_id(session, account_id)
+
+
+def set_status(session: Session, account_id: int, status: AccountStatus | str) -> Account:
+    try:
+        checked = AccountStatus(status)
+    except ValueError as error:
+        raise InvalidAccountStatus(f"status must be one of {list(AccountStatus)}") from error
+    _locked_row(session, account_id).status = checked.value
+    session.flush()
+    return get_by_id(session, account_id)
+
+
+def set_password_hash(session: Session, account_id: int, password_hash: str | None) -> None:
+    """Also used to upgrade a hash after login when `needs_rehash` says so."""
+    _locked_row(session, account_id).password_hash = password_hash
+    session.flush()
+
+
+def lock_account(session: Session, account_id: int) -> Account:
+    """The account as it is now, locked until the transaction ends (PostgreSQL; SQLite
+    transactions are serialised anyway). For decisions that must not race."""
+    _locked_row(session, account_id)
+    return get_by_id(session, account_id)
+
+
+def _locked_row(session: Session, account_id: int) -> AccountRow:
+    row = session.get(AccountRow, account_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"no account with id {account_id}")
+    return row
+
+
+def account_query() -> Select[AccountRow, PlanRow]:
+    return select(AccountRow, PlanRow).join(PlanRow, AccountRow.plan == PlanRow.name)
+
+
+def account_from_rows(row: AccountRow, plan_row: PlanRow) -> Account:
+    return Account(
+        id=row.id,
+        email=row.email,
+        plan=plan_from_row(plan_row),
+        status=AccountStatus(row.status),
+        overrides=LimitOverrides(
+            rate_per_minute=row.rate_per_minute,
+            monthly_credits_milli=row.monthly_credits_milli,
+            max_megapixels=row.max_megapixels,
+            max_keys=row.max_keys,
+        ),
+        created_at=row.created_at,
+        password_hash=row.password_hash,
+    )

@@ -1,0 +1,101 @@
+"""The audit trail: who did what to an account's keys, when, and from where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bgone.db.tables import AuditEventRow
+from bgone.domain.clock import now_or_default
+
+DEFAULT_LIST_LIMIT = 100
+
+
+class AuditAction(StrEnum):
+    KEY_CREATED = "key_created"
+    KEY_ROTATED = "key_rotated"
+    KEY_REVOKED = "key_revoked"
+    EXPIRED_KEY_USE = "expired_key_use"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    account_id: int
+    at: datetime
+    action: AuditAction
+    key_id: str | None
+    actor: str
+    ip: str | None
+    detail: str
+
+
+def record(
+    session: Session,
+    account_id: int,
+    action: AuditAction,
+    actor: str,
+    ip: str | None = None,
+    key_id: str | None = None,
+    detail: str = "",
+    at: datetime | None = None,
+) -> AuditEvent:
+    row = AuditEventRow(
+        account_id=account_id,
+        at=now_or_default(at),
+        action=action.value,
+        key_id=key_id,
+        actor=actor,
+        ip=ip,
+        detail=detail,
+    )
+    session.add(row)
+    session.flush()
+    return _event_from_row(row)
+
+
+def list_for_account(
+    session: Session, account_id: int, limit: int = DEFAULT_LIST_LIMIT
+) -> list[AuditEvent]:
+    """Newest first; the id breaks ties between events recorded in the same instant."""
+    statement = (
+        select(AuditEventRow)
+        .where(AuditEventRow.account_id == account_id)
+        .order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
+        .limit(limit)
+    )
+    return [_event_from_row(row) for row in session.scalars(statement)]
+
+
+def last_event_at(
+    session: Session, key_id: str, action: AuditAction, since: datetime
+) -> datetime | None:
+    """When `action` was last recorded for `key_id` at or after `since`, if it was."""
+    statement = (
+        select(AuditEventRow.at)
+        .where(
+            AuditEventRow.key_id == key_id,
+            AuditEventRow.action == action.value,
+            AuditEventRow.at >= since,
+        )
+        .order_by(AuditEventRow.at.desc())
+        .limit(1)
+    )
+    return session.scalars(statement).first()
+
+
+def _event_from_row(row: AuditEventRow) -> AuditEvent:
+    return AuditEvent(
+        id=row.id,
+        account_id=row.account_id,
+        at=row.at,
+        action=AuditAction(row.action),
+        key_id=row.key_id,
+        actor=row.actor,
+        ip=row.ip,
+        detail=row.detail,
+    )

@@ -1,0 +1,195 @@
+"""Monthly credits, spent in two steps so that concurrent requests never overspend.
+
+A request first *reserves* its cost with one conditional UPDATE, which the database applies
+atomically (PostgreSQL re-checks the condition after waiting for a concurrent writer; SQLite
+has a single writer). After processing, the request *commits* the reservation (reserved ->
+used) or *releases* it on failure. Call `reserve` in its own short transaction, not around
+the inference: the credit row stays locked until that transaction ends.
+
+Only production keys spend credits; for staging keys (`KeyContext.spends_credits` false)
+callers skip this module entirely.
+
+Periods are calendar months in UTC. The current month's allowance follows the account's
+limits (a plan change applies at once, used credits stay used); past months are frozen.
+A process that dies between reserve and commit leaves its reservation in place until the
+month ends, erring on the side of never giving away free work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Update, update
+from sqlalchemy.orm import Session
+
+from bgone.db.tables import CreditPeriodRow
+from bgone.db.upsert import dialect_insert
+from bgone.domain.clock import now_or_default
+from bgone.domain.errors import InsufficientCredits
+from bgone.domain.limits import Limits
+
+MILLI_PER_CREDIT = 1000
+
+
+@dataclass(frozen=True)
+class Reservation:
+    account_id: int
+    period: str
+    milli: int
+
+
+@dataclass(frozen=True)
+class Balance:
+    period: str
+    included_milli: int
+    used_milli: int
+    reserved_milli: int
+
+    @property
+    def remaining_milli(self) -> int:
+        # Below zero only after a downgrade mid-month; nobody owes credits back.
+        return max(0, self.included_milli - self.used_milli - self.reserved_milli)
+
+    @property
+    def included(self) -> float:
+        return milli_to_credits(self.included_milli)
+
+    @property
+    def used(self) -> float:
+        return milli_to_credits(self.used_milli)
+
+    @property
+    def reserved(self) -> float:
+        return milli_to_credits(self.reserved_milli)
+
+    @property
+    def remaining(self) -> float:
+        return milli_to_credits(self.remaining_milli)
+
+
+def credits_to_milli(credits: Decimal | int | str) -> int:
+    """Exact conversion; refuses finer than a thousandth of a credit rather than rounding."""
+    milli = Decimal(credits) * MILLI_PER_CREDIT
+    if milli != milli.to_integral_value():
+        raise ValueError(f"{credits} credits is finer than a thousandth of a credit")
+    return int(milli)
+
+
+def milli_to_credits(milli: int) -> float:
+    return milli / MILLI_PER_CREDIT
+
+
+def period_key(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m}"
+
+
+def ensure_period(
+    session: Session, account_id: int, limits: Limits, now: datetime | None = None
+) -> str:
+    """Create this month's row if missing and align its allowance with `limits`.
+
+    One INSERT ... ON CONFLICT statement, so concurrent first requests of a month cannot
+    both insert, on SQLite as on PostgreSQL.
+    """
+    period = period_key(now_or_default(now))
+    values = {
+        "account_id": account_id,
+        "period": period,
+        "included_milli": limits.monthly_credits_milli,
+        "used_milli": 0,
+        "reserved_milli": 0,
+    }
+    insert = dialect_insert(session, CreditPeriodRow).values(values)
+    statement = insert.on_conflict_do_update(
+        index_elements=[CreditPeriodRow.account_id, CreditPeriodRow.period],
+        set_={"included_milli": insert.excluded.included_milli},
+        where=CreditPeriodRow.included_milli != insert.excluded.included_milli,
+    )
+    session.execute(statement)
+    return period
+
+
+def reserve(
+    session: Session, account_id: int, milli: int, limits: Limits, now: datetime | None = None
+) -> Reservation:
+    """Set aside `milli` credits this month, or raise InsufficientCredits."""
+    if milli < 0:
+        raise ValueError("cannot reserve a negative amount")
+    moment = now_or_default(now)
+    period = ensure_period(session, account_id, limits, moment)
+    if milli == 0:
+        return Reservation(account_id=account_id, period=period, milli=0)
+    changed = _rows_changed(
+        session,
+        update(CreditPeriodRow)
+        .where(
+            _row_of(account_id, period),
+            CreditPeriodRow.included_milli
+            - CreditPeriodRow.used_milli
+            - CreditPeriodRow.reserved_milli
+            >= milli,
+        )
+        .values(reserved_milli=CreditPeriodRow.reserved_milli + milli),
+    )
+    if changed != 1:
+        left = balance(session, account_id, limits, moment).remaining
+        raise InsufficientCredits(
+            f"this request needs {milli_to_credits(milli):g} credits and {left:g} remain this month"
+        )
+    return Reservation(account_id=account_id, period=period, milli=milli)
+
+
+def commit(session: Session, reservation: Reservation, actual_milli: int) -> None:
+    """Turn a reservation into spending; `actual_milli` may be less than was reserved."""
+    if not 0 <= actual_milli <= reservation.milli:
+        raise ValueError(f"actual cost {actual_milli} outside 0..{reservation.milli} reserved")
+    _settle(session, reservation, used_delta=actual_milli)
+
+
+def release(session: Session, reservation: Reservation) -> None:
+    """Give a reservation back, for a request that failed before costing anything."""
+    _settle(session, reservation, used_delta=0)
+
+
+def balance(
+    session: Session, account_id: int, limits: Limits, now: datetime | None = None
+) -> Balance:
+    """This month's figures. Reads only: a month with no requests yet has no row."""
+    period = period_key(now_or_default(now))
+    row = session.get(CreditPeriodRow, (account_id, period), populate_existing=True)
+    return Balance(
+        period=period,
+        # The allowance follows the limits, as the next reservation will make it.
+        included_milli=limits.monthly_credits_milli,
+        used_milli=row.used_milli if row else 0,
+        reserved_milli=row.reserved_milli if row else 0,
+    )
+
+
+def _settle(session: Session, reservation: Reservation, used_delta: int) -> None:
+    if reservation.milli == 0:
+        return
+    changed = _rows_changed(
+        session,
+        update(CreditPeriodRow)
+        .where(_row_of(reservation.account_id, reservation.period))
+        .values(
+            reserved_milli=CreditPeriodRow.reserved_milli - reservation.milli,
+            used_milli=CreditPeriodRow.used_milli + used_delta,
+        ),
+    )
+    if changed != 1:
+        raise RuntimeError(f"no credit period {reservation.period} for {reservation.account_id}")
+
+
+def _row_of(account_id: int, period: str) -> ColumnElement[bool]:
+    return (CreditPeriodRow.account_id == account_id) & (CreditPeriodRow.period == period)
+
+
+def _rows_changed(session: Session, statement: Update) -> int:
+    # No ORM objects to keep in sync: this module never loads credit rows for writing.
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return cast("CursorResult[Any]", result).rowcount

@@ -1,0 +1,132 @@
+"""Per-account rate limits, weighted by megapixels, in memory or in Redis.
+
+One small protocol; the backend is chosen by URL (`memory://` or `redis://...`). The
+counting itself is done by the `limits` library (sliding-window counters), so several
+replicas sharing one Redis share one limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from limits import RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+log = logging.getLogger(__name__)
+
+# Costs are counted in hundredths of an image so that 1.5 MP costs 1.5, not 2.
+COST_SCALE = 100
+WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int  # images (of up to 1 MP) per window
+    remaining: int
+    reset_at: float  # Unix time at which the window has fully refilled
+    window_seconds: int = WINDOW_SECONDS
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+    @property
+    def reset_in(self) -> int:
+        return max(0, math.ceil(self.reset_at - time.time()))
+
+
+def image_cost(megapixels: float) -> float:
+    """remove.bg's weighting: an image counts as max(1, its megapixels)."""
+    return max(1.0, megapixels)
+
+
+class RateLimiter(Protocol):
+    def hit(self, bucket: str, per_minute: int, cost: float = 1.0) -> Decision: ...
+
+    def peek(self, bucket: str, per_minute: int) -> Decision: ...
+
+
+class LimitsRateLimiter:
+    """Sliding-window counters from the `limits` library over any of its storages."""
+
+    def __init__(self, storage_url: str, key_prefix: str = "bgone") -> None:
+        options: dict[str, float | str | bool] = {}
+        if storage_url.startswith(("redis://", "rediss://")):
+            options = {
+                "key_prefix": key_prefix,
+                "socket_timeout": 0.5,
+                "socket_connect_timeout": 0.5,
+            }
+        self.storage = storage_from_string(storage_url, **options)
+        self._strategy = SlidingWindowCounterRateLimiter(self.storage)
+
+    def _decision(
+        self, allowed: bool, item: RateLimitItemPerMinute, bucket: str, per_minute: int
+    ) -> Decision:
+        stats = self._strategy.get_window_stats(item, bucket)
+        return Decision(
+            allowed, per_minute, max(0, stats.remaining) // COST_SCALE, stats.reset_time
+        )
+
+    def hit(self, bucket: str, per_minute: int, cost: float = 1.0) -> Decision:
+        item = RateLimitItemPerMinute(per_minute * COST_SCALE)
+        allowed = self._strategy.hit(item, bucket, cost=max(1, round(cost * COST_SCALE)))
+        return self._decision(allowed, item, bucket, per_minute)
+
+    def peek(self, bucket: str, per_minute: int) -> Decision:
+        item = RateLimitItemPerMinute(per_minute * COST_SCALE)
+        return self._decision(True, item, bucket, per_minute)
+
+
+class FailoverRateLimiter:
+    """Redis first; while Redis is unreachable, a per-replica in-memory limit.
+
+    Availability wins over exactness: with Redis down each replica enforces the limit on
+    its own, so N replicas admit up to N times the limit until Redis returns.
+    """
+
+    def __init__(
+        self, primary: RateLimiter, fallback: RateLimiter, retry_seconds: float = 5.0
+    ) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.retry_seconds = retry_seconds
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def degraded(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _call(self, method: str, *args: object) -> Decision:
+        if not self.degraded:
+            try:
+                result: Decision = getattr(self.primary, method)(*args)
+                return result
+            except Exception as error:  # any storage failure: degrade, never fail requests
+                with self._lock:
+                    self._down_until = time.monotonic() + self.retry_seconds
+                log.warning("rate-limit storage unavailable, using local limits: %s", error)
+        fallback: Decision = getattr(self.fallback, method)(*args)
+        return fallback
+
+    def hit(self, bucket: str, per_minute: int, cost: float = 1.0) -> Decision:
+        return self._call("hit", bucket, per_minute, cost)
+
+    def peek(self, bucket: str, per_minute: int) -> Decision:
+        return self._call("peek", bucket, per_minute)
+
+
+def limiter_from_url(redis_url: str, key_prefix: str = "bgone:ratelimit") -> RateLimiter:
+    """In memory when `redis_url` is empty, else Redis with a local fallback."""
+    memory = LimitsRateLimiter("memory://")
+    if not redis_url:
+        return memory
+    return FailoverRateLimiter(LimitsRateLimiter(redis_url, key_prefix), memory)
