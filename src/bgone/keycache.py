@@ -17,9 +17,10 @@ from typing import Generic, TypeVar
 
 import redis
 
+from bgone.settings import Settings
+
 log = logging.getLogger(__name__)
 
-CHANNEL = "bgone:keys:invalidate"
 REDIS_TTL_SECONDS = 30.0
 LOCAL_TTL_SECONDS = 1.0
 ALL = "*"  # published to drop every entry (e.g. a plan changed)
@@ -36,10 +37,11 @@ class _Entry(Generic[V]):
 
 
 class KeyCache(Generic[V]):
-    def __init__(self, redis_url: str = "") -> None:
+    def __init__(self, redis_url: str = "", redis_key_prefix: str = "bgone") -> None:
         self._entries: dict[str, _Entry[V]] = {}
         self._lock = threading.Lock()
         self._redis_url = redis_url
+        self._channel = channel_name(redis_key_prefix)
         self._listening = threading.Event()  # set while the subscription is live
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,7 +90,7 @@ class KeyCache(Generic[V]):
     def invalidate(self, key_id: str) -> None:
         """Drop here and tell every other replica to drop too."""
         self.drop(key_id)
-        publish_invalidation(self._redis_url, key_id)
+        publish_invalidation(self._redis_url, self._channel, key_id)
 
     def _listen(self) -> None:
         while not self._stop.is_set():
@@ -100,7 +102,7 @@ class KeyCache(Generic[V]):
                     health_check_interval=5,
                 )
                 pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self._channel)
                 self._listening.set()
                 # Anything may have changed while we were not listening.
                 self.drop(ALL)
@@ -116,13 +118,22 @@ class KeyCache(Generic[V]):
                 self._stop.wait(1.0)
 
 
-def publish_invalidation(redis_url: str, key_id: str) -> None:
+def channel_name(redis_key_prefix: str) -> str:
+    return f"{redis_key_prefix}:keys:invalidate"
+
+
+def announce_key_change(settings: Settings, key_id: str) -> None:
+    """For processes without a cache of their own (the CLI): tell the servers."""
+    publish_invalidation(settings.redis_url, channel_name(settings.redis_key_prefix), key_id)
+
+
+def publish_invalidation(redis_url: str, channel: str, key_id: str) -> None:
     """Best effort: without Redis, other processes catch up within LOCAL_TTL_SECONDS."""
     if not redis_url:
         return
     try:
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=1.0, socket_timeout=1.0)
-        client.publish(CHANNEL, key_id)
+        client.publish(channel, key_id)
         client.close()
     except redis.RedisError as error:
         log.warning("could not publish key invalidation for %s: %s", key_id, error)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     # Empty means in-process rate limits and caches; set it for several replicas.
     redis_url: str = ""
+    # Namespace for every Redis key and channel, so several deployments can share a server.
+    redis_key_prefix: str = "bgone"
     # HMAC secret for API keys. Empty means "generate one into data_dir/secret_key on first
     # start". Rotation: put the new one here and the old ones in previous_secret_keys.
     secret_key: str = ""

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from bgone.cli.accounts import accounts_app
+from bgone.cli.keys import keys_app
 from bgone.cli.models import models_app
 from bgone.cli.remove import remove_command
+from bgone.cli.server import db_app, serve
 
 app = typer.Typer(
     name="bgone",
@@ -15,6 +18,10 @@ app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 app.command("remove")(remove_command)
+app.command("serve")(serve)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

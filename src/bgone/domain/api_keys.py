@@ -19,6 +19,7 @@ from bgone.domain.clock import now_or_default
 from bgone.domain.errors import (
     AccountSuspended,
     InvalidEnvironment,
+    InvalidExpiry,
     InvalidGracePeriod,
     InvalidKeyName,
     KeyLimitReached,
@@ -45,8 +46,12 @@ def create_key(
     ring: SecretRing,
     ip: str | None = None,
     now: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> IssuedKey:
+    """A new key, optionally expiring at `expires_at` (which must lie in the future)."""
     moment = now_or_default(now)
+    if expires_at is not None and expires_at <= moment:
+        raise InvalidExpiry("a key's expiry must lie in the future")
     checked_name = _checked_name(name)
     checked_environment = _checked_environment(environment)
     # Locking the account serialises concurrent creations, so two of them cannot both see
@@ -59,7 +64,14 @@ def create_key(
             f"this account may have {max_keys} active keys; revoke one to create another"
         )
     issued = _insert_key(
-        session, account.id, checked_name, checked_environment, created_by, ring, moment
+        session,
+        account.id,
+        checked_name,
+        checked_environment,
+        created_by,
+        ring,
+        moment,
+        expires_at,
     )
     audit.record(
         session,
@@ -165,6 +177,7 @@ def _insert_key(
     created_by: str,
     ring: SecretRing,
     moment: datetime,
+    expires_at: datetime | None = None,
 ) -> IssuedKey:
     secret = generate_key(environment)
     key_hash = ring.hash_key(secret)
@@ -178,6 +191,7 @@ def _insert_key(
         hash_version=key_hash.version,
         created_by=created_by,
         created_at=moment,
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()
@@ -223,3 +237,11 @@ def _checked_environment(environment: Environment | str) -> Environment:
     except ValueError as error:
         choices = ", ".join(member.value for member in Environment)
         raise InvalidEnvironment(f"environment must be one of: {choices}") from error
+
+
+def owner_of(session: Session, key_id: str) -> int:
+    """The account a key belongs to; for operator tools only (never exposed over HTTP)."""
+    account_id = session.scalar(select(ApiKeyRow.account_id).where(ApiKeyRow.id == key_id))
+    if account_id is None:
+        raise NotFound(f"no API key {key_id}")
+    return account_id

@@ -106,3 +106,8 @@ class UnknownPlan(BgoneError):
 class InvalidAccountStatus(BgoneError):
     code = "invalid_account_status"
     title = "Invalid account status"
+
+
+class InvalidExpiry(BgoneError):
+    code = "invalid_expiry"
+    title = "Invalid expiry"

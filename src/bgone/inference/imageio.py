@@ -92,7 +92,8 @@ def check_header(data: bytes, limits: DecodeLimits) -> str:
     return kind
 
 
-def _open(data: bytes, kind: str, limits: DecodeLimits) -> Image.Image:
+def _opened_header(data: bytes, kind: str, limits: DecodeLimits) -> Image.Image:
+    """Open (parse the header only) and check dimensions against the limits."""
     with warnings.catch_warnings():
         # Pillow's own bomb guard warns below its hard limit; here a warning is an error.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -111,6 +112,11 @@ def _open(data: bytes, kind: str, limits: DecodeLimits) -> Image.Image:
             f"The image is {width}x{height} ({megapixels:.1f} MP); the maximum supported input "
             f"resolution is {limits.max_megapixels:g} megapixels."
         )
+    return image
+
+
+def _open(data: bytes, kind: str, limits: DecodeLimits) -> Image.Image:
+    image = _opened_header(data, kind, limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -118,6 +124,13 @@ def _open(data: bytes, kind: str, limits: DecodeLimits) -> Image.Image:
     except Exception as exc:
         raise FailedToReadImage(f"The {kind} data is corrupt or truncated.") from exc
     return image
+
+
+def peek_dimensions(data: bytes, limits: DecodeLimits) -> tuple[int, int]:
+    """Width and height from the header alone, with every limit checked; no pixels decoded."""
+    kind = check_header(data, limits)
+    with _opened_header(data, kind, limits) as image:
+        return image.size
 
 
 def _sixteen_bit_to_l(image: Image.Image) -> Image.Image:

@@ -1,0 +1,83 @@
+"""Account balance (remove.bg's shape plus bgone's details) and health probes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bgone.api.deps import KeyContextDep, ServicesDep
+from bgone.api.services import Services
+from bgone.db.engine import transaction
+from bgone.domain import accounts, credits, usage
+from bgone.domain.authentication import KeyContext
+
+router = APIRouter(tags=["account"])
+health_router = APIRouter(tags=["health"])
+
+
+def _account_document(services: Services, context: KeyContext) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    with transaction(services.sessions) as session:
+        account = accounts.get_by_id(session, context.account_id)
+        balance = credits.balance(session, context.account_id, context.limits, now)
+        period_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        summary = usage.usage_summary(session, context.account_id, period_start)
+    return {
+        "data": {
+            "attributes": {
+                # remove.bg's fields, for clients written against it.
+                "credits": {
+                    "total": balance.remaining,
+                    "subscription": balance.remaining,
+                    "payg": 0,
+                    "enterprise": 0,
+                },
+                "api": {"free_calls": 0, "sizes": "all"},
+                # bgone's own.
+                "email": account.email,
+                "plan": account.plan.name,
+                "key_environment": context.environment.value,
+                "period": balance.period,
+                "credits_included": balance.included,
+                "credits_used": balance.used,
+                "credits_reserved": balance.reserved,
+                "credits_left": balance.remaining,
+                "rate_limit_per_minute": context.rate_per_minute,
+                "max_megapixels": context.limits.max_megapixels,
+                "usage_this_period": {
+                    "requests": summary.requests,
+                    "failed_requests": summary.failed_requests,
+                    "credits": summary.credits,
+                    "megapixels": round(summary.megapixels, 3),
+                },
+            }
+        }
+    }
+
+
+@router.get("/v1/account", summary="Plan, credits left, rate limit and usage this period")
+@router.get("/v1.0/account", include_in_schema=False)
+async def account(services: ServicesDep, context: KeyContextDep) -> Any:
+    return await run_in_threadpool(_account_document, services, context)
+
+
+@health_router.get("/v2/health", summary="Liveness: the process answers")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@health_router.get("/readyz", summary="Readiness: database reachable and model loaded")
+async def ready(services: ServicesDep) -> JSONResponse:
+    database = await run_in_threadpool(services.database_ready)
+    models = services.remover.pool.loaded()
+    model_ok = services.settings.default_model in models
+    body = {
+        "status": "ready" if database and model_ok else "not_ready",
+        "database": "ok" if database else "unreachable",
+        "models": models,
+    }
+    return JSONResponse(body, status_code=200 if database and model_ok else 503)

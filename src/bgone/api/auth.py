@@ -1,0 +1,66 @@
+"""Finding the API key in a request, and saying exactly what is wrong when it is not there."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from bgone.api.services import Services
+from bgone.domain.authentication import KeyContext, authenticate, require_api_access
+from bgone.domain.errors import InvalidApiKey, MissingApiKey
+from bgone.security.keys import MalformedKey, parse_key
+
+NEAR_MISS_HEADERS = ("x-apikey", "api-key", "apikey", "x-api_key", "api_key", "x-key", "key")
+QUERY_NAMES = ("api_key", "apikey", "x-api-key", "key", "token")
+HOW_TO = "Send it in the x-api-key header: -H 'x-api-key: YOUR_KEY'."
+
+
+def extract_key(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
+    """The key from `x-api-key` (any case) or `Authorization: Bearer`; else a helpful 401."""
+    key = headers.get("x-api-key", "").strip()
+    if key:
+        return key
+    authorization = headers.get("authorization", "").strip()
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if authorization:
+        raise MissingApiKey(
+            f"The Authorization header must be 'Bearer YOUR_KEY' (got scheme {scheme!r}). " + HOW_TO
+        )
+    for name in NEAR_MISS_HEADERS:
+        if headers.get(name):
+            raise MissingApiKey(f"The key was sent in a {name!r} header. {HOW_TO}")
+    for name in QUERY_NAMES:
+        if query.get(name):
+            raise MissingApiKey(
+                "API keys are refused in the query string: URLs end up in logs and browser "
+                f"history. Rotate that key, then send the new one in a header. {HOW_TO}"
+            )
+    raise MissingApiKey(f"No API key was sent. {HOW_TO}")
+
+
+def authenticate_request(
+    services: Services, headers: Mapping[str, str], query: Mapping[str, str], ip: str | None
+) -> KeyContext:
+    """Who is calling, from the in-memory cache when possible; 401/403 otherwise.
+
+    Runs in a worker thread: a cache miss queries the database.
+    """
+    secret = extract_key(headers, query)
+    try:
+        parse_key(secret)
+    except MalformedKey as error:
+        # Decided from the text alone: malformed keys never reach the database.
+        raise InvalidApiKey(
+            f"The API key is malformed ({error.reason.value.replace('_', ' ')}). Check that it was "
+            "copied whole; keys look like bgone_live_ followed by 38 letters and digits."
+        ) from None
+    digest = services.ring.hash_key(secret).digest
+    context = services.key_cache.get(digest)
+    now = datetime.now(UTC)
+    if context is None or context.is_expired_at(now):
+        context = authenticate(services.sessions, secret, services.ring, ip=ip, now=now)
+        services.key_cache.put(digest, context, context.key_id, context.account_id)
+    require_api_access(context)
+    return context

@@ -1,0 +1,88 @@
+"""Exception handlers: every failure becomes the one JSON error body."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException
+
+from bgone.api.middleware import request_record
+from bgone.errors import (
+    BgoneError,
+    MethodNotAllowed,
+    NotFoundRoute,
+    ServiceUnavailable,
+    error_body,
+)
+
+log = logging.getLogger(__name__)
+
+
+class InvalidRequest(BgoneError):
+    code = "invalid_request"
+    title = "Invalid request"
+
+
+class InternalError(BgoneError):
+    status = 500
+    code = "internal_error"
+    title = "Internal error"
+
+
+def error_response(request: Request, error: BgoneError) -> JSONResponse:
+    record = request_record(request.scope)
+    record.error_code = error.code
+    return JSONResponse(
+        error_body([error], record.request_id), status_code=error.status, headers=error.headers
+    )
+
+
+async def _bgone_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, BgoneError)
+    return error_response(request, error)
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+        for problem in error.errors()
+    )
+    return error_response(request, InvalidRequest(problems or "The request is malformed."))
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        mapped: BgoneError = NotFoundRoute(f"Nothing at {request.url.path}.")
+    elif error.status_code == 405:
+        mapped = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
+    else:
+        mapped = InvalidRequest(str(error.detail))
+        mapped.status = error.status_code
+    return error_response(request, mapped)
+
+
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", error)
+    return error_response(
+        request, ServiceUnavailable("The database is unavailable; retry shortly.", 5)
+    )
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(request, InternalError("Something went wrong on our side."))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BgoneError, _bgone_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,176 @@
+"""Cross-cutting request handling: request ids, body limits, rate headers, usage rows.
+
+Pure ASGI (no BaseHTTPMiddleware) so that bodies stream and nothing is buffered twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bgone.api.services import Services
+from bgone.db.engine import transaction
+from bgone.domain.usage import UsageEntry, record_usage
+from bgone.errors import BgoneError, FileTooLarge, error_body
+from bgone.ratelimit import Decision
+
+log = logging.getLogger(__name__)
+
+# Paths whose requests are API calls: each gets exactly one usage row.
+API_PATHS = ("/v2", "/v1/", "/v1.0/", "/api/")
+UNMETERED = ("/v2/health",)
+
+
+@dataclass
+class RequestRecord:
+    """Filled in by handlers as they learn who is calling and what it cost."""
+
+    request_id: str
+    account_id: int | None = None
+    key_id: str | None = None
+    credits_milli: int = 0
+    megapixels: float = 0.0
+    error_code: str | None = None
+    rate: Decision | None = None
+
+
+def request_record(scope: Scope) -> RequestRecord:
+    record: RequestRecord = scope["state"]["record"]
+    return record
+
+
+def rate_limit_headers(decision: Decision) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(decision.remaining),
+        "X-RateLimit-Reset": str(int(decision.reset_at)),
+        "RateLimit-Policy": f'"default";q={decision.limit};w={decision.window_seconds}',
+        "RateLimit": f'"default";r={decision.remaining};t={decision.reset_in}',
+    }
+
+
+def is_metered(path: str) -> bool:
+    return path.startswith(API_PATHS) and not path.startswith(UNMETERED)
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, max_upload_bytes: int) -> None:
+        self.app = app
+        # Bodies carry at most an image and a background (base64 adds a third), plus fields.
+        self.max_body = max_upload_bytes * 2 + (1 << 20)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        record = RequestRecord(request_id=uuid.uuid4().hex)
+        scope.setdefault("state", {})["record"] = record
+        status_holder = {"status": 500}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", record.request_id.encode()))
+                if record.rate is not None:
+                    headers.extend(
+                        (k.lower().encode(), v.encode())
+                        for k, v in rate_limit_headers(record.rate).items()
+                    )
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            declared = _content_length(scope)
+            if declared is not None and declared > self.max_body:
+                await self._refuse_too_large(record, send_with_headers)
+            else:
+                await self.app(scope, _limited(receive, self.max_body), send_with_headers)
+        finally:
+            if is_metered(scope["path"]):
+                services: Services = scope["app"].state.services
+                await self._record_usage(services, scope, record, status_holder["status"], started)
+
+    async def _refuse_too_large(self, record: RequestRecord, send: Send) -> None:
+        error = FileTooLarge(f"The request body exceeds the limit of {self.max_body} bytes.")
+        record.error_code = error.code
+        body = json.dumps(error_body([error], record.request_id)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": error.status,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _record_usage(
+        self,
+        services: Services,
+        scope: Scope,
+        record: RequestRecord,
+        status: int,
+        started: float,
+    ) -> None:
+        entry = UsageEntry(
+            request_id=record.request_id,
+            at=datetime.now(UTC),
+            endpoint=f"{scope['method']} {scope['path']}"[:200],
+            status=status,
+            account_id=record.account_id,
+            key_id=record.key_id,
+            error_code=record.error_code,
+            credits_milli=record.credits_milli,
+            megapixels=record.megapixels,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+        try:
+            await run_in_threadpool(_write_usage, services, entry)
+        except Exception as error:  # the response is already out; log loudly instead
+            log.error("could not record usage for %s: %s", record.request_id, error)
+
+
+def _write_usage(services: Services, entry: UsageEntry) -> None:
+    with transaction(services.sessions) as session:
+        record_usage(session, entry)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyTooLarge(BgoneError):
+    status = 413
+    code = "file_too_large"
+    title = "File too large"
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """Counts streamed (chunked) body bytes and stops reading past the limit."""
+    received = 0
+
+    async def wrapped() -> Message:
+        nonlocal received
+        message: dict[str, Any] = dict(await receive())
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(f"The request body exceeds the limit of {limit} bytes.")
+        return message
+
+    return wrapped

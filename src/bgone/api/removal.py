@@ -1,0 +1,210 @@
+"""The removal endpoints: one implementation behind three providers' contracts."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from functools import partial
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bgone.api.contracts import (
+    BACKGROUND_ERASE,
+    BYBYBG,
+    REMOVE_BG,
+    Contract,
+    ParsedRequest,
+    options_for,
+    parse_request,
+)
+from bgone.api.deps import KeyContextDep, RecordDep, ServicesDep, rate_bucket
+from bgone.api.middleware import RequestRecord
+from bgone.api.services import Services
+from bgone.db.engine import transaction
+from bgone.domain import credits
+from bgone.domain.authentication import KeyContext
+from bgone.domain.errors import InsufficientCredits
+from bgone.errors import RateLimitExceeded, ResolutionTooHigh
+from bgone.inference.imageio import peek_dimensions
+from bgone.inference.options import RemovalOptions, Size
+from bgone.inference.pipeline import RemovalResult
+from bgone.ratelimit import image_cost
+
+router = APIRouter(tags=["background removal"])
+
+FULL_COST_MILLI = 1000
+PREVIEW_COST_MILLI = 250
+
+
+async def _source_bytes(services: Services, parsed: ParsedRequest) -> tuple[bytes, bytes | None]:
+    if parsed.image is not None:
+        image = parsed.image
+    else:
+        assert parsed.image_url is not None  # parse_request guarantees one source
+        image = await run_in_threadpool(services.fetcher.fetch, parsed.image_url)
+    background = parsed.bg_image
+    if parsed.bg_image_url:
+        fetch = partial(
+            services.fetcher.fetch,
+            parsed.bg_image_url,
+            invalid_code="invalid_bg_image_url",
+            failed_code="failed_bg_download",
+        )
+        background = await run_in_threadpool(fetch)
+    return image, background
+
+
+def _admit_rate(
+    services: Services, context: KeyContext, megapixels: float, record: RequestRecord
+) -> None:
+    decision = services.limiter.hit(
+        rate_bucket(context), context.rate_per_minute, image_cost(megapixels)
+    )
+    record.rate = decision
+    if not decision.allowed:
+        raise RateLimitExceeded(
+            f"More than {decision.limit} images (of up to 1 MP each) per minute for this "
+            f"account. Retry after {decision.retry_after} s.",
+            decision.retry_after,
+        )
+
+
+def _reserve(
+    services: Services, context: KeyContext, options: RemovalOptions
+) -> tuple[RemovalOptions, credits.Reservation | None]:
+    """Set credits aside before any work; `auto` falls back to preview when 1 is too many."""
+    if not context.spends_credits:
+        return options, None
+    cost = PREVIEW_COST_MILLI if options.size is Size.PREVIEW else FULL_COST_MILLI
+    with transaction(services.sessions) as session:
+        try:
+            return options, credits.reserve(session, context.account_id, cost, context.limits)
+        except InsufficientCredits:
+            if options.size is not Size.AUTO:
+                raise
+    with transaction(services.sessions) as session:
+        reservation = credits.reserve(
+            session, context.account_id, PREVIEW_COST_MILLI, context.limits
+        )
+    return replace(options, size=Size.PREVIEW), reservation
+
+
+def _settle(services: Services, reservation: credits.Reservation, delivered: bool) -> None:
+    with transaction(services.sessions) as session:
+        if delivered:
+            credits.commit(session, reservation, reservation.milli)
+        else:
+            credits.release(session, reservation)
+
+
+async def remove(
+    request: Request,
+    contract: Contract,
+    services: Services,
+    context: KeyContext,
+    record: RequestRecord,
+) -> Response:
+    settings = services.settings
+    parsed = await parse_request(request, contract, settings.max_upload_bytes)
+    image, background = await _source_bytes(services, parsed)
+    options = options_for(parsed, contract, background)
+    width, height = peek_dimensions(image, services.remover.limits)
+    record.megapixels = width * height / 1_000_000
+    if record.megapixels > context.limits.max_megapixels:
+        raise ResolutionTooHigh(
+            f"The image has {record.megapixels:.1f} MP; your plan allows up to "
+            f"{context.limits.max_megapixels:g} MP."
+        )
+    if not context.spends_credits and options.size is not Size.PREVIEW:
+        options = replace(options, size=Size.PREVIEW)  # staging keys: preview results only
+    await run_in_threadpool(_admit_rate, services, context, record.megapixels, record)
+    options, reservation = await run_in_threadpool(_reserve, services, context, options)
+    try:
+        result = await services.gate.run(partial(services.remover.remove, image, options))
+    except BaseException:
+        if reservation is not None:
+            await run_in_threadpool(_settle, services, reservation, False)
+        raise
+    if reservation is not None:
+        await run_in_threadpool(_settle, services, reservation, True)
+        record.credits_milli = reservation.milli
+    return _respond(request, parsed, contract, result, record.credits_milli)
+
+
+def _result_headers(result: RemovalResult, credits_milli: int) -> dict[str, str]:
+    box = result.foreground
+    return {
+        "X-Width": str(result.width),
+        "X-Height": str(result.height),
+        "X-Foreground-Top": str(box.top),
+        "X-Foreground-Left": str(box.left),
+        "X-Foreground-Width": str(box.width),
+        "X-Foreground-Height": str(box.height),
+        "X-Credits-Charged": f"{credits.milli_to_credits(credits_milli):g}",
+    }
+
+
+def _wants_json(request: Request, parsed: ParsedRequest) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    return "application/json" in accept or parsed.json_body
+
+
+def _respond(
+    request: Request,
+    parsed: ParsedRequest,
+    contract: Contract,
+    result: RemovalResult,
+    credits_milli: int,
+) -> Response:
+    headers = _result_headers(result, credits_milli)
+    if not _wants_json(request, parsed):
+        return Response(result.data, media_type=result.media_type, headers=headers)
+    encoded = base64.b64encode(result.data).decode()
+    box = result.foreground
+    if contract is REMOVE_BG:
+        body: dict[str, object] = {
+            "data": {
+                "result_b64": encoded,
+                "foreground_top": box.top,
+                "foreground_left": box.left,
+                "foreground_width": box.width,
+                "foreground_height": box.height,
+            }
+        }
+    else:
+        body = {
+            "image_base64": encoded,
+            "format": result.format,
+            "width": result.width,
+            "height": result.height,
+            "foreground": {
+                "top": box.top,
+                "left": box.left,
+                "width": box.width,
+                "height": box.height,
+            },
+        }
+    return JSONResponse(body, headers=headers)
+
+
+@router.post("/v2", summary="Remove the background (BackgroundErase contract)")
+async def remove_v2(
+    request: Request, services: ServicesDep, context: KeyContextDep, record: RecordDep
+) -> Response:
+    return await remove(request, BACKGROUND_ERASE, services, context, record)
+
+
+@router.post("/v1/remove-bg", summary="Remove the background (ByByBG contract)")
+async def remove_bybybg(
+    request: Request, services: ServicesDep, context: KeyContextDep, record: RecordDep
+) -> Response:
+    return await remove(request, BYBYBG, services, context, record)
+
+
+@router.post("/v1.0/removebg", summary="Remove the background (remove.bg contract)")
+async def remove_removebg(
+    request: Request, services: ServicesDep, context: KeyContextDep, record: RecordDep
+) -> Response:
+    return await remove(request, REMOVE_BG, services, context, record)

@@ -1,0 +1,77 @@
+"""Everything a running server holds: opened once in the app's lifespan, closed at exit."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+from bgone.api.fetch import UrlFetcher
+from bgone.api.gate import InferenceGate
+from bgone.db.engine import SessionFactory, make_engine, make_session_factory
+from bgone.db.migrate import upgrade
+from bgone.domain.authentication import KeyContext
+from bgone.inference.pipeline import Remover
+from bgone.keycache import KeyCache
+from bgone.ratelimit import RateLimiter, limiter_from_url
+from bgone.security.hashing import SecretRing, load_secret_ring
+from bgone.security.passwords import dummy_verify
+from bgone.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: SessionFactory
+    ring: SecretRing
+    remover: Remover
+    limiter: RateLimiter
+    key_cache: KeyCache[KeyContext]
+    gate: InferenceGate
+    fetcher: UrlFetcher
+
+    @classmethod
+    def open(cls, settings: Settings, migrate: bool = True) -> Services:
+        if migrate:
+            upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        remover = Remover(settings)
+        # Load the default model now: a missing model fails start-up with the pull command,
+        # and the first request does not pay for loading.
+        remover.pool.get(settings.default_model)
+        dummy_verify("warm-up")  # its first call builds the dummy hash
+        key_cache: KeyCache[KeyContext] = KeyCache(settings.redis_url, settings.redis_key_prefix)
+        key_cache.start()
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            ring=load_secret_ring(settings),
+            remover=remover,
+            limiter=limiter_from_url(settings.redis_url, f"{settings.redis_key_prefix}:ratelimit"),
+            key_cache=key_cache,
+            gate=InferenceGate(settings.pipeline_workers, settings.queue_size),
+            fetcher=UrlFetcher.from_strings(
+                settings.max_upload_bytes,
+                settings.url_fetch_timeout_seconds,
+                settings.url_fetch_allowed_networks,
+            ),
+        )
+
+    def database_ready(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception as error:  # any failure means "not ready", with the reason logged
+            log.warning("database not ready: %s", error)
+            return False
+
+    def close(self) -> None:
+        self.gate.shutdown()
+        self.key_cache.stop()
+        self.engine.dispose()

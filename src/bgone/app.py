@@ -1,0 +1,57 @@
+"""The ASGI application. `create_app(settings)` builds it; nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from bgone import __version__
+from bgone.api import account, keys, removal
+from bgone.api.errors import install_error_handlers
+from bgone.api.middleware import RequestMiddleware
+from bgone.api.services import Services
+from bgone.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Self-hosted background removal. Send an image with your key in the `x-api-key`
+header; get a transparent PNG back. Three request contracts are accepted unchanged:
+BackgroundErase (`/v2`), ByByBG (`/v1/remove-bg`) and remove.bg (`/v1.0/removebg`)."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    chosen = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await run_in_threadpool(Services.open, chosen)
+        app.state.services = services
+        log.info(
+            "bgone ready: model %s, database %s",
+            chosen.default_model,
+            services.engine.url.render_as_string(hide_password=True),
+        )
+        try:
+            yield
+        finally:
+            services.close()
+
+    app = FastAPI(
+        title="bgone",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestMiddleware, max_upload_bytes=chosen.max_upload_bytes)
+    app.include_router(removal.router)
+    app.include_router(account.router)
+    app.include_router(account.health_router)
+    app.include_router(keys.router)
+    return app

@@ -1,0 +1,123 @@
+"""`bgone accounts`: operator commands for customer accounts."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy.orm import Session
+
+from bgone.cli.common import console, run_in_database
+from bgone.domain import accounts, credits
+from bgone.domain.accounts import Account
+from bgone.domain.errors import NotFound
+from bgone.domain.limits import USE_PLAN_DEFAULT, LimitChanges
+from bgone.keycache import ALL, announce_key_change
+from bgone.security.passwords import hash_password
+from bgone.settings import Settings
+
+accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
+
+
+def _find(session: Session, email: str) -> Account:
+    account = accounts.get_by_email(session, email)
+    if account is None:
+        raise NotFound(f"no account for {email}")
+    return account
+
+
+def _show(account: Account, remaining: float) -> None:
+    limits = accounts.effective_limits(account)
+    console.print(f"account {account.id}: {account.email}")
+    console.print(
+        f"  plan: {account.plan.name} ({account.plan.display_name}), status: {account.status.value}"
+    )
+    console.print(f"  API access: {'yes' if limits.api_access else 'no'}")
+    console.print(
+        f"  rate: {limits.rate_per_minute}/min (staging {limits.staging_rate_per_minute}/min)"
+    )
+    console.print(
+        f"  credits: {limits.monthly_credits_milli / 1000:g} per month, "
+        f"{remaining:g} left this month"
+    )
+    console.print(f"  max megapixels: {limits.max_megapixels:g}, max keys: {limits.max_keys}")
+
+
+@accounts_app.command("create")
+def create(
+    email: str = typer.Argument(...),
+    plan: str = typer.Option("starter", "--plan", help="starter, business or enterprise."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read a dashboard password from stdin."
+    ),
+) -> None:
+    """Create an account."""
+    password_hash = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        password_hash = hash_password(password) if password else None
+    account = run_in_database(
+        Settings(), lambda s: accounts.create_account(s, email, plan, password_hash)
+    )
+    console.print(f"created account {account.id} for {account.email} on {account.plan.name}")
+
+
+@accounts_app.command("set-plan")
+def set_plan(email: str = typer.Argument(...), plan: str = typer.Argument(...)) -> None:
+    """Move an account to another plan (takes effect at once)."""
+    settings = Settings()
+    account = run_in_database(settings, lambda s: accounts.set_plan(s, _find(s, email).id, plan))
+    announce_key_change(settings, ALL)
+    console.print(f"{account.email} is now on {account.plan.name}")
+
+
+@accounts_app.command("set-limits")
+def set_limits(
+    email: str = typer.Argument(...),
+    rate_per_minute: int | None = typer.Option(None, min=0),
+    monthly_credits: float | None = typer.Option(None, min=0),
+    max_megapixels: float | None = typer.Option(None, min=0),
+    max_keys: int | None = typer.Option(None, min=0),
+    reset: bool = typer.Option(False, "--reset", help="Drop all custom limits."),
+) -> None:
+    """Custom limits for one account (Enterprise deals); unset options keep their value."""
+    settings = Settings()
+    changes = LimitChanges(
+        rate_per_minute=USE_PLAN_DEFAULT if reset else rate_per_minute,
+        monthly_credits_milli=USE_PLAN_DEFAULT
+        if reset
+        else (round(monthly_credits * 1000) if monthly_credits is not None else None),
+        max_megapixels=USE_PLAN_DEFAULT if reset else max_megapixels,
+        max_keys=USE_PLAN_DEFAULT if reset else max_keys,
+    )
+    account = run_in_database(
+        settings, lambda s: accounts.set_limits(s, _find(s, email).id, changes)
+    )
+    announce_key_change(settings, ALL)
+    _show(account, _remaining(settings, account))
+
+
+@accounts_app.command("set-status")
+def set_status(
+    email: str = typer.Argument(...), status: str = typer.Argument(..., help="active or suspended")
+) -> None:
+    """Suspend or reactivate an account."""
+    settings = Settings()
+    account = run_in_database(
+        settings, lambda s: accounts.set_status(s, _find(s, email).id, status)
+    )
+    announce_key_change(settings, ALL)
+    console.print(f"{account.email} is now {account.status.value}")
+
+
+def _remaining(settings: Settings, account: Account) -> float:
+    limits = accounts.effective_limits(account)
+    return run_in_database(settings, lambda s: credits.balance(s, account.id, limits).remaining)
+
+
+@accounts_app.command("show")
+def show(email: str = typer.Argument(...)) -> None:
+    """Plan, limits and this month's credits."""
+    settings = Settings()
+    account = run_in_database(settings, lambda s: _find(s, email))
+    _show(account, _remaining(settings, account))

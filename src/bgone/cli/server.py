@@ -1,0 +1,50 @@
+"""`bgone serve` and `bgone db`."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+import uvicorn
+
+from bgone.cli.common import console
+from bgone.db.migrate import current_revision, head_revision, upgrade
+from bgone.settings import Settings
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Interface (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default 8000)."),
+) -> None:
+    """Run the API server (applies database migrations first)."""
+    from bgone.app import create_app
+
+    settings = Settings()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        timeout_graceful_shutdown=30,
+        log_level="info",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all pending migrations."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    console.print(f"database at revision {current_revision(settings.database_url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the applied and the latest revision."""
+    settings = Settings()
+    console.print(f"applied: {current_revision(settings.database_url)}, latest: {head_revision()}")
