@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bgone.api.services import Services
 from bgone.db.engine import transaction
+from bgone.domain.authentication import touch_key_usage
 from bgone.domain.usage import UsageEntry, record_usage
 from bgone.errors import BgoneError, FileTooLarge, error_body
 from bgone.ratelimit import Decision
@@ -40,6 +41,7 @@ class RequestRecord:
     megapixels: float = 0.0
     error_code: str | None = None
     rate: Decision | None = None
+    client_ip: str | None = None
 
 
 def request_record(scope: Scope) -> RequestRecord:
@@ -72,13 +74,24 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        record = RequestRecord(request_id=uuid.uuid4().hex)
+        client = scope.get("client")
+        record = RequestRecord(request_id=uuid.uuid4().hex, client_ip=client[0] if client else None)
         scope.setdefault("state", {})["record"] = record
-        status_holder = {"status": 500}
+        status = 500  # what the usage row says if the app fails before answering
+        metered = is_metered(scope["path"])
+        recorded = False
+
+        async def record_once() -> None:
+            nonlocal recorded
+            if metered and not recorded:
+                recorded = True
+                services: Services = scope["app"].state.services
+                await self._record_usage(services, scope, record, status, started)
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
+                status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", record.request_id.encode()))
                 if record.rate is not None:
@@ -87,6 +100,10 @@ class RequestMiddleware:
                         for k, v in rate_limit_headers(record.rate).items()
                     )
                 message["headers"] = headers
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # The usage row is written before the last byte leaves: a client that got
+                # an answer always has its row, even if the process dies right after.
+                await record_once()
             await send(message)
 
         try:
@@ -96,9 +113,7 @@ class RequestMiddleware:
             else:
                 await self.app(scope, _limited(receive, self.max_body), send_with_headers)
         finally:
-            if is_metered(scope["path"]):
-                services: Services = scope["app"].state.services
-                await self._record_usage(services, scope, record, status_holder["status"], started)
+            await record_once()
 
     async def _refuse_too_large(self, record: RequestRecord, send: Send) -> None:
         error = FileTooLarge(f"The request body exceeds the limit of {self.max_body} bytes.")
@@ -134,14 +149,16 @@ class RequestMiddleware:
             latency_ms=(time.perf_counter() - started) * 1000,
         )
         try:
-            await run_in_threadpool(_write_usage, services, entry)
+            await run_in_threadpool(_write_usage, services, entry, record.client_ip)
         except Exception as error:  # the response is already out; log loudly instead
             log.error("could not record usage for %s: %s", record.request_id, error)
 
 
-def _write_usage(services: Services, entry: UsageEntry) -> None:
+def _write_usage(services: Services, entry: UsageEntry, ip: str | None) -> None:
     with transaction(services.sessions) as session:
         record_usage(session, entry)
+        if entry.key_id and services.key_usage.due(entry.key_id, entry.at):
+            touch_key_usage(session, entry.key_id, ip, entry.at)
 
 
 def _content_length(scope: Scope) -> int | None:

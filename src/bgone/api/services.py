@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, text
 
@@ -22,6 +24,23 @@ from bgone.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class KeyUsageThrottle:
+    """Writes a key's 'last used' at most every `interval`, not on every request."""
+
+    def __init__(self, interval: timedelta = timedelta(seconds=30)) -> None:
+        self.interval = interval
+        self._last: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def due(self, key_id: str, at: datetime) -> bool:
+        with self._lock:
+            previous = self._last.get(key_id)
+            if previous is not None and at - previous < self.interval:
+                return False
+            self._last[key_id] = at
+            return True
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -33,6 +52,7 @@ class Services:
     key_cache: KeyCache[KeyContext]
     gate: InferenceGate
     fetcher: UrlFetcher
+    key_usage: KeyUsageThrottle
 
     @classmethod
     def open(cls, settings: Settings, migrate: bool = True) -> Services:
@@ -60,6 +80,7 @@ class Services:
                 settings.url_fetch_timeout_seconds,
                 settings.url_fetch_allowed_networks,
             ),
+            key_usage=KeyUsageThrottle(),
         )
 
     def database_ready(self) -> bool:
