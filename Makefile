@@ -19,8 +19,9 @@ install: $(VENV)/.installed
 models: install
 	$(BIN)/bgone models pull
 
+# Serves on 127.0.0.1:8000 with SQLite in the data directory (BGONE_* variables apply).
 run: models
-	$(BIN)/bgone --help
+	$(BIN)/bgone serve
 
 test: lint
 	$(BIN)/pytest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,27 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@contextmanager
+def built_stack(
+    kind: str,
+    request: pytest.FixtureRequest,
+    model_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    with ExitStack() as cleanup:
+        data_dir = tmp_path_factory.mktemp(f"stack-{kind.replace('+', '-')}")
+        if kind == "sqlite":
+            built = Stack(kind, data_dir, model_dir, f"sqlite:///{data_dir / 'bgone.db'}")
+        else:
+            admin: Engine = request.getfixturevalue("postgres_admin")
+            url = cleanup.enter_context(scratch_postgres_database(admin))
+            built = Stack(kind, data_dir, model_dir, url, request.getfixturevalue("redis_url"))
+            cleanup.callback(built.cleanup_redis)
+        upgrade(built.database_url)
+        cleanup.callback(lambda: built.sessions.kw["bind"].dispose())
+        yield built
+
+
 @pytest.fixture(
     scope="session",
     params=["sqlite", pytest.param("postgres+redis", marks=pytest.mark.postgres)],
@@ -36,19 +57,8 @@ def redis_url() -> str:
 def stack(
     request: pytest.FixtureRequest, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    with ExitStack() as cleanup:
-        data_dir = tmp_path_factory.mktemp(f"stack-{request.param.replace('+', '-')}")
-        if request.param == "sqlite":
-            built = Stack("sqlite", data_dir, model_dir, f"sqlite:///{data_dir / 'bgone.db'}")
-        else:
-            admin: Engine = request.getfixturevalue("postgres_admin")
-            url = cleanup.enter_context(scratch_postgres_database(admin))
-            built = Stack(
-                "postgres+redis", data_dir, model_dir, url, request.getfixturevalue("redis_url")
-            )
-            cleanup.callback(built.cleanup_redis)
-        upgrade(built.database_url)
-        cleanup.callback(lambda: built.sessions.kw["bind"].dispose())
+    """Each API test runs once on SQLite alone and once on PostgreSQL + Redis."""
+    with built_stack(request.param, request, model_dir, tmp_path_factory) as built:
         yield built
 
 

@@ -79,5 +79,10 @@ async def ready(services: ServicesDep) -> JSONResponse:
         "status": "ready" if database and model_ok else "not_ready",
         "database": "ok" if database else "unreachable",
         "models": models,
+        "pipeline": {
+            "pending": services.gate.pending,
+            "workers": services.gate.workers,
+            "queue_size": services.gate.queue_size,
+        },
     }
     return JSONResponse(body, status_code=200 if database and model_ok else 503)

@@ -19,7 +19,7 @@ from bgone.db.engine import transaction
 from bgone.domain import api_keys, audit
 from bgone.domain.authentication import KeyContext
 from bgone.domain.durations import parse_duration
-from bgone.domain.key_records import IssuedKey, KeyRecord
+from bgone.domain.key_records import IssuedKey, KeyRecord, key_document
 from bgone.errors import BgoneError
 from bgone.security.keys import Environment
 
@@ -42,26 +42,6 @@ class NewKey(BaseModel):
 
 class Rotation(BaseModel):
     grace: str = Field(default="24h", description="How long the old key keeps working.")
-
-
-def key_document(record: KeyRecord, now: datetime | None = None) -> dict[str, Any]:
-    def iso(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
-    return {
-        "id": record.id,
-        "name": record.name,
-        "environment": record.environment.value,
-        "display": record.display,
-        "state": record.state_at(now or datetime.now(UTC)).value,
-        "created_by": record.created_by,
-        "created_at": iso(record.created_at),
-        "last_used_at": iso(record.last_used_at),
-        "last_used_ip": record.last_used_ip,
-        "expires_at": iso(record.expires_at),
-        "revoked_at": iso(record.revoked_at),
-        "replaced_by": record.replaced_by,
-    }
 
 
 def issued_document(issued: IssuedKey) -> dict[str, Any]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import typer
-from rich.table import Table
 from sqlalchemy.orm import Session
 
-from bgone.api.keys import key_document
 from bgone.cli.common import console, run_in_database
 from bgone.domain import accounts, api_keys
 from bgone.domain.durations import parse_duration
 from bgone.domain.errors import NotFound
+from bgone.domain.key_records import key_document
 from bgone.keycache import announce_key_change
 from bgone.security.hashing import load_secret_ring
 from bgone.settings import Settings
@@ -63,21 +62,31 @@ def create(
 def list_keys(email: str = typer.Argument(...)) -> None:
     """An account's keys (display form only)."""
     records = run_in_database(Settings(), lambda s: api_keys.list_keys(s, _account_id(s, email)))
-    table = Table("id", "name", "env", "key", "state", "created", "last used", "expires")
+    header = ("ID", "NAME", "ENV", "KEY", "STATE", "CREATED", "LAST USED", "EXPIRES")
+    rows = [header]
     for record in records:
         document = key_document(record)
-        table.add_row(
-            record.id,
-            record.name,
-            record.environment.value,
-            record.display,
-            document["state"],
-            document["created_at"][:19],
-            (document["last_used_at"] or "never")[:19]
-            + (f" from {record.last_used_ip}" if record.last_used_ip else ""),
-            (document["expires_at"] or "-")[:19],
+        last_used = (document["last_used_at"] or "never")[:19]
+        if record.last_used_ip:
+            last_used += f" from {record.last_used_ip}"
+        rows.append(
+            (
+                record.id,
+                record.name,
+                record.environment.value,
+                record.display,
+                document["state"],
+                document["created_at"][:19],
+                last_used,
+                (document["expires_at"] or "-")[:19],
+            )
         )
-    console.print(table)
+    # Plain aligned columns: readable in a terminal, and greppable in scripts.
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 @keys_app.command("rotate")

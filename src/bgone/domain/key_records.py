@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from bgone.db.tables import ApiKeyRow
 from bgone.security.keys import Environment
@@ -67,3 +68,23 @@ def record_from_row(row: ApiKeyRow) -> KeyRecord:
         revoked_at=row.revoked_at,
         replaced_by=row.replaced_by,
     )
+
+
+def key_document(record: KeyRecord, now: datetime | None = None) -> dict[str, Any]:
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "id": record.id,
+        "name": record.name,
+        "environment": record.environment.value,
+        "display": record.display,
+        "state": record.state_at(now or datetime.now(UTC)).value,
+        "created_by": record.created_by,
+        "created_at": iso(record.created_at),
+        "last_used_at": iso(record.last_used_at),
+        "last_used_ip": record.last_used_ip,
+        "expires_at": iso(record.expires_at),
+        "revoked_at": iso(record.revoked_at),
+        "replaced_by": record.replaced_by,
+    }
