@@ -30,6 +30,7 @@ from bgone.db.tables import (
     CreditPeriodRow,
     PlanRow,
     UsageRecordRow,
+    WebSessionRow,
 )
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -39,7 +40,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 SQLITE = "sqlite"
 POSTGRES = "postgresql"
 # Children before parents, so foreign keys never block the clean-up between tests.
-TABLES_TO_EMPTY = (UsageRecordRow, CreditPeriodRow, AuditEventRow, ApiKeyRow, AccountRow)
+TABLES_TO_EMPTY = (
+    UsageRecordRow, CreditPeriodRow, AuditEventRow, ApiKeyRow, WebSessionRow, AccountRow,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

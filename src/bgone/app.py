@@ -13,8 +13,10 @@ from bgone import __version__
 from bgone.api import account, keys, removal
 from bgone.api.errors import install_error_handlers
 from bgone.api.middleware import RequestMiddleware
+from bgone.api.openapi import install_openapi
 from bgone.api.services import Services
 from bgone.settings import Settings
+from bgone.web import install_web
 
 log = logging.getLogger(__name__)
 
@@ -54,4 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account.router)
     app.include_router(account.health_router)
     app.include_router(keys.router)
+    install_web(app)
+    install_openapi(app)
     return app

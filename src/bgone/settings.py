@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # CIDRs exempt from the private-address refusal (e.g. an internal image store).
     url_fetch_allowed_networks: list[str] = Field(default_factory=list)
 
+    # Dashboard sign-up: on or off, and the plan new accounts start on.
+    signup_enabled: bool = True
+    signup_plan: str = "starter"
+    # Mark the session cookie Secure (set it when serving over HTTPS).
+    secure_cookies: bool = False
+
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -11,7 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from bgone.api.auth import authenticate_request
 from bgone.api.middleware import RequestRecord, request_record
 from bgone.api.services import Services
+from bgone.db.engine import transaction
+from bgone.domain import accounts
 from bgone.domain.authentication import KeyContext
+from bgone.errors import BgoneError
+from bgone.security.keys import Environment
+from bgone.security.sessions import COOKIE_NAME, csrf_matches_token, find_session
 
 
 def get_services(request: Request) -> Services:
@@ -64,3 +70,77 @@ def rate_bucket(context: KeyContext) -> str:
 ServicesDep = Annotated[Services, Depends(get_services)]
 RecordDep = Annotated[RequestRecord, Depends(get_record)]
 KeyContextDep = Annotated[KeyContext, Depends(get_key_context)]
+
+
+@dataclass(frozen=True)
+class SessionAccount:
+    """A dashboard session, as the API layer sees it."""
+
+    account_id: int
+    email: str
+    csrf_token: str
+    token: str
+
+
+async def get_session_account(request: Request) -> SessionAccount | None:
+    token = request.cookies.get(COOKIE_NAME)
+    if not token:
+        return None
+    services = get_services(request)
+
+    def lookup() -> SessionAccount | None:
+        with transaction(services.sessions) as session:
+            web_session = find_session(session, token)
+            if web_session is None:
+                return None
+            account = accounts.get_by_id(session, web_session.account_id)
+            return SessionAccount(account.id, account.email, web_session.csrf_token, token)
+
+    return await run_in_threadpool(lookup)
+
+
+class ProductionKeyRequired(BgoneError):
+    status = 403
+    code = "production_key_required"
+    title = "Production key required"
+
+
+class CsrfTokenMissing(BgoneError):
+    status = 403
+    code = "csrf_failed"
+    title = "CSRF token missing or wrong"
+
+
+@dataclass(frozen=True)
+class Manager:
+    """Who manages keys: a production key of the account, or its signed-in owner."""
+
+    account_id: int
+    actor: str
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+async def get_manager(
+    request: Request, _declared: Annotated[str | None, Security(api_key_scheme)] = None
+) -> Manager:
+    sends_key = "x-api-key" in request.headers or "authorization" in request.headers
+    if not sends_key:
+        signed_in = await get_session_account(request)
+        if signed_in is not None:
+            if request.method not in SAFE_METHODS and not csrf_matches_token(
+                signed_in.csrf_token, request.headers.get("x-csrf-token")
+            ):
+                raise CsrfTokenMissing(
+                    "Requests from the dashboard must carry the X-CSRF-Token header."
+                )
+            get_record(request).account_id = signed_in.account_id
+            return Manager(signed_in.account_id, f"dashboard:{signed_in.email}")
+    context = await get_key_context(request)
+    if context.environment is not Environment.PRODUCTION:
+        raise ProductionKeyRequired("Managing keys needs a production key of the account.")
+    return Manager(context.account_id, f"key:{context.key_id}")
+
+
+ManagerDep = Annotated[Manager, Depends(get_manager)]

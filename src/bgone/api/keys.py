@@ -14,22 +14,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bgone.api.deps import KeyContextDep, ServicesDep, client_ip
+from bgone.api.deps import ManagerDep, ServicesDep, client_ip
 from bgone.db.engine import transaction
 from bgone.domain import api_keys, audit
-from bgone.domain.authentication import KeyContext
 from bgone.domain.durations import parse_duration
 from bgone.domain.key_records import IssuedKey, KeyRecord, key_document
-from bgone.errors import BgoneError
 from bgone.security.keys import Environment
 
 router = APIRouter(prefix="/api", tags=["key management"])
-
-
-class ProductionKeyRequired(BgoneError):
-    status = 403
-    code = "production_key_required"
-    title = "Production key required"
 
 
 class NewKey(BaseModel):
@@ -48,28 +40,19 @@ def issued_document(issued: IssuedKey) -> dict[str, Any]:
     return {**key_document(issued.record), "key": issued.secret}
 
 
-def _manager(context: KeyContext) -> str:
-    if context.environment is not Environment.PRODUCTION:
-        raise ProductionKeyRequired("Managing keys needs a production key of the account.")
-    return f"key:{context.key_id}"
-
-
 @router.get("/keys", summary="List this account's API keys")
-async def list_keys(services: ServicesDep, context: KeyContextDep) -> dict[str, Any]:
-    _manager(context)
-
+async def list_keys(services: ServicesDep, manager: ManagerDep) -> dict[str, Any]:
     def work() -> list[KeyRecord]:
         with transaction(services.sessions) as session:
-            return api_keys.list_keys(session, context.account_id)
+            return api_keys.list_keys(session, manager.account_id)
 
     return {"data": [key_document(r) for r in await run_in_threadpool(work)]}
 
 
 @router.post("/keys", status_code=201, summary="Create a key (shown once, in this answer)")
 async def create_key(
-    body: NewKey, request: Request, services: ServicesDep, context: KeyContextDep
+    body: NewKey, request: Request, services: ServicesDep, manager: ManagerDep
 ) -> JSONResponse:
-    actor = _manager(context)
     lifetime: timedelta | None = parse_duration(body.expires_in) if body.expires_in else None
 
     def work() -> IssuedKey:
@@ -77,10 +60,10 @@ async def create_key(
             expires_at = datetime.now(UTC) + lifetime if lifetime else None
             return api_keys.create_key(
                 session,
-                context.account_id,
+                manager.account_id,
                 body.name,
                 body.environment,
-                actor,
+                manager.actor,
                 services.ring,
                 ip=client_ip(request),
                 expires_at=expires_at,
@@ -95,24 +78,23 @@ async def rotate_key(
     key_id: str,
     request: Request,
     services: ServicesDep,
-    context: KeyContextDep,
+    manager: ManagerDep,
     body: Rotation | None = None,
 ) -> JSONResponse:
-    actor = _manager(context)
     grace = parse_duration((body or Rotation()).grace)
 
     def work() -> tuple[IssuedKey, KeyRecord]:
         with transaction(services.sessions) as session:
             issued = api_keys.rotate(
                 session,
-                context.account_id,
+                manager.account_id,
                 key_id,
-                actor,
+                manager.actor,
                 services.ring,
                 grace=grace,
                 ip=client_ip(request),
             )
-            return issued, api_keys.get_key(session, context.account_id, key_id)
+            return issued, api_keys.get_key(session, manager.account_id, key_id)
 
     issued, old = await run_in_threadpool(work)
     services.key_cache.invalidate(key_id)
@@ -123,14 +105,13 @@ async def rotate_key(
 
 @router.delete("/keys/{key_id}", summary="Revoke a key immediately")
 async def revoke_key(
-    key_id: str, request: Request, services: ServicesDep, context: KeyContextDep
+    key_id: str, request: Request, services: ServicesDep, manager: ManagerDep
 ) -> dict[str, Any]:
-    actor = _manager(context)
 
     def work() -> KeyRecord:
         with transaction(services.sessions) as session:
             return api_keys.revoke(
-                session, context.account_id, key_id, actor, ip=client_ip(request)
+                session, manager.account_id, key_id, manager.actor, ip=client_ip(request)
             )
 
     record = await run_in_threadpool(work)
@@ -139,12 +120,10 @@ async def revoke_key(
 
 
 @router.get("/audit-log", summary="This account's key events, newest first")
-async def audit_log(services: ServicesDep, context: KeyContextDep) -> dict[str, Any]:
-    _manager(context)
-
+async def audit_log(services: ServicesDep, manager: ManagerDep) -> dict[str, Any]:
     def work() -> list[audit.AuditEvent]:
         with transaction(services.sessions) as session:
-            return audit.list_for_account(session, context.account_id)
+            return audit.list_for_account(session, manager.account_id)
 
     events = await run_in_threadpool(work)
     return {

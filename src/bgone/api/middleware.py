@@ -139,7 +139,7 @@ class RequestMiddleware:
         entry = UsageEntry(
             request_id=record.request_id,
             at=datetime.now(UTC),
-            endpoint=f"{scope['method']} {scope['path']}"[:200],
+            endpoint=f"{scope['method']} {scope['path']}"[:100],
             status=status,
             account_id=record.account_id,
             key_id=record.key_id,

@@ -1,0 +1,80 @@
+"""Dashboard sessions and CSRF tokens.
+
+The cookie carries a random token; the database keeps only its SHA-256, so a leaked
+database does not leak live sessions. Each session has its own CSRF token, required on
+every form post and state-changing request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bgone.db.tables import WebSessionRow
+from bgone.domain.clock import now_or_default
+
+COOKIE_NAME = "bgone_session"
+SESSION_LIFETIME = timedelta(days=14)
+TOKEN_BYTES = 32
+
+
+@dataclass(frozen=True)
+class WebSession:
+    account_id: int
+    csrf_token: str
+    expires_at: datetime
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    session: Session, account_id: int, ip: str | None, now: datetime | None = None
+) -> tuple[str, WebSession]:
+    """A new session; returns the cookie token (shown to the browser only) and the session."""
+    moment = now_or_default(now)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    row = WebSessionRow(
+        token_hash=_hash(token),
+        account_id=account_id,
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=moment,
+        expires_at=moment + SESSION_LIFETIME,
+        ip=ip,
+    )
+    session.add(row)
+    session.flush()
+    return token, WebSession(row.account_id, row.csrf_token, row.expires_at)
+
+
+def find_session(
+    session: Session, token: str | None, now: datetime | None = None
+) -> WebSession | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.scalars(
+        select(WebSessionRow).where(WebSessionRow.token_hash == _hash(token))
+    ).one_or_none()
+    if row is None or row.expires_at <= now_or_default(now):
+        return None
+    return WebSession(row.account_id, row.csrf_token, row.expires_at)
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == _hash(token)))
+
+
+def csrf_matches(web_session: WebSession, submitted: str | None) -> bool:
+    return csrf_matches_token(web_session.csrf_token, submitted)
+
+
+def csrf_matches_token(expected: str, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(expected, submitted or "")

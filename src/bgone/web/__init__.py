@@ -1,0 +1,43 @@
+"""The server-rendered web: dashboard, playground and docs, with static assets served locally."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from bgone.web.account import router as account_router
+from bgone.web.docs import router as docs_router
+from bgone.web.pages import router as pages_router
+from bgone.web.playground import router as playground_router
+from bgone.web.templating import STATIC_DIR, render
+from bgone.web.viewer import CsrfFailed, LoginRequired, get_viewer
+
+
+async def _login_required(request: Request, error: Exception) -> Response:
+    target = request.url.path + (f"#{request.url.fragment}" if request.url.fragment else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+async def _csrf_failed(request: Request, error: Exception) -> Response:
+    assert isinstance(error, CsrfFailed)
+    return render(
+        request,
+        "error.html",
+        await get_viewer(request),
+        status_code=403,
+        title=error.title,
+        message=error.detail,
+    )
+
+
+def install_web(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages_router)
+    app.include_router(account_router)
+    app.include_router(playground_router)
+    app.include_router(docs_router)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(CsrfFailed, _csrf_failed)

@@ -1,0 +1,237 @@
+"""Landing, sign-up, log-in and log-out."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from bgone.api.deps import ServicesDep, client_ip
+from bgone.api.services import Services
+from bgone.db.engine import transaction
+from bgone.domain import accounts
+from bgone.domain.errors import AccountExists, InvalidEmail
+from bgone.security.passwords import dummy_verify, hash_password, verify_password
+from bgone.security.sessions import COOKIE_NAME, SESSION_LIFETIME, end_session, start_session
+from bgone.web.templating import render
+from bgone.web.viewer import CsrfFailed, ViewerDep, check_csrf
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_FAILURES_PER_MINUTE = 5
+FORM_COOKIE = "bgone_form"  # double-submit token for forms shown before a session exists
+MIN_PASSWORD_LENGTH = 10
+WRONG_CREDENTIALS = "That email and password do not match an account."
+
+
+def _form_token(request: Request) -> str:
+    return request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
+
+
+def _with_form_cookie(response: Response, token: str, services: Services) -> Response:
+    response.set_cookie(
+        FORM_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.secure_cookies,
+        max_age=3600,
+    )
+    return response
+
+
+def _check_form_token(request: Request, submitted: str) -> None:
+    expected = request.cookies.get(FORM_COOKIE)
+    if not expected or not secrets.compare_digest(expected, submitted):
+        raise CsrfFailed("This form has expired. Reload the page and try again.")
+
+
+def _signed_in(services: Services, account_id: int, ip: str | None, target: str) -> Response:
+    with transaction(services.sessions) as session:
+        token, _ = start_session(session, account_id, ip)
+    response = RedirectResponse(_safe_next(target), status_code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.secure_cookies,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+    )
+    response.delete_cookie(FORM_COOKIE)
+    return response
+
+
+def _safe_next(target: str) -> str:
+    # Only same-site paths: never an open redirect to another host.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/account"
+
+
+@router.get("/")
+async def landing(request: Request, viewer: ViewerDep) -> Response:
+    return render(request, "landing.html", viewer)
+
+
+@router.get("/signup")
+async def signup_form(request: Request, viewer: ViewerDep, services: ServicesDep) -> Response:
+    if viewer:
+        return RedirectResponse("/account", status_code=303)
+    token = _form_token(request)
+    page = render(
+        request, "signup.html", None, form_token=token, enabled=services.settings.signup_enabled
+    )
+    return _with_form_cookie(page, token, services)
+
+
+@router.post("/signup")
+async def signup(
+    request: Request,
+    services: ServicesDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    form_token: Annotated[str, Form()] = "",
+) -> Response:
+    _check_form_token(request, form_token)
+    token = _form_token(request)
+    problem = None
+    if not services.settings.signup_enabled:
+        problem = "Sign-up is closed on this server; ask its operator for an account."
+    elif len(password) < MIN_PASSWORD_LENGTH:
+        problem = f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
+    if problem is None:
+
+        def create() -> int:
+            with transaction(services.sessions) as session:
+                account = accounts.create_account(
+                    session, email, services.settings.signup_plan, hash_password(password)
+                )
+                return account.id
+
+        try:
+            account_id = await run_in_threadpool(create)
+        except (AccountExists, InvalidEmail) as error:
+            problem = (
+                error.detail[:1].upper()
+                + error.detail[1:]
+                + ". "
+                + ("Log in instead?" if isinstance(error, AccountExists) else "")
+            )
+        else:
+            return await run_in_threadpool(
+                _signed_in, services, account_id, client_ip(request), "/account"
+            )
+    page = render(
+        request,
+        "signup.html",
+        None,
+        status_code=400,
+        form_token=token,
+        error=problem,
+        email=email,
+        enabled=services.settings.signup_enabled,
+    )
+    return _with_form_cookie(page, token, services)
+
+
+@router.get("/login")
+async def login_form(
+    request: Request, viewer: ViewerDep, services: ServicesDep, next: str = "/account"
+) -> Response:
+    if viewer:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    token = _form_token(request)
+    return _with_form_cookie(
+        render(request, "login.html", None, form_token=token, next=_safe_next(next)),
+        token,
+        services,
+    )
+
+
+def _throttle_buckets(email: str, ip: str | None) -> list[str]:
+    return [f"login:email:{email.strip().lower()}", f"login:ip:{ip or 'unknown'}"]
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    services: ServicesDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    form_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/account",
+) -> Response:
+    _check_form_token(request, form_token)
+    ip = client_ip(request)
+    buckets = _throttle_buckets(email, ip)
+    limiter = services.limiter
+
+    def attempt() -> int | None:
+        for bucket in buckets:
+            if limiter.peek(bucket, LOGIN_FAILURES_PER_MINUTE).remaining <= 0:
+                return -1
+        with transaction(services.sessions) as session:
+            account = accounts.get_by_email(session, email)
+        if account is None or account.password_hash is None:
+            dummy_verify(password)  # same work, so timing does not reveal unknown emails
+            verified = False
+        else:
+            verified = verify_password(account.password_hash, password)
+        if verified and account is not None:
+            return account.id
+        for bucket in buckets:
+            limiter.hit(bucket, LOGIN_FAILURES_PER_MINUTE)
+        return None
+
+    outcome = await run_in_threadpool(attempt)
+    token = _form_token(request)
+    if outcome == -1:
+        page = render(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            form_token=token,
+            next=_safe_next(next),
+            email=email,
+            error="Too many attempts. For your security, wait a minute before trying again.",
+        )
+        page.headers["Retry-After"] = "60"
+        return _with_form_cookie(page, token, services)
+    if outcome is None:
+        page = render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            form_token=token,
+            next=_safe_next(next),
+            email=email,
+            error=WRONG_CREDENTIALS,
+        )
+        return _with_form_cookie(page, token, services)
+    return await run_in_threadpool(_signed_in, services, outcome, ip, next)
+
+
+@router.post("/logout")
+async def logout(
+    request: Request,
+    services: ServicesDep,
+    viewer: ViewerDep,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    if viewer is not None:
+        check_csrf(viewer, csrf_token)
+
+        def end() -> None:
+            with transaction(services.sessions) as session:
+                end_session(session, viewer.token)
+
+        await run_in_threadpool(end)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE_NAME)
+    return response

@@ -1,0 +1,85 @@
+"""A real headless Chromium (Debian's, driven by Playwright) against a real `bgone serve`.
+
+Every test saves screenshots of the pages it visits under test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.api.conftest import built_stack
+from tests.api.stack import Server, Stack
+from tests.conftest import REPO, require
+
+CHROMIUM = os.environ.get("BGONE_TEST_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+# Flags for a closed network: no background fetches that would fail and slow things down.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    require(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    launched = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    yield opened
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def web_stack(
+    request: pytest.FixtureRequest, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    with built_stack("sqlite", request, model_dir, tmp_path_factory) as built:
+        yield built
+
+
+@pytest.fixture(scope="session")
+def web_server(web_stack: Stack) -> Iterator[Server]:
+    """New sign-ups land on Business, so the API-access flows can run end to end."""
+    server = web_stack.start_server(signup_plan="business")
+    yield server
+    server.stop()
+
+
+def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
