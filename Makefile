@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Models for the test suite are pulled once and kept between runs.
 export BGONE_TEST_MODEL_DIR ?= $(HOME)/.cache/bgone/test-models
 
-.PHONY: install models run serve test lint format bench-quality clean
+.PHONY: install models run serve test lint format bench-quality screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ format: install
 bench-quality: models
 	$(BIN)/bgone models pull isnet --accept-licence
 	$(BIN)/python bench/quality.py
+
+# The README's pictures are taken by the browser tests; this copies the latest ones over.
+screenshots:
+	mkdir -p docs/screenshots
+	cp test-output/screenshots/account-with-usage.png docs/screenshots/account.png
+	cp test-output/screenshots/playground.png docs/screenshots/playground.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output

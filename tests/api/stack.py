@@ -124,7 +124,7 @@ class Stack:
         with transaction(self.sessions) as session:
             account = accounts.create_account(session, email, plan)
             if limits:
-                accounts.set_limits(session, account.id, LimitChanges(**limits))  # type: ignore[arg-type]
+                accounts.set_limits(session, account.id, LimitChanges(**limits))
             return account.id
 
     def key(
