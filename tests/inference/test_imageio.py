@@ -154,3 +154,19 @@ def test_megapixel_limit_is_enforced() -> None:
 def test_png_chunk_helper_makes_valid_crc() -> None:
     chunk = png_chunk(b"tEXt", b"k\x00v")
     assert len(chunk) == 4 + 4 + 3 + 4
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_fast_and_zlib_png_encoders_are_both_lossless(mode: str) -> None:
+    image = gradient_rgb(97, 61).convert(mode)
+    if mode == "RGBA":
+        image.putalpha(gradient_rgb(97, 61).convert("L"))
+    fast = encode(image, "png", None, EncodeConfig(png_encoder="fpng"))
+    zlib_level = encode(
+        image, "png", None, EncodeConfig(png_encoder="pillow", png_compress_level=9)
+    )
+    assert fast != zlib_level  # two different encoders really ran
+    for data in (fast, zlib_level):
+        decoded = Image.open(io.BytesIO(data))
+        assert decoded.mode == mode
+        assert np.array_equal(np.asarray(decoded), np.asarray(image))

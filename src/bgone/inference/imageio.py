@@ -6,9 +6,13 @@ decoder runs. Size limits are checked from the header, before pixels are allocat
 
 from __future__ import annotations
 
+import importlib
 import io
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
@@ -16,6 +20,16 @@ from PIL import Image, ImageCms, ImageOps
 from bgone.errors import FailedToReadImage, FileTooLarge, InvalidFileType, ResolutionTooHigh
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+
+
+def _optional_fpng() -> ModuleType | None:
+    try:  # an accelerator; Pillow's encoder is the fallback
+        return importlib.import_module("fpng")
+    except ImportError:  # pragma: no cover - depends on the platform's wheels
+        return None
+
+
+fpng = _optional_fpng()
 
 # Signatures of formats people commonly send by mistake, so the error can name them.
 _KNOWN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -43,7 +57,8 @@ class DecodeLimits:
 
 @dataclass(frozen=True)
 class EncodeConfig:
-    png_compress_level: int = 6
+    png_encoder: str = "fpng"
+    png_compress_level: int = 1
     jpeg_quality: int = 92
     webp_quality: int = 90
 
@@ -190,6 +205,23 @@ def decode(data: bytes, limits: DecodeLimits) -> DecodedImage:
     return DecodedImage(rgb=image, alpha=alpha, icc_profile=icc, source_format=kind)
 
 
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    body = kind + payload
+    return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def _fpng_encode(image: Image.Image, icc_profile: bytes | None) -> bytes:
+    """PNG through fpng: 10-20x faster than zlib level 6, files ~20% larger."""
+    assert fpng is not None
+    channels = 4 if image.mode == "RGBA" else 3
+    data: bytes = fpng.from_bytes(image.tobytes(), image.width, image.height, channels)
+    if not icc_profile:
+        return data
+    # fpng writes no colour profile: insert an iCCP chunk right after IHDR (offset 33).
+    iccp = _png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(icc_profile))
+    return data[:33] + iccp + data[33:]
+
+
 def encode(
     image: Image.Image, image_format: str, icc_profile: bytes | None, config: EncodeConfig
 ) -> bytes:
@@ -199,6 +231,8 @@ def encode(
     if icc_profile and image.mode in ("RGB", "RGBA"):
         extra["icc_profile"] = icc_profile
     if image_format == "png":
+        if config.png_encoder == "fpng" and fpng is not None and image.mode in ("RGB", "RGBA"):
+            return _fpng_encode(image, icc_profile)
         image.save(buffer, "PNG", compress_level=config.png_compress_level, **extra)
     elif image_format == "webp":
         image.save(buffer, "WEBP", quality=config.webp_quality, method=4, **extra)

@@ -94,7 +94,10 @@ class Remover:
         self.pool = pool or ModelPool(runtime_config(settings))
         self.limits = DecodeLimits(settings.max_upload_bytes, settings.max_megapixels)
         self.encoding = EncodeConfig(
-            settings.png_compress_level, settings.jpeg_quality, settings.webp_quality
+            png_encoder=settings.png_encoder,
+            png_compress_level=settings.png_compress_level,
+            jpeg_quality=settings.jpeg_quality,
+            webp_quality=settings.webp_quality,
         )
 
     def _accept(self, source: bytes | Image.Image) -> DecodedImage:
