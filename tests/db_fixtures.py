@@ -41,7 +41,12 @@ SQLITE = "sqlite"
 POSTGRES = "postgresql"
 # Children before parents, so foreign keys never block the clean-up between tests.
 TABLES_TO_EMPTY = (
-    UsageRecordRow, CreditPeriodRow, AuditEventRow, ApiKeyRow, WebSessionRow, AccountRow,
+    UsageRecordRow,
+    CreditPeriodRow,
+    AuditEventRow,
+    ApiKeyRow,
+    WebSessionRow,
+    AccountRow,
 )
 
 

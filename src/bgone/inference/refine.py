@@ -20,6 +20,7 @@ GUIDED_RADIUS_DIVISOR = 200
 # Filter coefficients are computed at most at this long side, then upsampled (the "fast
 # guided filter"), so memory and time stay flat for large photos.
 GUIDED_MAX_SIDE = 1024
+BAND_ROWS = 256
 
 
 def _box_mean(values: np.ndarray, radius: int) -> np.ndarray:
@@ -38,13 +39,39 @@ def _resize_float(values: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
 
 
-def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter with a grey guide; coefficients at reduced resolution."""
-    height, width = guide.shape
+def _band(values: np.ndarray, width: int, height: int, top: int, bottom: int) -> np.ndarray:
+    """Rows [top, bottom) of `values` resized to width x height, without the whole image.
+
+    Pillow clips its filter window to the whole source, not to `box`, so bands join
+    seamlessly and match a full-size resize.
+    """
+    if values.shape == (height, width):
+        return values[top:bottom].astype(np.float32)
+    source_h, source_w = values.shape
+    scale = source_h / height
+    image = Image.fromarray(values.astype(np.float32))
+    box = (0.0, top * scale, float(source_w), bottom * scale)
+    return np.asarray(
+        image.resize((width, bottom - top), Image.Resampling.BILINEAR, box=box), np.float32
+    )
+
+
+def guided_coefficients(
+    gray: Image.Image, mask: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """He et al.'s guided filter, grey guide: per-pixel slope and offset, averaged.
+
+    Computed at most GUIDED_MAX_SIDE on the long side (the "fast guided filter"); the
+    caller upsamples them. float64 here: variance is a difference of nearly equal sums.
+    """
+    width, height = gray.size
     factor = max(1.0, max(height, width) / GUIDED_MAX_SIDE)
     small_w, small_h = max(1, round(width / factor)), max(1, round(height / factor))
-    small_guide = _resize_float(guide, small_w, small_h).astype(np.float64)
-    small_source = _resize_float(source, small_w, small_h).astype(np.float64)
+    small_gray = (
+        gray if factor == 1.0 else gray.resize((small_w, small_h), Image.Resampling.BILINEAR)
+    )
+    small_guide = np.asarray(small_gray, dtype=np.float32).astype(np.float64) / 255.0
+    small_source = np.clip(_resize_float(mask, small_w, small_h), 0.0, 1.0).astype(np.float64)
     small_radius = max(1, round(radius / factor))
     mean_guide = _box_mean(small_guide, small_radius)
     mean_source = _box_mean(small_source, small_radius)
@@ -52,10 +79,10 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     variance = _box_mean(small_guide * small_guide, small_radius) - mean_guide * mean_guide
     slope = covariance / (variance + eps)
     offset = mean_source - slope * mean_guide
-    mean_slope = _resize_float(_box_mean(slope, small_radius).astype(np.float32), width, height)
-    mean_offset = _resize_float(_box_mean(offset, small_radius).astype(np.float32), width, height)
-    result: np.ndarray = mean_slope * guide + mean_offset
-    return result
+    return (
+        _box_mean(slope, small_radius).astype(np.float32),
+        _box_mean(offset, small_radius).astype(np.float32),
+    )
 
 
 def contrast_curve(
@@ -66,15 +93,26 @@ def contrast_curve(
 
 
 def refine_mask(mask: np.ndarray, photo: Image.Image, method: Refinement) -> Image.Image:
-    """Model mask (any size, floats in [0, 1]) -> L-mode alpha at the photo's size."""
+    """Model mask (any size, floats in [0, 1]) -> L-mode alpha at the photo's size.
+
+    The full-resolution work runs in bands of BAND_ROWS rows, so a 12 MP photo never
+    needs full-size float copies (memory stays flat whatever the size).
+    """
     width, height = photo.size
     if method is Refinement.RAW:
         low_res = Image.fromarray((mask * 255).astype(np.uint8))
         return low_res.resize((width, height), Image.Resampling.LANCZOS)
-    alpha = np.clip(_resize_float(mask, width, height), 0.0, 1.0)
-    if method is Refinement.GUIDED:
-        guide = np.asarray(photo.convert("L"), dtype=np.float32) / 255.0
+    gray = photo.convert("L") if method is Refinement.GUIDED else None
+    if gray is not None:
         radius = max(1, round(max(width, height) / GUIDED_RADIUS_DIVISOR))
-        alpha = guided_filter(guide, alpha, radius, GUIDED_EPS)
-    alpha = contrast_curve(alpha)
-    return Image.fromarray(np.rint(alpha * 255).astype(np.uint8))
+        slope, offset = guided_coefficients(gray, mask, radius, GUIDED_EPS)
+    alpha = np.empty((height, width), dtype=np.uint8)
+    for top in range(0, height, BAND_ROWS):
+        bottom = min(height, top + BAND_ROWS)
+        band = np.clip(_band(mask, width, height, top, bottom), 0.0, 1.0)
+        if gray is not None:
+            guide = np.asarray(gray.crop((0, top, width, bottom)), dtype=np.float32) / 255.0
+            band = _band(slope, width, height, top, bottom) * guide
+            band += _band(offset, width, height, top, bottom)
+        alpha[top:bottom] = np.rint(contrast_curve(band) * 255)
+    return Image.fromarray(alpha)
