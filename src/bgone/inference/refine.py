@@ -7,6 +7,7 @@ removes the faint haze the model leaves around subjects. See the README for figu
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -24,36 +25,45 @@ BAND_ROWS = 256
 
 
 def _box_mean(values: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2r+1)^2 window with edge replication, via a summed-area table."""
-    padded = np.pad(values, ((radius + 1, radius), (radius + 1, radius)), mode="edge")
-    table = padded.cumsum(axis=0).cumsum(axis=1)
-    k = 2 * radius + 1
-    window: np.ndarray = table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]
-    return window / float(k * k)
+    """Mean over a (2r+1)^2 window, edges replicated."""
+    size = 2 * radius + 1
+    result: np.ndarray = cv2.boxFilter(
+        values, -1, (size, size), normalize=True, borderType=cv2.BORDER_REPLICATE
+    )
+    return result
 
 
 def _resize_float(values: np.ndarray, width: int, height: int) -> np.ndarray:
     if values.shape == (height, width):
         return values
-    image = Image.fromarray(values.astype(np.float32))
-    return np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
+    result: np.ndarray = cv2.resize(
+        values.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR
+    )
+    return result
 
 
 def _band(values: np.ndarray, width: int, height: int, top: int, bottom: int) -> np.ndarray:
-    """Rows [top, bottom) of `values` resized to width x height, without the whole image.
+    """Rows [top, bottom) of `values` scaled (bilinear) to width x height, computed alone.
 
-    Pillow clips its filter window to the whole source, not to `box`, so bands join
-    seamlessly and match a full-size resize.
+    The affine map puts pixel centres where a whole-image resize would, and replicated
+    borders clamp like it, so bands join seamlessly without a full-size copy.
     """
     if values.shape == (height, width):
-        return values[top:bottom].astype(np.float32)
+        return values[top:bottom].astype(np.float32, copy=False)
     source_h, source_w = values.shape
-    scale = source_h / height
-    image = Image.fromarray(values.astype(np.float32))
-    box = (0.0, top * scale, float(source_w), bottom * scale)
-    return np.asarray(
-        image.resize((width, bottom - top), Image.Resampling.BILINEAR, box=box), np.float32
+    scale_x, scale_y = source_w / width, source_h / height
+    to_source = np.array(
+        [[scale_x, 0.0, 0.5 * scale_x - 0.5], [0.0, scale_y, (top + 0.5) * scale_y - 0.5]],
+        dtype=np.float64,
     )
+    result: np.ndarray = cv2.warpAffine(
+        values.astype(np.float32, copy=False),
+        to_source,
+        (width, bottom - top),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return result
 
 
 def guided_coefficients(
@@ -62,16 +72,14 @@ def guided_coefficients(
     """He et al.'s guided filter, grey guide: per-pixel slope and offset, averaged.
 
     Computed at most GUIDED_MAX_SIDE on the long side (the "fast guided filter"); the
-    caller upsamples them. float64 here: variance is a difference of nearly equal sums.
+    caller upsamples them.
     """
     width, height = gray.size
     factor = max(1.0, max(height, width) / GUIDED_MAX_SIDE)
     small_w, small_h = max(1, round(width / factor)), max(1, round(height / factor))
-    small_gray = (
-        gray if factor == 1.0 else gray.resize((small_w, small_h), Image.Resampling.BILINEAR)
-    )
-    small_guide = np.asarray(small_gray, dtype=np.float32).astype(np.float64) / 255.0
-    small_source = np.clip(_resize_float(mask, small_w, small_h), 0.0, 1.0).astype(np.float64)
+    guide = np.asarray(gray, dtype=np.float32) / 255.0
+    small_guide = _resize_float(guide, small_w, small_h) if factor > 1.0 else guide
+    small_source = np.clip(_resize_float(mask, small_w, small_h), 0.0, 1.0)
     small_radius = max(1, round(radius / factor))
     mean_guide = _box_mean(small_guide, small_radius)
     mean_source = _box_mean(small_source, small_radius)
@@ -79,10 +87,7 @@ def guided_coefficients(
     variance = _box_mean(small_guide * small_guide, small_radius) - mean_guide * mean_guide
     slope = covariance / (variance + eps)
     offset = mean_source - slope * mean_guide
-    return (
-        _box_mean(slope, small_radius).astype(np.float32),
-        _box_mean(offset, small_radius).astype(np.float32),
-    )
+    return _box_mean(slope, small_radius), _box_mean(offset, small_radius)
 
 
 def contrast_curve(
