@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(Services.open, chosen)
         app.state.services = services
+        # Everything loaded so far lives as long as the process: keep it out of the cyclic
+        # garbage collector's sweeps, which otherwise pause requests for milliseconds.
+        gc.collect()
+        gc.freeze()
         log.info(
             "bgone ready: model %s, database %s",
             chosen.default_model,

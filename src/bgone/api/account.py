@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bgone.api.deps import KeyContextDep, ServicesDep
@@ -21,7 +23,7 @@ health_router = APIRouter(tags=["health"])
 
 def _account_document(services: Services, context: KeyContext) -> dict[str, Any]:
     now = datetime.now(UTC)
-    with transaction(services.sessions) as session:
+    with transaction(services.read_sessions) as session:
         account = accounts.get_by_id(session, context.account_id)
         balance = credits.balance(session, context.account_id, context.limits, now)
         period_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -59,10 +61,23 @@ def _account_document(services: Services, context: KeyContext) -> dict[str, Any]
     }
 
 
+# Like remove.bg's, the balance may lag by up to this long; X-Credits-Charged on each
+# result is exact. Clients polling their balance then cost no database work.
+DOCUMENT_SECONDS = 2.0
+
+
 @router.get("/v1/account", summary="Plan, credits left, rate limit and usage this period")
 @router.get("/v1.0/account", include_in_schema=False)
-async def account(services: ServicesDep, context: KeyContextDep) -> Any:
-    return await run_in_threadpool(_account_document, services, context)
+async def account(services: ServicesDep, context: KeyContextDep) -> Response:
+    key = (context.account_id, context.environment.value)
+    cached = services.account_documents.get(key)
+    now = time.monotonic()
+    if cached is None or now - cached[0] >= DOCUMENT_SECONDS:
+        document = await run_in_threadpool(_account_document, services, context)
+        # Kept serialised: a cached answer costs no JSON encoding either.
+        cached = (now, json.dumps(document, separators=(",", ":")).encode())
+        services.account_documents[key] = cached
+    return Response(cached[1], media_type="application/json")
 
 
 @health_router.get("/v2/health", summary="Liveness: the process answers")

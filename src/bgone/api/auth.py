@@ -40,27 +40,32 @@ def extract_key(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
     raise MissingApiKey(f"No API key was sent. {HOW_TO}")
 
 
-def authenticate_request(
-    services: Services, headers: Mapping[str, str], query: Mapping[str, str], ip: str | None
-) -> KeyContext:
-    """Who is calling, from the in-memory cache when possible; 401/403 otherwise.
-
-    Runs in a worker thread: a cache miss queries the database.
-    """
+def checked_secret(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
+    """The key as sent, refused with a 401 now if it cannot be a key (no database)."""
     secret = extract_key(headers, query)
     try:
         parse_key(secret)
     except MalformedKey as error:
-        # Decided from the text alone: malformed keys never reach the database.
         raise InvalidApiKey(
-            f"The API key is malformed ({error.reason.value.replace('_', ' ')}). Check that it was "
-            "copied whole; keys look like bgone_live_ followed by 38 letters and digits."
+            f"The API key is malformed ({error.reason.value.replace('_', ' ')}). Check that it "
+            "was copied whole; keys look like bgone_live_ followed by 38 letters and digits."
         ) from None
+    return secret
+
+
+def cached_context(services: Services, secret: str) -> KeyContext | None:
+    """The caller from memory, or None when the database must be asked. No I/O."""
+    context = services.key_cache.get(services.ring.hash_key(secret).digest)
+    if context is None or context.is_expired_at(datetime.now(UTC)):
+        return None
+    require_api_access(context)
+    return context
+
+
+def authenticate_in_database(services: Services, secret: str, ip: str | None) -> KeyContext:
+    """The cache-miss path (runs in a worker thread): ask the database, then remember."""
+    context = authenticate(services.sessions, secret, services.ring, ip=ip)
     digest = services.ring.hash_key(secret).digest
-    context = services.key_cache.get(digest)
-    now = datetime.now(UTC)
-    if context is None or context.is_expired_at(now):
-        context = authenticate(services.sessions, secret, services.ring, ip=ip, now=now)
-        services.key_cache.put(digest, context, context.key_id, context.account_id)
+    services.key_cache.put(digest, context, context.key_id, context.account_id)
     require_api_access(context)
     return context

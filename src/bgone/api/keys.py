@@ -43,7 +43,7 @@ def issued_document(issued: IssuedKey) -> dict[str, Any]:
 @router.get("/keys", summary="List this account's API keys")
 async def list_keys(services: ServicesDep, manager: ManagerDep) -> dict[str, Any]:
     def work() -> list[KeyRecord]:
-        with transaction(services.sessions) as session:
+        with transaction(services.read_sessions) as session:
             return api_keys.list_keys(session, manager.account_id)
 
     return {"data": [key_document(r) for r in await run_in_threadpool(work)]}
@@ -122,7 +122,7 @@ async def revoke_key(
 @router.get("/audit-log", summary="This account's key events, newest first")
 async def audit_log(services: ServicesDep, manager: ManagerDep) -> dict[str, Any]:
     def work() -> list[audit.AuditEvent]:
-        with transaction(services.sessions) as session:
+        with transaction(services.read_sessions) as session:
             return audit.list_for_account(session, manager.account_id)
 
     events = await run_in_threadpool(work)

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bgone.api.services import Services
-from bgone.db.engine import transaction
-from bgone.domain.authentication import touch_key_usage
-from bgone.domain.usage import UsageEntry, record_usage
+from bgone.domain.usage import UsageEntry
 from bgone.errors import BgoneError, FileTooLarge, error_body
 from bgone.ratelimit import Decision
 
@@ -148,17 +145,11 @@ class RequestMiddleware:
             megapixels=record.megapixels,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
+        touch = bool(entry.key_id) and services.key_usage.due(entry.key_id or "", entry.at)
         try:
-            await run_in_threadpool(_write_usage, services, entry, record.client_ip)
-        except Exception as error:  # the response is already out; log loudly instead
+            await services.usage_writer.write(entry, record.client_ip, touch)
+        except Exception as error:  # the answer goes out regardless; log loudly instead
             log.error("could not record usage for %s: %s", record.request_id, error)
-
-
-def _write_usage(services: Services, entry: UsageEntry, ip: str | None) -> None:
-    with transaction(services.sessions) as session:
-        record_usage(session, entry)
-        if entry.key_id and services.key_usage.due(entry.key_id, entry.at):
-            touch_key_usage(session, entry.key_id, ip, entry.at)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -130,6 +130,7 @@ async def remove(
     if reservation is not None:
         await run_in_threadpool(_settle, services, reservation, True)
         record.credits_milli = reservation.milli
+        services.forget_account_document(context.account_id)
     return _respond(request, parsed, contract, result, record.credits_milli)
 
 

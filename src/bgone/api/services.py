@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, text
 
 from bgone.api.fetch import UrlFetcher
 from bgone.api.gate import InferenceGate
-from bgone.db.engine import SessionFactory, make_engine, make_session_factory
+from bgone.api.usage_writer import UsageWriter
+from bgone.db.engine import (
+    SessionFactory,
+    WalCheckpointer,
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+)
 from bgone.db.migrate import upgrade
 from bgone.domain.authentication import KeyContext
 from bgone.inference.pipeline import Remover
@@ -46,6 +53,7 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: SessionFactory
+    read_sessions: SessionFactory  # for transactions that only read
     ring: SecretRing
     remover: Remover
     limiter: RateLimiter
@@ -53,12 +61,18 @@ class Services:
     gate: InferenceGate
     fetcher: UrlFetcher
     key_usage: KeyUsageThrottle
+    usage_writer: UsageWriter
+    checkpointer: WalCheckpointer
+    # (account id, key environment) -> (monotonic time, /v1/account document)
+    account_documents: dict[tuple[int, str], tuple[float, bytes]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings, migrate: bool = True) -> Services:
         if migrate:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
+        checkpointer = WalCheckpointer(engine)
+        checkpointer.start()
         remover = Remover(settings)
         # Load the default model now: a missing model fails start-up with the pull command,
         # and the first request does not pay for loading.
@@ -66,10 +80,12 @@ class Services:
         dummy_verify("warm-up")  # its first call builds the dummy hash
         key_cache: KeyCache[KeyContext] = KeyCache(settings.redis_url, settings.redis_key_prefix)
         key_cache.start()
+        sessions = make_session_factory(engine)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=make_session_factory(engine),
+            sessions=sessions,
+            read_sessions=make_read_session_factory(engine),
             ring=load_secret_ring(settings),
             remover=remover,
             limiter=limiter_from_url(settings.redis_url, f"{settings.redis_key_prefix}:ratelimit"),
@@ -81,7 +97,14 @@ class Services:
                 settings.url_fetch_allowed_networks,
             ),
             key_usage=KeyUsageThrottle(),
+            usage_writer=UsageWriter(sessions),
+            checkpointer=checkpointer,
         )
+
+    def forget_account_document(self, account_id: int) -> None:
+        """This replica charged the account: its next /v1/account is recomputed."""
+        for key in [key for key in self.account_documents if key[0] == account_id]:
+            self.account_documents.pop(key, None)
 
     def database_ready(self) -> bool:
         try:
@@ -94,5 +117,7 @@ class Services:
 
     def close(self) -> None:
         self.gate.shutdown()
+        self.usage_writer.close()
+        self.checkpointer.stop()
         self.key_cache.stop()
         self.engine.dispose()

@@ -79,6 +79,33 @@ def record_usage(session: Session, entry: UsageEntry) -> bool:
     return session.execute(statement).first() is not None
 
 
+def record_usage_batch(session: Session, entries: list[UsageEntry]) -> None:
+    """Store many rows in one statement (group commit); repeated request ids are skipped."""
+    if not entries:
+        return
+    statement = dialect_insert(session, UsageRecordRow).on_conflict_do_nothing(
+        index_elements=[UsageRecordRow.request_id]
+    )
+    session.execute(
+        statement,
+        [
+            {
+                "request_id": entry.request_id,
+                "account_id": entry.account_id,
+                "key_id": entry.key_id,
+                "at": entry.at,
+                "endpoint": entry.endpoint,
+                "status": entry.status,
+                "error_code": entry.error_code,
+                "credits_milli": entry.credits_milli,
+                "megapixels": entry.megapixels,
+                "latency_ms": entry.latency_ms,
+            }
+            for entry in entries
+        ],
+    )
+
+
 def usage_summary(
     session: Session, account_id: int, since: datetime, until: datetime | None = None
 ) -> UsageSummary:

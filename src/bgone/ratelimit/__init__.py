@@ -48,6 +48,9 @@ def image_cost(megapixels: float) -> float:
 
 
 class RateLimiter(Protocol):
+    # True when calls do network I/O (Redis): callers then run them off the event loop.
+    blocking: bool
+
     def hit(self, bucket: str, per_minute: int, cost: float = 1.0) -> Decision: ...
 
     def peek(self, bucket: str, per_minute: int) -> Decision: ...
@@ -65,6 +68,7 @@ class LimitsRateLimiter:
                 "socket_connect_timeout": 0.5,
             }
         self.storage = storage_from_string(storage_url, **options)
+        self.blocking = not storage_url.startswith("memory://")
         self._strategy = SlidingWindowCounterRateLimiter(self.storage)
 
     def _decision(
@@ -97,6 +101,7 @@ class FailoverRateLimiter:
     ) -> None:
         self.primary = primary
         self.fallback = fallback
+        self.blocking = True
         self.retry_seconds = retry_seconds
         self._down_until = 0.0
         self._lock = threading.Lock()

@@ -48,7 +48,7 @@ class AccountView:
 def _load(services: Services, viewer: Viewer) -> AccountView:
     now = datetime.now(UTC)
     account_id = viewer.account.id
-    with transaction(services.sessions) as session:
+    with transaction(services.read_sessions) as session:
         account = accounts.get_by_id(session, account_id)
         limits = accounts.effective_limits(account)
         days = usage.daily_usage(session, account_id, days=30, now=now)

@@ -174,7 +174,7 @@ async def login(
         for bucket in buckets:
             if limiter.peek(bucket, LOGIN_FAILURES_PER_MINUTE).remaining <= 0:
                 return -1
-        with transaction(services.sessions) as session:
+        with transaction(services.read_sessions) as session:
             account = accounts.get_by_email(session, email)
         if account is None or account.password_hash is None:
             dummy_verify(password)  # same work, so timing does not reveal unknown emails

@@ -42,7 +42,7 @@ async def get_viewer(request: Request) -> Viewer | None:
     services = get_services(request)
 
     def lookup() -> Viewer | None:
-        with transaction(services.sessions) as session:
+        with transaction(services.read_sessions) as session:
             web_session = find_session(session, token)
             if web_session is None:
                 return None
