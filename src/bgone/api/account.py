@@ -63,7 +63,7 @@ def _account_document(services: Services, context: KeyContext) -> dict[str, Any]
 
 # Like remove.bg's, the balance may lag by up to this long; X-Credits-Charged on each
 # result is exact. Clients polling their balance then cost no database work.
-DOCUMENT_SECONDS = 2.0
+DOCUMENT_SECONDS = 5.0
 
 
 @router.get("/v1/account", summary="Plan, credits left, rate limit and usage this period")

@@ -64,7 +64,9 @@ def cached_context(services: Services, secret: str) -> KeyContext | None:
 
 def authenticate_in_database(services: Services, secret: str, ip: str | None) -> KeyContext:
     """The cache-miss path (runs in a worker thread): ask the database, then remember."""
-    context = authenticate(services.sessions, secret, services.ring, ip=ip)
+    context = authenticate(
+        services.sessions, secret, services.ring, ip=ip, read_sessions=services.read_sessions
+    )
     digest = services.ring.hash_key(secret).digest
     services.key_cache.put(digest, context, context.key_id, context.account_id)
     require_api_access(context)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import AccountRow, ApiKeyRow, PlanRow
 from bgone.domain import audit
-from bgone.domain.accounts import AccountStatus, account_from_rows, effective_limits
+from bgone.domain.accounts import Account, AccountStatus, account_from_rows, effective_limits
 from bgone.domain.clock import now_or_default
 from bgone.domain.errors import (
     AccountSuspended,
@@ -66,11 +66,14 @@ def authenticate(
     ring: SecretRing,
     ip: str | None = None,
     now: datetime | None = None,
+    read_sessions: SessionFactory | None = None,
 ) -> KeyContext:
     """The caller behind `secret`, or a 401 error saying why not.
 
     Takes a session factory rather than a session because the audit event for an expired
-    key must be committed even though the request then fails.
+    key must be committed even though the request then fails. With `read_sessions`, the
+    usual answers come from a read-only transaction, which on SQLite never queues behind
+    (or sleeps waiting for) the writers; only an expired key or a hash upgrade writes.
     """
     moment = now_or_default(now)
     if not secret:
@@ -81,8 +84,13 @@ def authenticate(
         # Decided from the text alone: garbage never reaches the database.
         raise InvalidApiKey("the API key is not valid") from error
 
-    with transaction(sessions) as session:
-        outcome = _check_key(session, secret, ring, ip, moment)
+    outcome: KeyContext | BgoneError | None = None
+    if read_sessions is not None:
+        with transaction(read_sessions) as session:
+            outcome = _read_only_outcome(session, secret, ring, moment)
+    if outcome is None:
+        with transaction(sessions) as session:
+            outcome = _check_key(session, secret, ring, ip, moment)
     # Raised only now, so that an audit event recorded while checking is committed.
     if isinstance(outcome, BgoneError):
         raise outcome
@@ -110,16 +118,45 @@ def touch_key_usage(session: Session, key_id: str, ip: str | None, at: datetime)
     )
 
 
-def _check_key(
-    session: Session, secret: str, ring: SecretRing, ip: str | None, moment: datetime
-) -> KeyContext | BgoneError:
-    statement = (
+def _read_only_outcome(
+    session: Session, secret: str, ring: SecretRing, moment: datetime
+) -> KeyContext | BgoneError | None:
+    """The answer when it needs no write, else None (expired-use audit, hash upgrade)."""
+    found = session.execute(_key_query(secret, ring)).one_or_none()
+    if found is None:
+        return InvalidApiKey("the API key is not valid")
+    key, account_row, plan_row = found
+    if key.revoked_at is not None:
+        return RevokedApiKey("this API key has been revoked")
+    if is_expired(key.expires_at, moment) or key.hash != ring.hash_key(secret).digest:
+        return None
+    return _context(key, account_from_rows(account_row, plan_row))
+
+
+def _key_query(secret: str, ring: SecretRing) -> Select[ApiKeyRow, AccountRow, PlanRow]:
+    return (
         select(ApiKeyRow, AccountRow, PlanRow)
         .join(AccountRow, ApiKeyRow.account_id == AccountRow.id)
         .join(PlanRow, AccountRow.plan == PlanRow.name)
         .where(ApiKeyRow.hash.in_(ring.candidate_digests(secret)))
     )
-    found = session.execute(statement).one_or_none()
+
+
+def _context(key: ApiKeyRow, account: Account) -> KeyContext:
+    return KeyContext(
+        key_id=key.id,
+        account_id=account.id,
+        environment=Environment(key.environment),
+        limits=effective_limits(account),
+        account_status=account.status,
+        key_expires_at=key.expires_at,
+    )
+
+
+def _check_key(
+    session: Session, secret: str, ring: SecretRing, ip: str | None, moment: datetime
+) -> KeyContext | BgoneError:
+    found = session.execute(_key_query(secret, ring)).one_or_none()
     if found is None:
         return InvalidApiKey("the API key is not valid")
     key, account_row, plan_row = found
@@ -129,15 +166,7 @@ def _check_key(
         _audit_expired_use(session, key, ip, moment)
         return ExpiredApiKey("this API key has expired; use the key that replaced it")
     _upgrade_hash(session, key, secret, ring)
-    account = account_from_rows(account_row, plan_row)
-    return KeyContext(
-        key_id=key.id,
-        account_id=account.id,
-        environment=Environment(key.environment),
-        limits=effective_limits(account),
-        account_status=account.status,
-        key_expires_at=key.expires_at,
-    )
+    return _context(key, account_from_rows(account_row, plan_row))
 
 
 def _audit_expired_use(session: Session, key: ApiKeyRow, ip: str | None, at: datetime) -> None:

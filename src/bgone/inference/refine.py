@@ -20,7 +20,7 @@ GUIDED_EPS = 1e-3
 GUIDED_RADIUS_DIVISOR = 200
 # Filter coefficients are computed at most at this long side, then upsampled (the "fast
 # guided filter"), so memory and time stay flat for large photos.
-GUIDED_MAX_SIDE = 1024
+GUIDED_MAX_SIDE = 800
 BAND_ROWS = 256
 
 
