@@ -107,17 +107,25 @@ def refine_mask(mask: np.ndarray, photo: Image.Image, method: Refinement) -> Ima
     if method is Refinement.RAW:
         low_res = Image.fromarray((mask * 255).astype(np.uint8))
         return low_res.resize((width, height), Image.Resampling.LANCZOS)
-    gray = photo.convert("L") if method is Refinement.GUIDED else None
-    if gray is not None:
+    alpha = np.empty((height, width), dtype=np.uint8)
+    if method is Refinement.GUIDED:
+        gray = photo.convert("L")
         radius = max(1, round(max(width, height) / GUIDED_RADIUS_DIVISOR))
         slope, offset = guided_coefficients(gray, mask, radius, GUIDED_EPS)
-    alpha = np.empty((height, width), dtype=np.uint8)
+        # The contrast curve and the guide's /255 are linear, and so is bilinear upsampling:
+        # folding them into the small coefficients leaves one multiply-add per output pixel.
+        span = CURVE_HIGH - CURVE_LOW
+        slope = slope / span
+        offset = (offset - CURVE_LOW) * (255.0 / span)
+        guide = np.asarray(gray)
+        for top in range(0, height, BAND_ROWS):
+            bottom = min(height, top + BAND_ROWS)
+            band = _band(slope, width, height, top, bottom) * guide[top:bottom]
+            band += _band(offset, width, height, top, bottom)
+            alpha[top:bottom] = np.rint(np.clip(band, 0.0, 255.0, out=band), out=band)
+        return Image.fromarray(alpha)
     for top in range(0, height, BAND_ROWS):
         bottom = min(height, top + BAND_ROWS)
         band = np.clip(_band(mask, width, height, top, bottom), 0.0, 1.0)
-        if gray is not None:
-            guide = np.asarray(gray.crop((0, top, width, bottom)), dtype=np.float32) / 255.0
-            band = _band(slope, width, height, top, bottom) * guide
-            band += _band(offset, width, height, top, bottom)
         alpha[top:bottom] = np.rint(contrast_curve(band) * 255)
     return Image.fromarray(alpha)
