@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bgone import __version__
 from bgone.api import account, keys, removal
+from bgone.api.browser import BrowserCorsMiddleware
 from bgone.api.errors import install_error_handlers
 from bgone.api.middleware import RequestMiddleware
 from bgone.api.openapi import install_openapi
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Added first, so it runs inside RequestMiddleware: preflights get a usage row too.
+    app.add_middleware(BrowserCorsMiddleware)
     app.add_middleware(RequestMiddleware, max_upload_bytes=chosen.max_upload_bytes)
     app.include_router(removal.router)
     app.include_router(account.router)

@@ -133,12 +133,15 @@ class ModelError(BgoneError):
     status = 503
     code = "model_unavailable"
     title = "Model unavailable"
+    # Every 503 says when to come back; an operator has to act first, so not too soon.
+    headers = {"Retry-After": "60"}  # noqa: RUF012 - never mutated
 
 
 class UnknownModel(ModelError):
     status = 400
     code = "invalid_model"
     title = "Unknown model"
+    headers = {}  # noqa: RUF012 - a client error: retrying changes nothing
 
 
 class ModelNotInstalled(ModelError):

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     # CIDRs exempt from the private-address refusal (e.g. an internal image store).
     url_fetch_allowed_networks: list[str] = Field(default_factory=list)
 
+    # Requests with an invalid API key (malformed or unknown) allowed per client IP and
+    # minute; beyond it they get 429 too_many_invalid_keys. Valid keys are never held back.
+    invalid_keys_per_minute: int = Field(default=30, ge=1)
+    # Refuse (403 browser_request_refused) requests that carry an API key and an Origin
+    # header other than this server's own and the account's allowed origins: a key in a web
+    # page is readable by every visitor. false turns the check off.
+    browser_key_check: bool = True
+
     # Dashboard sign-up: on or off, and the plan new accounts start on.
     signup_enabled: bool = True
     signup_plan: str = "starter"

@@ -173,3 +173,13 @@ def test_the_server_serves_the_enriched_document(server: Server) -> None:
     served = httpx.get(server.base_url + "/openapi.json", timeout=10).json()
     assert "ErrorBody" in served["components"]["schemas"]
     assert "requestBody" in served["paths"]["/v2"]["post"]
+
+
+def test_key_protected_routes_document_the_abuse_refusals(document: Document) -> None:
+    for method, path in PROTECTED:
+        responses = document["paths"][path][method]["responses"]
+        throttled = responses["429"]
+        assert "too_many_invalid_keys" in throttled["content"]["application/json"]["examples"]
+        assert "Retry-After" in throttled["headers"]
+        refused = responses["403"]["content"]["application/json"]["examples"]
+        assert "browser_request_refused" in refused, (method, path)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from bgone.api.services import Services
 from bgone.domain.authentication import KeyContext, authenticate, require_api_access
 from bgone.domain.errors import InvalidApiKey, MissingApiKey
+from bgone.errors import RetryableError
 from bgone.security.keys import MalformedKey, parse_key
 
 NEAR_MISS_HEADERS = ("x-apikey", "api-key", "apikey", "x-api_key", "api_key", "x-key", "key")
@@ -71,3 +72,25 @@ def authenticate_in_database(services: Services, secret: str, ip: str | None) ->
     services.key_cache.put(digest, context, context.key_id, context.account_id)
     require_api_access(context)
     return context
+
+
+class TooManyInvalidKeys(RetryableError):
+    status = 429
+    code = "too_many_invalid_keys"
+    title = "Too many invalid API keys"
+
+
+def count_invalid_key(services: Services, ip: str | None) -> None:
+    """Count a refused key against the client's address; 429 once it sent too many.
+
+    Only failures are counted, after the key was checked, so a valid key is never held
+    back, even one sent from the same address as an attacker (behind one NAT, say).
+    """
+    per_minute = services.settings.invalid_keys_per_minute
+    decision = services.limiter.hit(f"invalid-keys:ip:{ip or 'unknown'}", per_minute)
+    if not decision.allowed:
+        raise TooManyInvalidKeys(
+            f"More than {per_minute} requests with an invalid API key came from your address "
+            f"this minute. Check the key you send; retry after {decision.retry_after} s.",
+            decision.retry_after,
+        )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from bgone.errors import BgoneError, FileTooLarge, InvalidOption, MissingSource, MultipleSources
@@ -133,9 +134,15 @@ async def _collect(
     texts: dict[str, str] = {}
     files: dict[str, bytes] = {}
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = await request.form(
-            max_files=4, max_fields=64, max_part_size=max_bytes * 4 // 3 + 4096
-        )
+        try:
+            form = await request.form(
+                max_files=4, max_fields=64, max_part_size=max_bytes * 4 // 3 + 4096
+            )
+        except HTTPException as error:
+            # Starlette reports every multipart limit as a 400; a field too big is a 413.
+            if "exceeded maximum size" in str(error.detail):
+                raise FileTooLarge(f"A form field is too large: {error.detail}") from None
+            raise
         for key, value in form.multi_items():
             name = key.lower()
             if isinstance(value, UploadFile):
@@ -147,7 +154,9 @@ async def _collect(
     if content_type == "application/json" or (not content_type and body[:1] == b"{"):
         try:
             document = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
+            # ValueError covers bad syntax, bad UTF-8 and integers past Python's digit
+            # limit; RecursionError, arrays nested thousands deep.
             raise InvalidOption("json", "The JSON body could not be parsed.") from None
         if not isinstance(document, dict):
             raise InvalidOption("json", "The JSON body must be an object.")

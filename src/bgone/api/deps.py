@@ -9,12 +9,19 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
 
-from bgone.api.auth import authenticate_in_database, cached_context, checked_secret
+from bgone.api.auth import (
+    authenticate_in_database,
+    cached_context,
+    checked_secret,
+    count_invalid_key,
+)
+from bgone.api.browser import approved_origin, is_own_origin, remember_approval
 from bgone.api.middleware import RequestRecord, request_record
 from bgone.api.services import Services
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.domain.authentication import KeyContext
+from bgone.domain.errors import InvalidApiKey
 from bgone.errors import BgoneError
 from bgone.security.keys import Environment
 from bgone.security.sessions import COOKIE_NAME, csrf_matches_token, find_session
@@ -45,16 +52,30 @@ async def get_key_context(
 ) -> KeyContext:
     services = get_services(request)
     # The common case (a key seen in the last seconds) is answered from memory on the
-    # event loop; only a cache miss takes a worker thread and the database.
-    secret = checked_secret(request.headers, request.query_params)
-    context = cached_context(services, secret)
-    if context is None:
-        context = await run_in_threadpool(
-            authenticate_in_database, services, secret, client_ip(request)
-        )
+    # event loop; only a cache miss takes a worker thread and the database. A malformed
+    # key is refused by checked_secret from its text alone.
+    try:
+        secret = checked_secret(request.headers, request.query_params)
+        context = cached_context(services, secret)
+        if context is None:
+            context = await run_in_threadpool(
+                authenticate_in_database, services, secret, client_ip(request)
+            )
+    except InvalidApiKey:
+        if services.limiter.blocking:
+            await run_in_threadpool(count_invalid_key, services, client_ip(request))
+        else:
+            count_invalid_key(services, client_ip(request))
+        raise
     record = get_record(request)
     record.account_id = context.account_id
     record.key_id = context.key_id
+    remember_approval(
+        request.scope,
+        approved_origin(
+            request.headers, context.allowed_origins, services.settings.browser_key_check
+        ),
+    )
     # Every authenticated answer carries the rate-limit headers; removals replace this
     # with the decision for their own hit.
     bucket = rate_bucket(context)
@@ -144,6 +165,10 @@ async def get_manager(
     if not sends_key:
         signed_in = await get_session_account(request)
         if signed_in is not None:
+            origin = request.headers.get("origin")
+            if origin is not None and not is_own_origin(origin, request.headers.get("host")):
+                # The dashboard calls from its own pages only; never answer another site.
+                raise CsrfTokenMissing("Dashboard requests are accepted from this site only.")
             if request.method not in SAFE_METHODS and not csrf_matches_token(
                 signed_in.csrf_token, request.headers.get("x-csrf-token")
             ):

@@ -8,7 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from bgone.api.middleware import request_record
 from bgone.errors import (
@@ -20,6 +22,8 @@ from bgone.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class InvalidRequest(BgoneError):
@@ -55,12 +59,24 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(request, InvalidRequest(problems or "The request is malformed."))
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's own 405 names one route's)."""
+    allowed = []
+    for method in PROBED_METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     if error.status_code == 404:
         mapped: BgoneError = NotFoundRoute(f"Nothing at {request.url.path}.")
     elif error.status_code == 405:
         mapped = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
+        # RFC 9110 requires a 405 to list the methods the resource does allow.
+        mapped.headers = {"Allow": _allowed_methods(request)}
     else:
         mapped = InvalidRequest(str(error.detail))
         mapped.status = error.status_code
@@ -76,7 +92,11 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=error)
-    return error_response(request, InternalError("Something went wrong on our side."))
+    response = error_response(request, InternalError("Something went wrong on our side."))
+    # This handler answers from outside RequestMiddleware, which adds the id to every other
+    # response: add it here so that the client can still match its usage row.
+    response.headers["X-Request-Id"] = request_record(request.scope).request_id
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -85,4 +105,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)  # every connection busy or dead
     app.add_exception_handler(Exception, _unexpected)

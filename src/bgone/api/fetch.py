@@ -1,16 +1,20 @@
 """Fetching `image_url` without becoming a proxy into the operator's network.
 
-Every address is checked when the connection is made (after DNS resolution, so a
-public-looking name that resolves to 127.0.0.1 is refused, and a DNS answer cannot change
-between check and use). Redirects are followed by hand, at most `max_redirects`, each
-re-checked the same way. Bytes (after content decoding, so gzip bombs count) and total
-time are capped.
+Every host is resolved once, every address it resolves to is vetted, and the connection
+goes to a vetted address: a public-looking name that resolves to 127.0.0.1 is refused, and
+a second DNS answer (rebinding) is never asked for. Numeric forms (`2130706433`, `0x7f.1`,
+`::ffff:127.0.0.1`, 6to4 and Teredo wrappings) are checked as the address they mean.
+Redirects are followed by hand, at most `max_redirects`, each re-checked the same way.
+One deadline covers connecting, every read and every redirect, so a server that drips a
+byte a second is cut off; bytes are capped after content decoding, which is done with a
+bounded output (`bgone.api.decoding`), so a gzip bomb never expands in memory.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,30 +24,87 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from bgone.api.decoding import CappedDecoder
 from bgone.errors import FailedImageDownload, FileTooLarge, InvalidImageUrl
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+TIMEOUT_CODES = {
+    "failed_image_download": "image_download_timeout",
+    "failed_bg_download": "bg_download_timeout",
+}
 
 
 class RefusedAddress(Exception):
     """Raised inside the connection layer; deliberately not an httpcore error."""
 
 
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, Teredo client), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
 def is_refused(address: IpAddress, allowed: Iterable[IpNetwork]) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    if any(address in network for network in allowed):
+    networks = tuple(allowed)
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None and is_refused(inner, networks):
+            return True  # ::ffff:127.0.0.1 is 127.0.0.1
+    if any(address in network for network in networks):
         return False
     # Private, loopback, link-local (cloud metadata), CGNAT, multicast, reserved...
     return not address.is_global
 
 
-class CheckedBackend(httpcore.SyncBackend):
-    """Resolves the host itself and connects only to addresses that pass the check."""
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every wait ends by the fetch's deadline."""
 
-    def __init__(self, allowed: tuple[IpNetwork, ...]) -> None:
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+        self.inner = inner
+        self.deadline = deadline
+
+    def _timeout(self, timeout: float | None, error: type[Exception]) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise error("the download deadline has passed")
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, self._timeout(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, self._timeout(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        wait = self._timeout(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(
+            self.inner.start_tls(ssl_context, server_hostname, wait), self.deadline
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class CheckedBackend(httpcore.SyncBackend):
+    """Resolves the host once and connects only to an address that passed the check."""
+
+    def __init__(self, allowed: tuple[IpNetwork, ...], deadline: float) -> None:
         self.allowed = allowed
+        self.deadline = deadline
 
     def connect_tcp(
         self,
@@ -62,14 +123,19 @@ class CheckedBackend(httpcore.SyncBackend):
         if not permitted or len(permitted) != len(addresses):
             # All-or-nothing: a name with any internal address is refused outright.
             raise RefusedAddress(f"{host} resolves to a non-public address")
-        return super().connect_tcp(str(permitted[0]), port, timeout, local_address, socket_options)
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise httpcore.ConnectTimeout("the download deadline has passed")
+        wait = remaining if timeout is None else min(timeout, remaining)
+        stream = super().connect_tcp(str(permitted[0]), port, wait, local_address, socket_options)
+        return DeadlineStream(stream, self.deadline)
 
 
 class CheckedTransport(httpx.HTTPTransport):
-    def __init__(self, allowed: tuple[IpNetwork, ...]) -> None:
+    def __init__(self, allowed: tuple[IpNetwork, ...], deadline: float) -> None:
         super().__init__(trust_env=False, retries=0)
         # httpx has no public hook for the network backend; swap the pool it built.
-        self._pool = httpcore.ConnectionPool(network_backend=CheckedBackend(allowed))
+        self._pool = httpcore.ConnectionPool(network_backend=CheckedBackend(allowed, deadline))
 
 
 @dataclass
@@ -96,7 +162,7 @@ class UrlFetcher:
         deadline = time.monotonic() + self.timeout_seconds
         timeout = httpx.Timeout(self.timeout_seconds, connect=min(5.0, self.timeout_seconds))
         with httpx.Client(
-            transport=CheckedTransport(self.allowed_networks),
+            transport=CheckedTransport(self.allowed_networks, deadline),
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,
@@ -104,7 +170,7 @@ class UrlFetcher:
             for _ in range(self.max_redirects + 1):
                 self._check_url(url, invalid_code)
                 try:
-                    with client.stream("GET", url, headers={"Accept": "image/*"}) as response:
+                    with client.stream("GET", url, headers=REQUEST_HEADERS) as response:
                         if response.is_redirect and "location" in response.headers:
                             url = urljoin(url, response.headers["location"])
                             continue
@@ -116,11 +182,19 @@ class UrlFetcher:
                         return self._read_capped(response, deadline, failed_code)
                 except RefusedAddress as error:
                     raise InvalidImageUrl(f"Refused: {error}.", code=invalid_code) from None
+                except httpx.TimeoutException:
+                    raise self._too_slow(failed_code) from None
                 except httpx.HTTPError as error:
                     raise FailedImageDownload(
                         f"Download failed: {error}", code=failed_code
                     ) from None
         raise FailedImageDownload(f"More than {self.max_redirects} redirects.", code=failed_code)
+
+    def _too_slow(self, failed_code: str) -> FailedImageDownload:
+        return FailedImageDownload(
+            f"The download took longer than {self.timeout_seconds:g} s.",
+            code=TIMEOUT_CODES.get(failed_code, f"{failed_code}_timeout"),
+        )
 
     def _check_url(self, url: str, invalid_code: str) -> None:
         parts = urlsplit(url)
@@ -135,15 +209,18 @@ class UrlFetcher:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FileTooLarge(f"The image at the URL exceeds {self.max_bytes} bytes.")
+        decoder = CappedDecoder(
+            response.headers.get("content-encoding", ""), self.max_bytes, failed_code
+        )
         chunks: list[bytes] = []
-        received = 0
-        for chunk in response.iter_bytes():
-            received += len(chunk)
-            if received > self.max_bytes:
-                raise FileTooLarge(f"The image at the URL exceeds {self.max_bytes} bytes.")
+        # Raw bytes: httpx's own decoding would inflate a whole chunk before any check.
+        for chunk in response.iter_raw():
+            chunks.append(decoder.feed(chunk))
             if time.monotonic() > deadline:
-                raise FailedImageDownload(
-                    f"The download took longer than {self.timeout_seconds:g} s.", code=failed_code
-                )
-            chunks.append(chunk)
+                raise self._too_slow(failed_code)
+        chunks.append(decoder.finish())
         return b"".join(chunks)
+
+
+# Images are compressed already: ask for them as they are (a server may still gzip).
+REQUEST_HEADERS = {"Accept": "image/*", "Accept-Encoding": "identity"}

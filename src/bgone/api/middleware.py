@@ -16,6 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bgone.api.services import Services
+from bgone.domain.credits import Reservation
 from bgone.domain.usage import UsageEntry
 from bgone.errors import BgoneError, FileTooLarge, error_body
 from bgone.ratelimit import Decision
@@ -39,6 +40,8 @@ class RequestRecord:
     error_code: str | None = None
     rate: Decision | None = None
     client_ip: str | None = None
+    # Credits set aside (or being set aside) for this request: its usage row settles them.
+    reservation: Reservation | None = None
 
 
 def request_record(scope: Scope) -> RequestRecord:
@@ -85,30 +88,48 @@ class RequestMiddleware:
                 services: Services = scope["app"].state.services
                 await self._record_usage(services, scope, record, status, started)
 
+        held_start: Message | None = None
+
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, held_start
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", record.request_id.encode()))
+                if limited.exceeded:
+                    # Unread body bytes are still coming: hang up instead of draining them.
+                    headers.append((b"connection", b"close"))
                 if record.rate is not None:
                     headers.extend(
                         (k.lower().encode(), v.encode())
                         for k, v in rate_limit_headers(record.rate).items()
                     )
                 message["headers"] = headers
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                # The usage row is written before the last byte leaves: a client that got
-                # an answer always has its row, even if the process dies right after.
+                # Held back until the body: see below.
+                held_start = message
+                return
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                # The usage row (which also charges the credits) is written before any byte
+                # leaves: a client that got an answer always has its row, even if the process
+                # dies right after, and a process that dies while writing the row has sent
+                # nothing, not a status line and a charge without the image.
                 await record_once()
+            if held_start is not None:
+                start, held_start = held_start, None
+                await send(start)
             await send(message)
 
+        limited = LimitedReceive(receive, self.max_body)
         try:
             declared = _content_length(scope)
             if declared is not None and declared > self.max_body:
                 await self._refuse_too_large(record, send_with_headers)
             else:
-                await self.app(scope, _limited(receive, self.max_body), send_with_headers)
+                await self.app(scope, limited, send_with_headers)
+        except Exception:
+            # Unhandled: the server error handler answers 500 after this row is written.
+            record.error_code = record.error_code or "internal_error"
+            raise
         finally:
             await record_once()
 
@@ -141,13 +162,14 @@ class RequestMiddleware:
             account_id=record.account_id,
             key_id=record.key_id,
             error_code=record.error_code,
-            credits_milli=record.credits_milli,
+            # A request that ended in an error delivered nothing, whatever it had reserved.
+            credits_milli=record.credits_milli if status < 400 else 0,
             megapixels=record.megapixels,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
         touch = bool(entry.key_id) and services.key_usage.due(entry.key_id or "", entry.at)
         try:
-            await services.usage_writer.write(entry, record.client_ip, touch)
+            await services.usage_writer.write(entry, record.client_ip, touch, record.reservation)
         except Exception as error:  # the answer goes out regardless; log loudly instead
             log.error("could not record usage for %s: %s", record.request_id, error)
 
@@ -168,17 +190,20 @@ class BodyTooLarge(BgoneError):
     title = "File too large"
 
 
-def _limited(receive: Receive, limit: int) -> Receive:
+class LimitedReceive:
     """Counts streamed (chunked) body bytes and stops reading past the limit."""
-    received = 0
 
-    async def wrapped() -> Message:
-        nonlocal received
-        message: dict[str, Any] = dict(await receive())
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    async def __call__(self) -> Message:
+        message: dict[str, Any] = dict(await self.receive())
         if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise BodyTooLarge(f"The request body exceeds the limit of {limit} bytes.")
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                self.exceeded = True
+                raise BodyTooLarge(f"The request body exceeds the limit of {self.limit} bytes.")
         return message
-
-    return wrapped

@@ -18,7 +18,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bgone.api.auth import HOW_TO
+from bgone.api.auth import HOW_TO, TooManyInvalidKeys
+from bgone.api.browser import PROXY_GUIDE, BrowserRequestRefused
 from bgone.api.contracts import (
     ACCEPTED_BOOLEANS,
     ACCEPTED_ONLY,
@@ -121,6 +122,18 @@ INVALID_KEY = case(
 )
 REVOKED_KEY = case(RevokedApiKey, "this API key has been revoked")
 EXPIRED_KEY = case(ExpiredApiKey, "this API key has expired; use the key that replaced it")
+INVALID_KEYS_THROTTLED = case(
+    TooManyInvalidKeys,
+    "More than 30 requests with an invalid API key came from your address this minute. "
+    "Check the key you send; retry after 33 s.",
+    retry_after=33,
+)
+BROWSER_REFUSED = case(
+    BrowserRequestRefused,
+    "This request carries an API key and comes from the web page at 'https://shop.example'. "
+    f"Anyone who opens that page can read the key. Call bgone from your backend: see "
+    f"{PROXY_GUIDE}.",
+)
 NO_API_ACCESS = case(PlanWithoutApiAccess, "your plan does not include API access")
 SUSPENDED = case(AccountSuspended, "this account is suspended; contact the operator")
 NO_CREDITS = case(InsufficientCredits, "this request needs 1 credits and 0.25 remain this month")
@@ -146,7 +159,16 @@ DASHBOARD_CSRF = case(
 )
 
 # What every key-protected route can answer, in the order a request meets them.
-AUTH_ERRORS = (MISSING_KEY, INVALID_KEY, REVOKED_KEY, EXPIRED_KEY, NO_API_ACCESS, SUSPENDED)
+AUTH_ERRORS = (
+    MISSING_KEY,
+    INVALID_KEY,
+    REVOKED_KEY,
+    EXPIRED_KEY,
+    INVALID_KEYS_THROTTLED,
+    BROWSER_REFUSED,
+    NO_API_ACCESS,
+    SUSPENDED,
+)
 
 REMOVAL_ERRORS = (
     case(MissingSource, "No image was sent. Send one of: image_file, image_base64, image_url."),
@@ -169,6 +191,7 @@ REMOVAL_ERRORS = (
 URL_ERRORS = (
     case(InvalidImageUrl, "Refused: intranet.local resolves to a non-public address."),
     case(FailedImageDownload, "The image URL answered HTTP 404."),
+    case(FailedImageDownload, "The download took longer than 10 s.", code="image_download_timeout"),
 )
 BG_URL_ERRORS = (
     case(MultipleBgSources, "Send at most one background; got bg_image_url, bg_color."),
@@ -178,6 +201,7 @@ BG_URL_ERRORS = (
         code="invalid_bg_image_url",
     ),
     case(FailedImageDownload, "The image URL answered HTTP 404.", code="failed_bg_download"),
+    case(FailedImageDownload, "The download took longer than 10 s.", code="bg_download_timeout"),
 )
 KEY_ID_ERRORS = (case(NotFound, "no API key key_7Hq2LmX9pR4tVb1c"),)
 NEW_KEY_ERRORS = (
@@ -198,12 +222,15 @@ STATUS_MEANING = {
     400: "The request is malformed or an option has a value outside its documented range.",
     401: "No usable API key: none was sent, or it is malformed, unknown, revoked or expired.",
     402: "Not enough credits left this month. Errors never cost credits.",
-    403: "The caller is known but may not do this.",
+    403: "Refused: the plan, account or key may not do this, or the key came from a web page.",
     404: "No such key in your account.",
     409: "The key is not active.",
     413: "The image (or the whole request body) is larger than the server accepts.",
     415: "The image is not a JPEG, PNG or WebP (recognised by content, not by name).",
-    429: "Too many images this minute for your account; retry after `Retry-After` seconds.",
+    429: (
+        "Too many images this minute for your account, or too many invalid keys from your "
+        "address; retry after `Retry-After` seconds."
+    ),
     503: "The server is busy or a dependency is unavailable; retry after `Retry-After` seconds.",
 }
 

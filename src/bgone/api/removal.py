@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import partial
 
 from fastapi import APIRouter, Request, Response
@@ -23,9 +24,10 @@ from bgone.api.deps import KeyContextDep, RecordDep, ServicesDep, rate_bucket
 from bgone.api.middleware import RequestRecord
 from bgone.api.services import Services
 from bgone.db.engine import transaction
-from bgone.domain import credits
+from bgone.domain import credits, metering
 from bgone.domain.authentication import KeyContext
 from bgone.domain.errors import InsufficientCredits
+from bgone.domain.usage import UsageEntry
 from bgone.errors import RateLimitExceeded, ResolutionTooHigh
 from bgone.inference.imageio import peek_dimensions
 from bgone.inference.options import RemovalOptions, Size
@@ -71,32 +73,53 @@ def _admit_rate(
         )
 
 
+def _reserve_once(
+    services: Services, context: KeyContext, record: RequestRecord, endpoint: str, milli: int
+) -> None:
+    """Reserve with a pending usage row; the request's final usage row settles both.
+
+    The journal and `record.reservation` learn of the reservation before it is made: if the
+    transaction's outcome is unknown (the database went away during COMMIT), the final row
+    still releases it when it exists, and a dead process's journal lets others do so.
+    """
+    at = datetime.now(UTC)
+    services.usage_writer.journal.note_reservation(record.request_id)
+    record.reservation = credits.Reservation(context.account_id, credits.period_key(at), milli)
+    pending = UsageEntry(
+        request_id=record.request_id,
+        at=at,
+        endpoint=endpoint,
+        status=metering.PENDING_STATUS,
+        account_id=context.account_id,
+        key_id=context.key_id,
+    )
+    try:
+        with transaction(services.sessions) as session:
+            metering.reserve_with_pending_row(session, pending, milli, context.limits)
+    except InsufficientCredits:
+        record.reservation = None  # rolled back: nothing was set aside
+        raise
+
+
 def _reserve(
-    services: Services, context: KeyContext, options: RemovalOptions
-) -> tuple[RemovalOptions, credits.Reservation | None]:
+    services: Services,
+    context: KeyContext,
+    options: RemovalOptions,
+    record: RequestRecord,
+    endpoint: str,
+) -> RemovalOptions:
     """Set credits aside before any work; `auto` falls back to preview when 1 is too many."""
     if not context.spends_credits:
-        return options, None
+        return options
     cost = PREVIEW_COST_MILLI if options.size is Size.PREVIEW else FULL_COST_MILLI
-    with transaction(services.sessions) as session:
-        try:
-            return options, credits.reserve(session, context.account_id, cost, context.limits)
-        except InsufficientCredits:
-            if options.size is not Size.AUTO:
-                raise
-    with transaction(services.sessions) as session:
-        reservation = credits.reserve(
-            session, context.account_id, PREVIEW_COST_MILLI, context.limits
-        )
-    return replace(options, size=Size.PREVIEW), reservation
-
-
-def _settle(services: Services, reservation: credits.Reservation, delivered: bool) -> None:
-    with transaction(services.sessions) as session:
-        if delivered:
-            credits.commit(session, reservation, reservation.milli)
-        else:
-            credits.release(session, reservation)
+    try:
+        _reserve_once(services, context, record, endpoint, cost)
+        return options
+    except InsufficientCredits:
+        if options.size is not Size.AUTO:
+            raise
+    _reserve_once(services, context, record, endpoint, PREVIEW_COST_MILLI)
+    return replace(options, size=Size.PREVIEW)
 
 
 async def remove(
@@ -120,16 +143,13 @@ async def remove(
     if not context.spends_credits and options.size is not Size.PREVIEW:
         options = replace(options, size=Size.PREVIEW)  # staging keys: preview results only
     await run_in_threadpool(_admit_rate, services, context, record.megapixels, record)
-    options, reservation = await run_in_threadpool(_reserve, services, context, options)
-    try:
-        result = await services.gate.run(partial(services.remover.remove, image, options))
-    except BaseException:
-        if reservation is not None:
-            await run_in_threadpool(_settle, services, reservation, False)
-        raise
-    if reservation is not None:
-        await run_in_threadpool(_settle, services, reservation, True)
-        record.credits_milli = reservation.milli
+    endpoint = f"{request.method} {request.url.path}"[:100]
+    options = await run_in_threadpool(_reserve, services, context, options, record, endpoint)
+    # A failure from here on leaves `record.credits_milli` at 0: the usage row releases
+    # the reservation. On success that row charges it, before the last byte goes out.
+    result = await services.gate.run(partial(services.remover.remove, image, options))
+    if record.reservation is not None:
+        record.credits_milli = record.reservation.milli
         services.forget_account_document(context.account_id)
     return _respond(request, parsed, contract, result, record.credits_milli)
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from bgone.api.fetch import UrlFetcher
 from bgone.api.gate import InferenceGate
+from bgone.api.usage_journal import Journal
 from bgone.api.usage_writer import UsageWriter
 from bgone.db.engine import (
     SessionFactory,
@@ -97,7 +98,7 @@ class Services:
                 settings.url_fetch_allowed_networks,
             ),
             key_usage=KeyUsageThrottle(),
-            usage_writer=UsageWriter(sessions),
+            usage_writer=UsageWriter(sessions, Journal(settings.data_dir / "journal")),
             checkpointer=checkpointer,
         )
 

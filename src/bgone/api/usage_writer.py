@@ -1,8 +1,13 @@
-"""Usage rows written by group commit.
+"""Usage rows written by group commit, spooled locally while the database is unreachable.
 
 Every API response waits for its usage row (so a client that got an answer always has
 its row), but rows of concurrent requests share one transaction: at high request rates
-the database sees a few commits a second instead of one per request.
+the database sees a few commits a second instead of one per request. Each row settles its
+request's credit reservation in that same transaction (domain/metering.py).
+
+When the database cannot be reached, the batch goes to the journal's spool instead (fsynced,
+so the answer may still go out) and is replayed once the database answers again; the same
+thread also recovers the journals of dead processes and pending rows too old to be alive.
 """
 
 from __future__ import annotations
@@ -11,20 +16,33 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bgone.api.usage_journal import Journal
 from bgone.db.engine import SessionFactory, transaction
 from bgone.domain.authentication import touch_key_usage
-from bgone.domain.usage import UsageEntry, record_usage_batch
+from bgone.domain.credits import Reservation
+from bgone.domain.metering import FinalRow, release_pending, release_stale, write_final_rows
+from bgone.domain.usage import UsageEntry
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 512
+REPLAY_SECONDS = 1.0  # how often spooled rows are retried while the database is away
+ORPHAN_SECONDS = 5.0  # how often dead processes' journals are looked for
+STALE_SECONDS = 60.0  # how often pending rows older than STALE_AFTER are released
+# Far longer than any request may take (URL fetch, queue and inference are all bounded).
+STALE_AFTER = timedelta(minutes=15)
 
 
 @dataclass
 class _Pending:
-    entry: UsageEntry
+    row: FinalRow
     ip: str | None
     touch_key: bool
     future: asyncio.Future[None]
@@ -40,27 +58,60 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_exception(error)
 
 
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Connection-level failures (worth spooling for), as opposed to bugs in the rows."""
+    if isinstance(error, OperationalError | PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 class UsageWriter:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, journal: Journal) -> None:
         self._sessions = sessions
+        self._journal = journal
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._next_replay = 0.0
+        self._next_orphans = 0.0
+        self._next_stale = 0.0
         self._thread = threading.Thread(target=self._run, name="bgone-usage", daemon=True)
         self._thread.start()
 
-    async def write(self, entry: UsageEntry, ip: str | None, touch_key: bool) -> None:
-        """Returns once the row is committed; raises if it could not be."""
+    @property
+    def journal(self) -> Journal:
+        return self._journal
+
+    async def write(
+        self,
+        entry: UsageEntry,
+        ip: str | None,
+        touch_key: bool,
+        reservation: Reservation | None = None,
+    ) -> None:
+        """Returns once the row is committed or spooled; raises if neither was possible."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put(_Pending(entry, ip, touch_key, future, loop))
+        self._queue.put(_Pending(FinalRow(entry, reservation), ip, touch_key, future, loop))
         await future
 
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._maintain(force=True)  # a last chance to hand spooled rows to the database
+            self._journal.close()
 
     def _run(self) -> None:
+        self._maintain(force=True)
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=REPLAY_SECONDS)
+            except queue.Empty:
+                self._maintain()
+                continue
             if first is None:
                 return
             batch = [first]
@@ -76,15 +127,74 @@ class UsageWriter:
             error = self._commit(batch)
             for pending in batch:
                 pending.loop.call_soon_threadsafe(_settle, pending.future, error)
+            self._maintain()
 
     def _commit(self, batch: list[_Pending]) -> BaseException | None:
+        rows = [pending.row for pending in batch]
         try:
             with transaction(self._sessions) as session:
-                record_usage_batch(session, [pending.entry for pending in batch])
-                for pending in batch:
-                    if pending.touch_key and pending.entry.key_id:
-                        touch_key_usage(session, pending.entry.key_id, pending.ip, pending.entry.at)
-        except Exception as error:  # reported to every waiting request
-            log.error("could not record %d usage rows: %s", len(batch), error)
-            return error
+                write_final_rows(session, rows)
+                touched = sorted(
+                    (pending.row.entry.key_id, pending.ip, pending.row.entry.at)
+                    for pending in batch
+                    if pending.touch_key and pending.row.entry.key_id
+                )
+                for key_id, ip, at in touched:
+                    touch_key_usage(session, key_id, ip, at)
+        except Exception as error:
+            if not database_unreachable(error):
+                log.error("could not record %d usage rows: %s", len(batch), error)
+                return error
+            try:
+                self._journal.spool(rows)
+            except OSError as spool_error:  # reported to every waiting request
+                log.error("could not spool %d usage rows: %s", len(batch), spool_error)
+                return spool_error
+            log.warning(
+                "database unreachable, %d usage rows spooled: %s", len(rows), _first_line(error)
+            )
+        self._journal.forget_reservations([row.entry.request_id for row in rows])
         return None
+
+    # -- recovery --------------------------------------------------------------------
+    def _maintain(self, force: bool = False) -> None:
+        now = time.monotonic()
+        try:
+            if self._journal.spooled and (force or now >= self._next_replay):
+                self._next_replay = now + REPLAY_SECONDS
+                self._replay_spool()
+            if force or now >= self._next_orphans:
+                self._next_orphans = now + ORPHAN_SECONDS
+                self._recover_orphans()
+            if force or now >= self._next_stale:
+                self._next_stale = now + STALE_SECONDS
+                with transaction(self._sessions) as session:
+                    released = release_stale(session, datetime.now(UTC) - STALE_AFTER)
+                if released:
+                    log.warning("released %d pending requests older than %s", released, STALE_AFTER)
+        except Exception as error:  # the database is still away: try again later
+            log.info("usage recovery postponed: %s", _first_line(error))
+
+    def _replay_spool(self) -> None:
+        rows = self._journal.spooled_rows()
+        with transaction(self._sessions) as session:
+            write_final_rows(session, rows)
+        self._journal.clear_spool()
+        log.warning("database back: %d spooled usage rows written", len(rows))
+
+    def _recover_orphans(self) -> None:
+        for orphan in self._journal.claim_orphans():
+            try:
+                with transaction(self._sessions) as session:
+                    write_final_rows(session, orphan.rows)  # rows first: they settle credits
+                    released = release_pending(session, orphan.reserved_request_ids)
+            except BaseException:
+                orphan.release()
+                raise
+            orphan.discard()
+            log.warning(
+                "recovered the journal of a stopped process %s: %d rows, %d reservations released",
+                orphan.name,
+                len(orphan.rows),
+                released,
+            )

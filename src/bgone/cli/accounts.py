@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bgone.cli.common import console, run_in_database
 from bgone.domain import accounts, credits
+from bgone.domain import origins as domain_origins
 from bgone.domain.accounts import Account
 from bgone.domain.errors import NotFound
 from bgone.domain.limits import USE_PLAN_DEFAULT, LimitChanges
@@ -41,6 +42,7 @@ def _show(account: Account, remaining: float) -> None:
         f"{remaining:g} left this month"
     )
     console.print(f"  max megapixels: {limits.max_megapixels:g}, max keys: {limits.max_keys}")
+    console.print(f"  browser origins: {' '.join(account.allowed_origins) or 'none'}")
 
 
 @accounts_app.command("create")
@@ -108,6 +110,24 @@ def set_status(
     )
     announce_key_change(settings, ALL)
     console.print(f"{account.email} is now {account.status.value}")
+
+
+@accounts_app.command("set-origins")
+def set_origins(
+    email: str = typer.Argument(...),
+    origins: list[str] | None = typer.Argument(
+        None, help="e.g. https://tools.example.com; none at all clears the list."
+    ),
+) -> None:
+    """Browser origins allowed to send this account's API keys (refused otherwise)."""
+    settings = Settings()
+    account = run_in_database(
+        settings,
+        lambda s: domain_origins.set_allowed_origins(s, _find(s, email).id, origins or []),
+    )
+    announce_key_change(settings, ALL)
+    allowed = " ".join(account.allowed_origins) or "none"
+    console.print(f"{account.email} allows browser origins: {allowed}")
 
 
 def _remaining(settings: Settings, account: Account) -> float:

@@ -76,6 +76,8 @@ class AccountRow(Base):
     max_megapixels: Mapped[float | None] = mapped_column(Float)
     max_keys: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Browser origins allowed to send this account's keys, space-separated; NULL for none.
+    allowed_origins: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiKeyRow(Base):

@@ -39,6 +39,8 @@ class Account:
     overrides: LimitOverrides
     created_at: datetime
     password_hash: str | None = field(default=None, repr=False)
+    # Browser origins (scheme://host[:port]) allowed to send this account's keys.
+    allowed_origins: tuple[str, ...] = ()
 
 
 def effective_limits(account: Account) -> Limits:
@@ -172,4 +174,5 @@ def account_from_rows(row: AccountRow, plan_row: PlanRow) -> Account:
         ),
         created_at=row.created_at,
         password_hash=row.password_hash,
+        allowed_origins=tuple((row.allowed_origins or "").split()),
     )

@@ -44,6 +44,8 @@ class KeyContext:
     # Set for a key in its rotation grace period. Nothing announces the end of a grace
     # period, so whoever caches this context must check it on every hit.
     key_expires_at: datetime | None = None
+    # Browser origins the account lets send its keys (see bgone.api.browser).
+    allowed_origins: tuple[str, ...] = ()
 
     def is_expired_at(self, now: datetime) -> bool:
         return is_expired(self.key_expires_at, now)
@@ -150,6 +152,7 @@ def _context(key: ApiKeyRow, account: Account) -> KeyContext:
         limits=effective_limits(account),
         account_status=account.status,
         key_expires_at=key.expires_at,
+        allowed_origins=account.allowed_origins,
     )
 
 

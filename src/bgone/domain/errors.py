@@ -111,3 +111,8 @@ class InvalidAccountStatus(BgoneError):
 class InvalidExpiry(BgoneError):
     code = "invalid_expiry"
     title = "Invalid expiry"
+
+
+class InvalidOrigin(BgoneError):
+    code = "invalid_origin"
+    title = "Invalid origin"

@@ -115,9 +115,15 @@ def _opened_header(data: bytes, kind: str, limits: DecodeLimits) -> Image.Image:
         try:
             image = Image.open(io.BytesIO(data), formats=[kind])
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise ResolutionTooHigh(str(exc)) from exc
+            raise ResolutionTooHigh(
+                f"The {kind} header claims a decompression bomb's size; the maximum supported "
+                f"input resolution is {limits.max_megapixels:g} megapixels."
+            ) from exc
         except Exception as exc:  # Pillow raises many types for malformed headers
-            raise FailedToReadImage(f"The {kind} header could not be read.") from exc
+            # Pillow's reason ("broken PNG file", "Decompressed Data Too Large" for a
+            # compressed text or colour-profile bomb) helps the sender; keep it short.
+            reason = str(exc)[:120] or type(exc).__name__
+            raise FailedToReadImage(f"The {kind} header could not be read: {reason}.") from exc
     width, height = image.size
     if width < 1 or height < 1:
         raise FailedToReadImage("The image has no pixels.")

@@ -259,4 +259,7 @@ def parse_color(text: str) -> Color:
         raise InvalidOption(
             "bg_color", f"bg_color {text!r} is neither a hex colour nor a colour name."
         ) from None
+    # Pillow passes rgb(999,0,0) and out-of-range hsl() through unclamped.
+    if not all(0 <= channel <= 255 for channel in (red, green, blue)):
+        raise InvalidOption("bg_color", f"bg_color {text!r} has a channel outside 0-255.")
     return Color(red, green, blue)

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from bgone.web.account import router as account_router
 from bgone.web.docs import router as docs_router
+from bgone.web.origins import router as origins_router
 from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
 from bgone.web.templating import STATIC_DIR, render
@@ -37,6 +38,7 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
     app.include_router(account_router)
+    app.include_router(origins_router)
     app.include_router(playground_router)
     app.include_router(docs_router)
     app.add_exception_handler(LoginRequired, _login_required)

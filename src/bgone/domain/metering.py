@@ -1,0 +1,165 @@
+"""Usage rows and credit settlements, written so that retries and crashes never double-count.
+
+A request that spends credits leaves a *pending* usage row (status 0, holding the credits it
+reserved) in the same transaction that reserves them. Its final row then replaces the pending
+one and settles the reservation (charge what was delivered, release the rest) in a single
+transaction guarded by `status = 0`: writing it twice, or after a recovery released it,
+changes nothing. The request id is therefore an idempotency key for both the row and the
+credits, which is what lets a replica replay rows it spooled while the database was down.
+
+A replica that dies mid-request leaves pending rows behind; `release_pending` ends them as
+`replica_lost`, charging nothing, once another process knows their owner is gone (its journal
+lock is free) or once they are older than any request can take (`release_stale`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bgone.db.tables import CreditPeriodRow, UsageRecordRow
+from bgone.domain import credits
+from bgone.domain.credits import Reservation, period_key
+from bgone.domain.limits import Limits
+from bgone.domain.usage import UsageEntry, record_usage, record_usage_batch
+
+PENDING_STATUS = 0
+LOST_STATUS = 503
+LOST_CODE = "replica_lost"
+
+
+@dataclass(frozen=True)
+class FinalRow:
+    """A request's usage row; `entry.credits_milli` is what it is charged (0 on failure)."""
+
+    entry: UsageEntry
+    reservation: Reservation | None = None  # credits set aside (or maybe set aside) for it
+
+
+def reserve_with_pending_row(
+    session: Session, entry: UsageEntry, milli: int, limits: Limits
+) -> Reservation:
+    """Reserve `milli` credits for `entry`'s account; raises InsufficientCredits."""
+    if entry.account_id is None:
+        raise ValueError("a reservation needs an account")
+    reservation = credits.reserve(session, entry.account_id, milli, limits, entry.at)
+    pending = replace(entry, status=PENDING_STATUS, credits_milli=milli, error_code=None)
+    if not record_usage(session, pending):
+        raise RuntimeError(f"request id {entry.request_id} reserved twice")
+    return reservation
+
+
+class _Settlements:
+    """Credit changes summed per period row and applied in one fixed order.
+
+    Replicas' group commits touch several accounts' rows; taking the row locks in the same
+    (sorted) order everywhere rules out deadlocks between them.
+    """
+
+    def __init__(self) -> None:
+        self._changes: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(self, account_id: int, period: str, released_milli: int, used_milli: int) -> None:
+        change = self._changes[(account_id, period)]
+        change[0] += released_milli
+        change[1] += used_milli
+
+    def apply(self, session: Session) -> None:
+        for (account_id, period), (released, used) in sorted(self._changes.items()):
+            session.execute(
+                update(CreditPeriodRow)
+                .where(CreditPeriodRow.account_id == account_id, CreditPeriodRow.period == period)
+                .values(
+                    reserved_milli=CreditPeriodRow.reserved_milli - released,
+                    used_milli=CreditPeriodRow.used_milli + used,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _finish_pending(session: Session, entry: UsageEntry) -> bool:
+    """Turn the pending row into the final one; False if there is no pending row."""
+    found = session.execute(
+        update(UsageRecordRow)
+        .where(
+            UsageRecordRow.request_id == entry.request_id,
+            UsageRecordRow.status == PENDING_STATUS,
+        )
+        .values(
+            status=entry.status,
+            endpoint=entry.endpoint,
+            key_id=entry.key_id,
+            error_code=entry.error_code,
+            credits_milli=entry.credits_milli,
+            megapixels=entry.megapixels,
+            latency_ms=entry.latency_ms,
+        )
+        .returning(UsageRecordRow.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return found is not None
+
+
+def write_final_rows(session: Session, rows: list[FinalRow]) -> None:
+    """Record every row and settle its reservation; rows already recorded are skipped."""
+    settlements = _Settlements()
+    plain: list[UsageEntry] = []
+    for row in rows:
+        reservation = row.reservation
+        if reservation is not None and _finish_pending(session, row.entry):
+            charged = min(row.entry.credits_milli, reservation.milli)
+            settlements.add(reservation.account_id, reservation.period, reservation.milli, charged)
+        elif reservation is not None:
+            # No pending row: the reservation never happened (its transaction failed), or
+            # a recovery already released it. Either way nothing was spent on this request.
+            plain.append(replace(row.entry, credits_milli=0))
+        else:
+            plain.append(row.entry)
+    record_usage_batch(session, plain)
+    settlements.apply(session)
+
+
+def release_pending(session: Session, request_ids: list[str]) -> int:
+    """End these requests' pending rows, if any, releasing their credits; how many were."""
+    settlements = _Settlements()
+    released = 0
+    for request_id in request_ids:
+        pending = session.execute(
+            select(UsageRecordRow.account_id, UsageRecordRow.at, UsageRecordRow.credits_milli)
+            .where(
+                UsageRecordRow.request_id == request_id,
+                UsageRecordRow.status == PENDING_STATUS,
+            )
+            .with_for_update()
+        ).first()
+        if pending is None or pending.account_id is None:
+            continue
+        ended = session.execute(
+            update(UsageRecordRow)
+            .where(
+                UsageRecordRow.request_id == request_id,
+                UsageRecordRow.status == PENDING_STATUS,
+            )
+            .values(status=LOST_STATUS, error_code=LOST_CODE, credits_milli=0)
+            .returning(UsageRecordRow.id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if ended is not None:
+            settlements.add(pending.account_id, period_key(pending.at), pending.credits_milli, 0)
+            released += 1
+    settlements.apply(session)
+    return released
+
+
+def release_stale(session: Session, before: datetime) -> int:
+    """Release pending rows older than `before`: their replica is gone, wherever it ran."""
+    stale = session.scalars(
+        select(UsageRecordRow.request_id).where(
+            UsageRecordRow.status == PENDING_STATUS, UsageRecordRow.at < before
+        )
+    ).all()
+    return release_pending(session, list(stale))

@@ -1,0 +1,192 @@
+"""schemathesis against a real `bgone serve`, driven by the /openapi.json it serves.
+
+Every operation is exercised twice: with a valid production key (so the requests reach the
+handlers, the model included) and without one (random, missing or malformed credentials).
+Whatever schemathesis sends, the server must answer with a status the document declares for
+that operation, the declared content type, headers and JSON body, and never a 5xx other than
+503 with Retry-After (invariant 1). Examples are bounded so that the whole module takes
+seconds, not minutes; the seed is fixed so that a failure in CI replays locally.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import BaseSchema, Case, CheckContext, GenerationMode, Response
+from schemathesis.core.failures import ServerError
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from bgone.db.migrate import upgrade
+from tests.api.stack import Server, Stack
+
+EXAMPLES_PER_OPERATION = 12
+# Removal runs the real model on whatever image schemathesis builds (1x1 PNGs, mostly).
+REQUEST_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Target:
+    server: Server
+    key: str
+
+
+@pytest.fixture(scope="module")
+def target(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    data_dir = tmp_path_factory.mktemp("schemathesis")
+    stack = Stack("sqlite", data_dir, model_dir, f"sqlite:///{data_dir / 'bgone.db'}")
+    upgrade(stack.database_url)
+    server = stack.start_server()
+    try:
+        yield Target(server, stack.key(stack.account("business")))
+    finally:
+        server.stop()
+        stack.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture(scope="module")
+def served_document(target: Target) -> BaseSchema:
+    return schemathesis.openapi.from_url(target.server.base_url + "/openapi.json")
+
+
+def no_server_error(context: CheckContext, response: Response, case: Case) -> bool | None:
+    """Invariant 1: 503 with Retry-After is an honest answer; every other 5xx is a bug."""
+    if response.status_code >= 500 and not (
+        response.status_code == 503 and response.headers.get("retry-after")
+    ):
+        raise ServerError(operation=case.operation.label, status_code=response.status_code)
+    return None
+
+
+CHECKS = [
+    no_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+BOUNDED = settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],  # a failure is reported as found, unshrunk
+)
+
+
+def with_valid_key(case: Case, target: Target) -> Case:
+    headers = {
+        name: value
+        for name, value in (case.headers or {}).items()
+        if name.lower() not in ("x-api-key", "authorization")
+    }
+    case.headers = {**headers, "x-api-key": target.key}
+    return case
+
+
+def spare_key_id(target: Target) -> str:
+    created = httpx.post(
+        target.server.base_url + "/api/keys",
+        headers={"x-api-key": target.key},
+        json={"name": "schemathesis spare", "environment": "staging"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    key_id: str = created.json()["data"]["id"]
+    return key_id
+
+
+def send_cases(
+    strategy: st.SearchStrategy[Case], target: Target, key: bool, statuses: Counter[int]
+) -> None:
+    """Send a bounded number of cases; raises the first failure schemathesis found."""
+
+    @given(case=strategy)
+    @BOUNDED
+    def send(case: Case) -> None:
+        if key:
+            case = with_valid_key(case, target)
+        # Otherwise the credentials are whatever schemathesis generated: none, or noise.
+        response = case.call_and_validate(
+            base_url=target.server.base_url, checks=CHECKS, timeout=REQUEST_TIMEOUT_SECONDS
+        )
+        statuses[response.status_code] += 1
+
+    send()
+
+
+def exercise(document: BaseSchema, target: Target, mode: GenerationMode, key: bool) -> None:
+    """Every operation of the served document, each with a bounded number of cases."""
+    failures: list[str] = []
+    statuses: defaultdict[str, Counter[int]] = defaultdict(Counter)
+    operations = [result.ok() for result in document.get_all_operations()]
+    assert len(operations) >= 10, "the served document lost operations"
+    reach_handlers = key and mode is GenerationMode.POSITIVE
+    # Random key ids only ever meet 404; one real id lets rotate and delete do their work.
+    path_parameters = {"key_id": spare_key_id(target)} if reach_handlers else None
+    for operation in operations:
+        strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
+        if mode is GenerationMode.POSITIVE:
+            examples = document.get_strategies_from_examples(operation)
+            strategy = st.one_of(strategy, *examples)
+        try:
+            send_cases(strategy, target, key, statuses[operation.label])
+        except Unsatisfiable:
+            # Nothing to break in an operation without parameters or body (GET /v2/health).
+            assert mode is GenerationMode.NEGATIVE, f"{operation.label}: no positive case"
+        except Exception as failure:  # collect every operation's failure, not just the first
+            failures.append(f"{operation.label}:\n{failure}")
+    assert not failures, "\n\n".join(failures)
+    if reach_handlers:  # else the test would prove nothing about the handlers
+        unreached = [
+            label
+            for label, seen in statuses.items()
+            if not any(200 <= status < 300 for status in seen)
+        ]
+        assert not unreached, f"no success at all from {unreached}: {dict(statuses)}"
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_with_a_valid_key(
+    served_document: BaseSchema, target: Target, mode: GenerationMode
+) -> None:
+    exercise(served_document, target, mode, key=True)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_without_a_valid_key(
+    served_document: BaseSchema, target: Target, mode: GenerationMode
+) -> None:
+    exercise(served_document, target, mode, key=False)
+
+
+def test_undeclared_methods_answer_405_with_every_allowed_method(target: Target) -> None:
+    document = httpx.get(target.server.base_url + "/openapi.json", timeout=10).json()
+    for path, item in document["paths"].items():
+        declared = {method.upper() for method in item if method != "parameters"}
+        concrete = path.replace("{key_id}", "key_0000000000000000")
+        for method in ("PUT", "PATCH", "TRACE"):
+            if method in declared:
+                continue
+            answer = httpx.request(method, target.server.base_url + concrete, timeout=10)
+            assert answer.status_code == 405, (method, path, answer.text)
+            assert answer.json()["errors"][0]["code"] == "method_not_allowed"
+            allowed = {name.strip() for name in answer.headers["allow"].split(",")}
+            # RFC 9110: the methods the resource supports, all of them (GET implies HEAD).
+            assert allowed - {"HEAD"} == declared, (path, answer.headers["allow"])
