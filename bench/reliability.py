@@ -6,10 +6,10 @@ invariants of issue 6 checked after each.
     python bench/reliability.py --smoke       # every scenario briefly (what CI runs)
 
 Everything runs on 127.0.0.1: a private PostgreSQL cluster and Redis, two `bgone serve`
-replicas and nginx in front (tests/hardening/services.py, deploy/nginx.conf); every process
-it starts is stopped by its pid. It prints one table (scenario, requests, outcomes by status,
-invariant and scenario checks passed), then `/v2/health` p99 under load and each replica's
-peak resident memory against its cap. It exits non-zero when any check fails.
+replicas and nginx in front (tests/hardening/services.py and nginx.py, deploy/nginx.conf); every
+process it starts is stopped by its pid. It prints one table (scenario, requests, outcomes by
+status, invariant and scenario checks passed), then `/v2/health` p99 under load and each
+replica's peak resident memory against its cap. It exits non-zero when any check fails.
 """
 
 from __future__ import annotations

@@ -1,29 +1,24 @@
 """The deployment the reliability benchmark runs against, all on 127.0.0.1.
 
 A private PostgreSQL cluster and a private Redis (tests/hardening/services.py), two
-`bgone serve` replicas on them, and Debian's nginx in front (deploy/nginx.conf). Replicas are
-started on fixed ports so that one can be killed and brought back behind the same nginx
-upstream. Every process started here is stopped by its pid when the context exits.
+`bgone serve` replicas on them, and Debian's nginx in front (tests/hardening/nginx.py,
+deploy/nginx.conf). Replicas are started on fixed ports so that one can be killed and
+brought back behind the same nginx upstream. Every process started here is stopped by its
+pid when the context exits.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-from tests.api.stack import Server, Stack, free_port
+from tests.api.stack import Server, Stack, free_port, stop_process
 from tests.hardening.cases import SERVER_SETTINGS
-from tests.hardening.services import Nginx, PrivatePostgres, PrivateRedis, private_stack
-
-READY_SECONDS = 60.0
+from tests.hardening.nginx import Nginx
+from tests.hardening.services import PrivatePostgres, PrivateRedis, private_stack
 
 
 @dataclass
@@ -60,30 +55,7 @@ class Deployment:
     def start_replica(self, port: int) -> Replica:
         """`bgone serve` on `port` (again, after a kill), waiting until it is ready."""
         log_path = self.stack.data_dir / f"replica-{port}.log"
-        env = {
-            **self.stack.env,
-            **{f"BGONE_{name.upper()}": value for name, value in self.settings.items()},
-        }
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bgone", "serve", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        replica = Replica(port, log_path, Server(process, f"http://127.0.0.1:{port}", log_path))
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"replica exited early:\n{replica.server.log()[-3000:]}")
-            try:
-                if httpx.get(replica.base_url + "/readyz", timeout=1).status_code == 200:
-                    return replica
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        stop_process(process)
-        raise RuntimeError(f"replica not ready in {READY_SECONDS} s")
+        return Replica(port, log_path, self.stack.start_server_on(port, log_path, self.settings))
 
     def replace(self, index: int) -> Replica:
         """Bring replica `index` back on its port once its process has ended."""
@@ -96,25 +68,14 @@ class Deployment:
         os.kill(self.replicas[index].pid, signal_number)
 
 
-def stop_process(process: subprocess.Popen[bytes], grace_seconds: float = 30.0) -> None:
-    """SIGTERM by pid, then SIGKILL if it does not end within the grace period."""
-    if process.poll() is not None:
-        return
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace_seconds)
-    except subprocess.TimeoutExpired:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 @contextmanager
 def deployment(workdir: Path, model_dir: Path, replicas: int = 2) -> Iterator[Deployment]:
     with ExitStack() as cleanup:
         postgres = cleanup.enter_context(PrivatePostgres(workdir))
         redis_server = cleanup.enter_context(PrivateRedis(workdir))
-        stack = private_stack(workdir / "data", model_dir, postgres.url, redis_server.url)
-        cleanup.callback(lambda: stack.sessions.kw["bind"].dispose())
+        stack = cleanup.enter_context(
+            private_stack(workdir / "data", model_dir, postgres.url, redis_server.url)
+        )
         # The battery's byte limit (1 MiB), so that over-limit bodies stay cheap to send.
         settings = {**SERVER_SETTINGS, "intra_op_threads": "1"}
         ports = [free_port() for _ in range(replicas)]

@@ -32,6 +32,14 @@ class Timing:
     after: float
 
 
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    inject: Callable[[], None]
+    repair: Callable[[], None]
+    expect_service_during_fault: bool
+
+
 @dataclass
 class ScenarioResult:
     name: str
@@ -54,23 +62,7 @@ def outcome_labels(traffic: Traffic) -> Counter[str]:
     return labels
 
 
-def wait_for_success(traffic: Traffic, phase: str) -> bool:
-    deadline = time.monotonic() + RECOVERY_SECONDS
-    while time.monotonic() < deadline:
-        if any(o.status == 200 and o.path == "/v2" for o in traffic.in_phase(phase)):
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def run_fault(
-    name: str,
-    deployed: Deployment,
-    timing: Timing,
-    inject: Callable[[], None],
-    repair: Callable[[], None],
-    expect_service_during_fault: bool,
-) -> ScenarioResult:
+def run_fault(fault: Fault, deployed: Deployment, timing: Timing) -> ScenarioResult:
     stack = deployed.stack
     account = stack.account("business", rate_per_minute=1_000_000, monthly_credits_milli=10**9)
     traffic = Traffic(deployed.base_url, stack.key(account), removers=2, account_readers=1)
@@ -78,22 +70,23 @@ def run_fault(
     try:
         traffic.run_phase("before", timing.before)
         traffic.phase = "fault"
-        inject()
+        fault.inject()
         traffic.run_phase("fault", timing.fault)
         traffic.phase = "after"
-        repair()
-        recovered = wait_for_success(traffic, "after")
+        fault.repair()
+        recovered = traffic.wait_for_removal("after", RECOVERY_SECONDS)
         traffic.run_phase("after", timing.after)
     finally:
         traffic.stop()
     stack.sessions.kw["bind"].dispose()  # connections from before a database restart
     invariants = wait_for_invariants(traffic.ledger, stack.sessions, [account])
     checks = InvariantReport()
+    name = fault.name
     checks.expect(recovered, f"{name}: no successful removal within {RECOVERY_SECONDS} s after")
     slowest = max((o.seconds for o in traffic.outcomes), default=0.0)
     checks.expect(slowest < HANG_SECONDS, f"{name}: a request took {slowest:.1f} s (a hang)")
-    if expect_service_during_fault:
-        served = any(o.status == 200 and o.path == "/v2" for o in traffic.in_phase("fault"))
+    if fault.expect_service_during_fault:
+        served = traffic.removed_in("fault")
         checks.expect(served, f"{name}: no removal succeeded during the fault")
     return ScenarioResult(name, outcome_labels(traffic), invariants, checks)
 
@@ -119,38 +112,31 @@ def fault_scenarios(deployed: Deployment, timing: Timing) -> list[ScenarioResult
     """In an order that keeps the replica faults apart: nginx sets a replica it could not
     reach aside for 5 s (deploy/nginx.conf), and the database scenarios outlast that."""
     postgres, redis_server = deployed.postgres, deployed.redis
-    return [
-        run_fault(
+    faults = [
+        Fault(
             "SIGTERM one replica",
-            deployed,
-            timing,
             signal_replica(deployed, 0, signal.SIGTERM),
             restart_replica(deployed, 0, grace=30),
             expect_service_during_fault=True,
         ),
-        run_fault(
+        Fault(
             "PostgreSQL stop/start",
-            deployed,
-            timing,
             postgres.stop,
             postgres.start,
             expect_service_during_fault=False,
         ),
         # Authentication and removal keep working; rate limits fall back to the replica.
-        run_fault(
+        Fault(
             "Redis stop/start",
-            deployed,
-            timing,
             redis_server.stop,
             redis_server.start,
             expect_service_during_fault=True,
         ),
-        run_fault(
+        Fault(
             "SIGKILL one replica",
-            deployed,
-            timing,
             signal_replica(deployed, 1, signal.SIGKILL),
             restart_replica(deployed, 1, grace=5),
             expect_service_during_fault=True,
         ),
     ]
+    return [run_fault(fault, deployed, timing) for fault in faults]

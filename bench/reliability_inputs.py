@@ -15,12 +15,13 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from tests.api.stack import stop_process
 from tests.hardening.case_sender import send
 from tests.hardening.cases import Case, all_cases
 from tests.hardening.invariants import InvariantReport, Ledger
 from tests.hardening.traffic import wait_for_invariants
 
-from reliability_deploy import Deployment, stop_process
+from reliability_deploy import Deployment
 from reliability_faults import ScenarioResult
 from reliability_load import error_code
 

@@ -26,11 +26,12 @@ from pathlib import Path
 import httpx
 from tests.hardening import badfiles as files
 from tests.hardening.invariants import Ledger
+from tests.imagegen import encode
 
 from reliability_deploy import Deployment
 
-SMALL_PNG = files.encoded(files.quadrants(), "PNG")
-GIF = files.encoded(files.quadrants(), "GIF")
+SMALL_PNG = encode(files.quadrants(), "PNG")
+GIF = encode(files.quadrants(), "GIF")
 CORRUPT_PNG = files.truncated(SMALL_PNG)
 CLIENT_TIMEOUT_SECONDS = 30.0
 # (kind, weight): the mix every client draws from.

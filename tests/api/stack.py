@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,18 @@ def free_port() -> int:
         return port
 
 
+def stop_process(process: subprocess.Popen[bytes], grace_seconds: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended within the grace period."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
@@ -43,13 +56,7 @@ class Server:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -95,9 +102,16 @@ class Stack:
 
     def start_server(self, **settings: str) -> Server:
         port = free_port()
-        log_path = self.data_dir / f"server-{port}.log"
+        return self.start_server_on(port, self.data_dir / f"server-{port}.log", settings)
+
+    def start_server_on(self, port: int, log_path: Path, settings: Mapping[str, str]) -> Server:
+        """`bgone serve` on `port` (again, after a kill) with BGONE_ `settings`, once ready.
+
+        Its output is appended to `log_path`, so that a restart on the same port keeps the
+        earlier run's log.
+        """
         env = {**self.env, **{f"BGONE_{k.upper()}": v for k, v in settings.items()}}
-        with log_path.open("wb") as log:
+        with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "bgone", "serve", "--port", str(port)],
                 env=env,

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, require
-from tests.hardening.services import nginx_binary, postgres_available, redis_available
+from tests.hardening.nginx import nginx_binary
+from tests.hardening.services import postgres_available, redis_available
 
 pytestmark = pytest.mark.postgres
 

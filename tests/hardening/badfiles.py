@@ -6,23 +6,18 @@ The case rows that use these files live in `tests.hardening.cases`.
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 
 import numpy as np
 from PIL import Image
 
+from tests.imagegen import encode, with_orientation
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # Four distinct quadrant colours: any flip or rotation moves at least one of them.
 QUADRANT_COLORS = ((220, 30, 30), (30, 200, 40), (30, 60, 220), (240, 220, 30))
-
-
-def encoded(image: Image.Image, image_format: str, **params: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, image_format, **params)
-    return buffer.getvalue()
 
 
 def solid(width: int, height: int, color: tuple[int, int, int] = (90, 140, 200)) -> Image.Image:
@@ -42,26 +37,16 @@ def quadrants(width: int = 64, height: int = 48) -> Image.Image:
 
 def jpeg_with_orientation(orientation: int) -> bytes:
     """A JPEG whose stored pixels need EXIF `orientation` to display as `quadrants()`."""
-    upright = quadrants()
-    inverse = {
-        1: None,
-        2: Image.Transpose.FLIP_LEFT_RIGHT,
-        3: Image.Transpose.ROTATE_180,
-        4: Image.Transpose.FLIP_TOP_BOTTOM,
-        5: Image.Transpose.TRANSPOSE,
-        6: Image.Transpose.ROTATE_90,
-        7: Image.Transpose.TRANSVERSE,
-        8: Image.Transpose.ROTATE_270,
-    }.get(orientation)
-    stored = upright.transpose(inverse) if inverse is not None else upright
-    exif = Image.Exif()
+    if orientation != 1:
+        return with_orientation(quadrants(), orientation)
+    exif = Image.Exif()  # 1: stored upright, the tag present all the same
     exif[0x0112] = orientation
-    return encoded(stored, "JPEG", quality=95, exif=exif.tobytes())
+    return encode(quadrants(), "JPEG", quality=95, exif=exif.tobytes())
 
 
 def jpeg_with_broken_exif() -> bytes:
     """A valid JPEG whose APP1 Exif segment holds garbage after the Exif header."""
-    clean = encoded(quadrants(), "JPEG", quality=95)
+    clean = encode(quadrants(), "JPEG", quality=95)
     payload = b"Exif\x00\x00" + b"II*\x00" + b"\xff" * 40
     segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
     return clean[:2] + segment + clean[2:]
@@ -125,7 +110,7 @@ def png_real_bomb(width: int = 8000, height: int = 8000) -> bytes:
 
 def png_with_bad_crc(chunk: bytes) -> bytes:
     """A small valid PNG with the CRC of its first `chunk` (IHDR or IDAT) corrupted."""
-    good = encoded(solid(32, 24), "PNG")
+    good = encode(solid(32, 24), "PNG")
     position = good.index(chunk) - 4
     length = struct.unpack(">I", good[position : position + 4])[0]
     crc_at = position + 8 + length
@@ -154,7 +139,7 @@ def palette_with_transparency(width: int = 32, height: int = 24) -> bytes:
     indices[:, width // 2 :] = 1
     image = Image.fromarray(indices, mode="P")
     image.putpalette([255, 0, 255, 0, 128, 128] + [0, 0, 0] * 254)
-    return encoded(image, "PNG", transparency=0)
+    return encode(image, "PNG", transparency=0)
 
 
 def grey_alpha(width: int = 32, height: int = 24, grey: int = 170) -> bytes:
@@ -162,15 +147,15 @@ def grey_alpha(width: int = 32, height: int = 24, grey: int = 170) -> bytes:
     luminance = np.full((height, width), grey, dtype=np.uint8)
     alpha = np.full((height, width), 255, dtype=np.uint8)
     alpha[:, : width // 2] = 0
-    return encoded(Image.fromarray(np.stack([luminance, alpha], axis=-1), mode="LA"), "PNG")
+    return encode(Image.fromarray(np.stack([luminance, alpha], axis=-1), mode="LA"), "PNG")
 
 
 def cmyk_jpeg(cmyk: tuple[int, int, int, int] = (0, 255, 255, 0)) -> bytes:
-    return encoded(Image.new("CMYK", (32, 24), cmyk), "JPEG", quality=95)
+    return encode(Image.new("CMYK", (32, 24), cmyk), "JPEG", quality=95)
 
 
 def grey(image_format: str, level: int = 120) -> bytes:
-    return encoded(Image.new("L", (32, 24), level), image_format)
+    return encode(Image.new("L", (32, 24), level), image_format)
 
 
 # -- WebP -------------------------------------------------------------------------------
@@ -178,7 +163,7 @@ def grey(image_format: str, level: int = 120) -> bytes:
 
 def webp_lossless_claiming(width: int, height: int) -> bytes:
     """A small lossless WebP whose VP8L header is patched to claim `width` x `height`."""
-    data = bytearray(encoded(solid(16, 16), "WEBP", lossless=True))
+    data = bytearray(encode(solid(16, 16), "WEBP", lossless=True))
     at = data.index(b"VP8L") + 8  # chunk payload: 0x2f, then 14+14+1+3 bits, little-endian
     assert data[at] == 0x2F
     bits = struct.unpack("<I", bytes(data[at + 1 : at + 5]))[0]
@@ -189,7 +174,7 @@ def webp_lossless_claiming(width: int, height: int) -> bytes:
 
 def webp_lossy_claiming(width: int, height: int) -> bytes:
     """A small lossy WebP whose VP8 frame header is patched to claim `width` x `height`."""
-    data = bytearray(encoded(solid(16, 16), "WEBP", quality=80))
+    data = bytearray(encode(solid(16, 16), "WEBP", quality=80))
     at = data.index(b"\x9d\x01\x2a") + 3  # after the VP8 start code: 14-bit sizes
     data[at : at + 4] = struct.pack("<HH", width & 0x3FFF, height & 0x3FFF)
     return bytes(data)
@@ -197,14 +182,14 @@ def webp_lossy_claiming(width: int, height: int) -> bytes:
 
 def animated_webp(frames: int = 300, side: int = 24) -> bytes:
     pictures = [solid(side, side, (frame % 256, 80, 160)) for frame in range(frames)]
-    return encoded(
+    return encode(
         pictures[0], "WEBP", save_all=True, append_images=pictures[1:], duration=10, lossless=True
     )
 
 
 def animated_png(frames: int = 200, side: int = 24) -> bytes:
     pictures = [solid(side, side, (40, frame % 256, 160)) for frame in range(frames)]
-    return encoded(pictures[0], "PNG", save_all=True, append_images=pictures[1:], duration=10)
+    return encode(pictures[0], "PNG", save_all=True, append_images=pictures[1:], duration=10)
 
 
 # -- JPEG -------------------------------------------------------------------------------
@@ -212,7 +197,7 @@ def animated_png(frames: int = 200, side: int = 24) -> bytes:
 
 def jpeg_claiming(width: int, height: int) -> bytes:
     """A small baseline JPEG whose SOF0 header is patched to claim `width` x `height`."""
-    data = bytearray(encoded(solid(16, 16), "JPEG", quality=80))
+    data = bytearray(encode(solid(16, 16), "JPEG", quality=80))
     at = data.index(b"\xff\xc0") + 5  # marker, length (2), precision (1), then height, width
     data[at : at + 4] = struct.pack(">HH", height, width)
     return bytes(data)

@@ -33,6 +33,7 @@ from tests.hardening import badfiles as files
 from tests.hardening.case_model import Body, Case, Encoding, Upload, result_image
 from tests.hardening.file_cases import file_cases
 from tests.hardening.request_cases import request_cases
+from tests.imagegen import encode
 
 __all__ = [
     "BATTERY_MAX_UPLOAD_BYTES",
@@ -63,10 +64,10 @@ def seed_images() -> dict[str, bytes]:
     """Small valid inputs of every accepted format and mode, for mutation fuzzing."""
     picture = files.quadrants()
     return {
-        "png": files.encoded(picture, "PNG"),
-        "jpeg": files.encoded(picture, "JPEG", quality=90),
-        "webp": files.encoded(picture, "WEBP", quality=80),
-        "webp_lossless": files.encoded(picture, "WEBP", lossless=True),
+        "png": encode(picture, "PNG"),
+        "jpeg": encode(picture, "JPEG", quality=90),
+        "webp": encode(picture, "WEBP", quality=80),
+        "webp_lossless": encode(picture, "WEBP", lossless=True),
         "png_palette_transparent": files.palette_with_transparency(),
         "png_16bit_grey": files.png_sixteen_bit((100,)),
         "png_la": files.grey_alpha(),

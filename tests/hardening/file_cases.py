@@ -24,15 +24,16 @@ from tests.hardening.case_model import (
     upload,
     upright_quadrants,
 )
+from tests.imagegen import encode
 
 V2 = "/v2"
 BYBYBG = "/v1/remove-bg"
 REMOVE_BG = "/v1.0/removebg"
 
-SMALL_PNG = files.encoded(files.quadrants(), "PNG")
-SMALL_JPEG = files.encoded(files.quadrants(), "JPEG", quality=90)
-SMALL_WEBP = files.encoded(files.quadrants(), "WEBP", quality=80)
-GIF = files.encoded(files.quadrants(), "GIF")
+SMALL_PNG = encode(files.quadrants(), "PNG")
+SMALL_JPEG = encode(files.quadrants(), "JPEG", quality=90)
+SMALL_WEBP = encode(files.quadrants(), "WEBP", quality=80)
+GIF = encode(files.quadrants(), "GIF")
 QUADRANTS = upright_quadrants()
 
 
@@ -50,13 +51,13 @@ def _refused_formats() -> list[tuple[str, bytes]]:
         ),
         ("eps", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 30000 30000\nshowpage\n"),
         ("psd_huge_canvas", files.psd_header()),
-        ("tiff", files.encoded(picture, "TIFF")),
-        ("tiff_big_endian", b"MM\x00*" + files.encoded(picture, "TIFF")[4:]),
-        ("bmp", files.encoded(picture, "BMP")),
+        ("tiff", encode(picture, "TIFF")),
+        ("tiff_big_endian", b"MM\x00*" + encode(picture, "TIFF")[4:]),
+        ("bmp", encode(picture, "BMP")),
         ("bmp_huge_canvas", files.bmp_header_claiming()),
-        ("ico", files.encoded(picture, "ICO")),
+        ("ico", encode(picture, "ICO")),
         ("gif", GIF),
-        ("gif_animated", files.encoded(picture, "GIF", save_all=True, append_images=[picture])),
+        ("gif_animated", encode(picture, "GIF", save_all=True, append_images=[picture])),
         ("heic_box", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64),
         ("jpeg2000", b"\x00\x00\x00\x0cjP  \r\n\x87\n" + b"\x00" * 64),
     ]
@@ -149,7 +150,7 @@ def _broken_file_cases() -> list[Case]:
 
 
 def _accepted_file_cases() -> list[Case]:
-    one_by_tall = files.encoded(files.solid(1, 20_000), "PNG")
+    one_by_tall = encode(files.solid(1, 20_000), "PNG")
     cases = [
         Case("valid_png", V2, upload(SMALL_PNG), 200, check=QUADRANTS),
         Case(
@@ -171,7 +172,7 @@ def _accepted_file_cases() -> list[Case]:
         Case(
             "size_1x1",
             V2,
-            upload(files.encoded(files.solid(1, 1), "PNG")),
+            upload(encode(files.solid(1, 1), "PNG")),
             200,
             check=has_size(1, 1),
         ),
@@ -179,7 +180,7 @@ def _accepted_file_cases() -> list[Case]:
         Case(
             "size_20000x1",
             V2,
-            upload(files.encoded(files.solid(20_000, 1), "PNG")),
+            upload(encode(files.solid(20_000, 1), "PNG")),
             200,
             check=has_size(20_000, 1),
         ),
@@ -259,7 +260,7 @@ def _accepted_file_cases() -> list[Case]:
         Case(
             "mode_bilevel_png",
             V2,
-            upload(files.encoded(Image.new("1", (32, 24), 1), "PNG")),
+            upload(encode(Image.new("1", (32, 24), 1), "PNG")),
             200,
             check=colour_at([(0.5, 0.5, (255, 255, 255))], (32, 24), 0),
         ),

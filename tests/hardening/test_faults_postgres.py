@@ -7,7 +7,6 @@ A private cluster (tests/hardening/services.py) is stopped and started under a r
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,9 +32,8 @@ def postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
 
 @pytest.fixture
 def stack(postgres: PrivatePostgres, tmp_path: Path, model_dir: Path) -> Iterator[Stack]:
-    built = private_stack(tmp_path / "data", model_dir, postgres.url)
-    yield built
-    built.sessions.kw["bind"].dispose()
+    with private_stack(tmp_path / "data", model_dir, postgres.url) as built:
+        yield built
 
 
 @pytest.fixture
@@ -59,10 +57,7 @@ def test_postgres_outage_answers_503_and_recovers_without_losing_rows(
         traffic.phase = "after"
         postgres.start()
         # Resumes by itself: a fresh removal succeeds within seconds, nobody restarts bgone.
-        deadline = time.monotonic() + 15
-        while not [o for o in traffic.in_phase("after", "/v2") if o.status == 200]:
-            assert time.monotonic() < deadline, f"no recovery: {traffic.summary()}"
-            time.sleep(0.2)
+        assert traffic.wait_for_removal("after", 15), f"no recovery: {traffic.summary()}"
         traffic.run_phase("after", 1.0)
     finally:
         traffic.stop()

@@ -37,10 +37,11 @@ class Answer:
 
 @pytest.fixture
 def stack(postgres_admin: Engine, tmp_path: Path, model_dir: Path) -> Iterator[Stack]:
-    with scratch_postgres_database(postgres_admin) as url:
-        built = private_stack(tmp_path / "data", model_dir, url)
+    with (
+        scratch_postgres_database(postgres_admin) as url,
+        private_stack(tmp_path / "data", model_dir, url) as built,
+    ):
         yield built
-        built.sessions.kw["bind"].dispose()
 
 
 @pytest.fixture

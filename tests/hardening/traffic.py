@@ -138,7 +138,19 @@ class Traffic:
             from_proxy=from_proxy,
         )
 
+    def wait_for_removal(self, phase: str, timeout: float) -> bool:
+        """Whether a removal succeeds in `phase` within `timeout` seconds (a recovery)."""
+        deadline = time.monotonic() + timeout
+        while not self.removed_in(phase):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
     # -- summaries -------------------------------------------------------------------
+    def removed_in(self, phase: str) -> bool:
+        return any(o.status == 200 for o in self.in_phase(phase, "/v2"))
+
     def in_phase(self, phase: str, path: str | None = None) -> list[Outcome]:
         return [o for o in self.outcomes if o.phase == phase and (path is None or o.path == path)]
 

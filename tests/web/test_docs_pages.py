@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from bgone.web.docs import example_files
+from bgone.web.docs_guides import example_files
 from tests.api.stack import Server
 from tests.web.proxy import EXAMPLE_DIR
 

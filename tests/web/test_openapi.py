@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bgone.api.openapi import RESULT_HEADERS
+from bgone.api.openapi_responses import RESULT_HEADERS
 from bgone.app import create_app
 from bgone.settings import Settings
 from tests.api.stack import Server

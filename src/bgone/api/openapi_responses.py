@@ -1,0 +1,164 @@
+"""Responses of the OpenAPI document: result headers, result bodies and error answers.
+
+FastAPI cannot see what the handlers answer with: binary images, the headers set by the
+middleware and every error raised as an exception and turned into the one error body. The
+header table, the shared component schemas and the builders of success and error responses
+live here; which route answers which errors is decided in `bgone.api.openapi`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from http import HTTPStatus
+
+from bgone.api.contracts import REMOVE_BG, Contract
+from bgone.api.openapi_errors import NO_CREDITS, STATUS_MEANING, ErrorCase
+from bgone.api.openapi_schema import FILE, JSON, RESULT_TYPES, Schema, ref
+
+ERROR_BODY = "ErrorBody"
+
+HEADERS: dict[str, tuple[str, str]] = {
+    # name: (JSON Schema type, description)
+    "X-Request-ID": ("string", "This request's id; quote it when reporting a problem."),
+    "X-Width": ("integer", "Width of the result in pixels."),
+    "X-Height": ("integer", "Height of the result in pixels."),
+    "X-Foreground-Top": ("integer", "Top edge of the subject's bounding box, in result px."),
+    "X-Foreground-Left": ("integer", "Left edge of the subject's bounding box."),
+    "X-Foreground-Width": ("integer", "Width of the subject's bounding box."),
+    "X-Foreground-Height": ("integer", "Height of the subject's bounding box."),
+    "X-Credits-Charged": ("number", "Credits this request cost: 1, 0.25 or 0 (staging keys)."),
+    "X-RateLimit-Limit": ("integer", "Images (of up to 1 MP each) allowed per minute."),
+    "X-RateLimit-Remaining": ("integer", "Images left in the current window."),
+    "X-RateLimit-Reset": ("integer", "Unix time at which the window resets."),
+    "RateLimit-Policy": ("string", 'IETF draft form of the policy, e.g. `"default";q=500;w=60`.'),
+    "RateLimit": ("string", 'IETF draft form of the state, e.g. `"default";r=499;t=42`.'),
+    "Retry-After": ("integer", "Seconds to wait before retrying."),
+}
+RATE_HEADERS = (
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "RateLimit-Policy",
+    "RateLimit",
+)
+RESULT_HEADERS = (
+    "X-Width",
+    "X-Height",
+    "X-Foreground-Top",
+    "X-Foreground-Left",
+    "X-Foreground-Width",
+    "X-Foreground-Height",
+    "X-Credits-Charged",
+)
+
+SCHEMAS: dict[str, Schema] = {
+    ERROR_BODY: {
+        "type": "object",
+        "title": ERROR_BODY,
+        "description": "The one body every error answers with.",
+        "required": ["errors", "request_id"],
+        "properties": {
+            "errors": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["title", "code", "detail"],
+                    "properties": {
+                        "title": {"type": "string", "description": "Short, human-readable."},
+                        "code": {"type": "string", "description": "Stable; branch on this."},
+                        "detail": {"type": "string", "description": "What exactly went wrong."},
+                    },
+                },
+            },
+            "request_id": {"type": "string", "description": "Same as `X-Request-ID`."},
+        },
+        "example": NO_CREDITS.body(),
+    },
+    "Foreground": {
+        "type": "object",
+        "title": "Foreground",
+        "properties": {name: {"type": "integer"} for name in ("top", "left", "width", "height")},
+    },
+    "RemovalJson": {
+        "type": "object",
+        "title": "RemovalJson",
+        "description": "BackgroundErase/ByByBG JSON answer.",
+        "properties": {
+            "image_base64": {"type": "string", "contentEncoding": "base64"},
+            "format": {"type": "string", "enum": ["png", "webp", "jpg", "zip"]},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "foreground": ref("schemas", "Foreground"),
+        },
+    },
+    "RemoveBgJson": {
+        "type": "object",
+        "title": "RemoveBgJson",
+        "description": "remove.bg's JSON answer.",
+        "properties": {
+            "data": {
+                "type": "object",
+                "properties": {
+                    "result_b64": {"type": "string", "contentEncoding": "base64"},
+                    **{
+                        f"foreground_{name}": {"type": "integer"}
+                        for name in ("top", "left", "width", "height")
+                    },
+                },
+            }
+        },
+    },
+}
+
+
+def header_refs(names: Iterable[str]) -> Schema:
+    """The named headers as references to `#/components/headers`."""
+    return {name: ref("headers", name) for name in names}
+
+
+def removal_success(contract: Contract) -> Schema:
+    content: Schema = {kind: {"schema": FILE} for kind in RESULT_TYPES}
+    json_schema = "RemoveBgJson" if contract is REMOVE_BG else "RemovalJson"
+    content[JSON] = {"schema": ref("schemas", json_schema)}
+    return {
+        "description": (
+            "The result, typed by `format`: PNG, JPEG, WebP, or a ZIP of `color.jpg` and "
+            "`alpha.png`. With `Accept: application/json` (or a JSON request body) the image "
+            "comes base64-encoded in JSON."
+        ),
+        "headers": header_refs(("X-Request-ID", *RESULT_HEADERS, *RATE_HEADERS)),
+        "content": content,
+    }
+
+
+def error_responses(cases: Iterable[ErrorCase]) -> dict[str, Schema]:
+    """One response per status, with every code it can carry and an example of each."""
+    by_status: dict[int, list[ErrorCase]] = {}
+    for item in cases:
+        known = by_status.setdefault(item.status, [])
+        if all(item.code != other.code for other in known):
+            known.append(item)
+    responses: dict[str, Schema] = {}
+    for status in sorted(by_status):
+        group = by_status[status]
+        codes = ", ".join(f"`{item.code}`" for item in group)
+        phrase = HTTPStatus(status).phrase
+        headers = ["X-Request-ID"]
+        if any(item.retry_after for item in group):
+            headers.append("Retry-After")
+        if status == 429:
+            headers += RATE_HEADERS
+        responses[str(status)] = {
+            "description": f"{phrase}. {STATUS_MEANING.get(status, '')} Codes: {codes}.",
+            "headers": header_refs(headers),
+            "content": {
+                JSON: {
+                    "schema": ref("schemas", ERROR_BODY),
+                    "examples": {
+                        item.code: {"summary": item.title, "value": item.body()} for item in group
+                    },
+                }
+            },
+        }
+    return responses
