@@ -20,7 +20,7 @@ from bgone.domain import credits, metering
 from bgone.domain.accounts import effective_limits, get_by_id
 from bgone.domain.credits import Reservation
 from bgone.domain.limits import Limits
-from bgone.domain.usage import UsageEntry
+from bgone.domain.usage import UsageEntry, daily_usage, usage_summary
 from tests.domain.support import NOW, MakeAccount
 
 
@@ -83,6 +83,27 @@ def test_final_row_charges_once_however_often_it_is_written(
     with transaction(sessions) as session:
         assert metering.release_pending(session, ["r-delivered"]) == 0
     assert figures(sessions, account.id) == (1000, 0)
+
+
+def test_summaries_count_a_request_once_it_is_final(
+    sessions: SessionFactory, make_account: MakeAccount
+) -> None:
+    account = make_account()
+    reservation = reserve(sessions, account.id, "r-running")
+
+    def seen() -> tuple[int, int, int]:
+        with transaction(sessions) as session:
+            summary = usage_summary(
+                session, account.id, NOW - timedelta(days=1), NOW + timedelta(1)
+            )
+            chart = daily_usage(session, account.id, days=1, now=NOW)
+        return summary.requests, summary.credits_milli, chart[-1].credits_milli
+
+    assert seen() == (0, 0, 0)  # reserved, not yet spent
+    final = metering.FinalRow(entry(account.id, "r-running", charged=1000), reservation)
+    with transaction(sessions) as session:
+        metering.write_final_rows(session, [final])
+    assert seen() == (1, 1000, 1000)
 
 
 def test_failed_request_releases_and_orphan_is_released_once(

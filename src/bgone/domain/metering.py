@@ -25,9 +25,9 @@ from bgone.db.tables import CreditPeriodRow, UsageRecordRow
 from bgone.domain import credits
 from bgone.domain.credits import Reservation, period_key
 from bgone.domain.limits import Limits
+from bgone.domain.usage import PENDING_STATUS as PENDING_STATUS  # re-exported: callers meter here
 from bgone.domain.usage import UsageEntry, record_usage, record_usage_batch
 
-PENDING_STATUS = 0
 LOST_STATUS = 503
 LOST_CODE = "replica_lost"
 

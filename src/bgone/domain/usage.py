@@ -15,6 +15,10 @@ from bgone.db.upsert import dialect_insert
 from bgone.domain.clock import now_or_default
 from bgone.domain.credits import milli_to_credits
 
+# A request still running holds a pending row (see domain/metering.py); summaries leave it
+# out until its final row replaces it, so a dashboard never counts reserved credits as spent.
+PENDING_STATUS = 0
+
 DEFAULT_CHART_DAYS = 30
 
 
@@ -118,6 +122,7 @@ def usage_summary(
         func.coalesce(func.avg(UsageRecordRow.latency_ms), 0.0),
     ).where(
         UsageRecordRow.account_id == account_id,
+        UsageRecordRow.status != PENDING_STATUS,
         UsageRecordRow.at >= since,
         UsageRecordRow.at < now_or_default(until),
     )
@@ -144,6 +149,7 @@ def daily_usage(
         select(day, func.count(), func.coalesce(func.sum(UsageRecordRow.credits_milli), 0))
         .where(
             UsageRecordRow.account_id == account_id,
+            UsageRecordRow.status != PENDING_STATUS,
             UsageRecordRow.at >= datetime.combine(first_day, time(), tzinfo=UTC),
             UsageRecordRow.at < datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC),
         )
