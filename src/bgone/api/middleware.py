@@ -59,6 +59,11 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     }
 
 
+def endpoint_of(scope: Scope) -> str:
+    """What a usage row names as the endpoint (the column holds 100 characters)."""
+    return f"{scope['method']} {scope['path']}"[:100]
+
+
 def is_metered(path: str) -> bool:
     return path.startswith(API_PATHS) and not path.startswith(UNMETERED)
 
@@ -157,7 +162,7 @@ class RequestMiddleware:
         entry = UsageEntry(
             request_id=record.request_id,
             at=datetime.now(UTC),
-            endpoint=f"{scope['method']} {scope['path']}"[:100],
+            endpoint=endpoint_of(scope),
             status=status,
             account_id=record.account_id,
             key_id=record.key_id,

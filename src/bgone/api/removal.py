@@ -21,7 +21,7 @@ from bgone.api.contracts import (
     parse_request,
 )
 from bgone.api.deps import KeyContextDep, RecordDep, ServicesDep, rate_bucket
-from bgone.api.middleware import RequestRecord
+from bgone.api.middleware import RequestRecord, endpoint_of
 from bgone.api.services import Services
 from bgone.db.engine import transaction
 from bgone.domain import credits, metering
@@ -143,7 +143,7 @@ async def remove(
     if not context.spends_credits and options.size is not Size.PREVIEW:
         options = replace(options, size=Size.PREVIEW)  # staging keys: preview results only
     await run_in_threadpool(_admit_rate, services, context, record.megapixels, record)
-    endpoint = f"{request.method} {request.url.path}"[:100]
+    endpoint = endpoint_of(request.scope)
     options = await run_in_threadpool(_reserve, services, context, options, record, endpoint)
     # A failure from here on leaves `record.credits_milli` at 0: the usage row releases
     # the reservation. On success that row charges it, before the last byte goes out.

@@ -17,6 +17,7 @@ month ends, erring on the side of never giving away free work.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -144,14 +145,48 @@ def reserve(
 
 def commit(session: Session, reservation: Reservation, actual_milli: int) -> None:
     """Turn a reservation into spending; `actual_milli` may be less than was reserved."""
-    if not 0 <= actual_milli <= reservation.milli:
-        raise ValueError(f"actual cost {actual_milli} outside 0..{reservation.milli} reserved")
-    _settle(session, reservation, used_delta=actual_milli)
+    settlements = Settlements()
+    settlements.add(reservation, actual_milli)
+    settlements.apply(session)
 
 
 def release(session: Session, reservation: Reservation) -> None:
     """Give a reservation back, for a request that failed before costing anything."""
-    _settle(session, reservation, used_delta=0)
+    commit(session, reservation, 0)
+
+
+class Settlements:
+    """Reservations ended together: changes summed per credit row, applied in one order.
+
+    A group commit settles several accounts' reservations at once; taking the row locks in
+    the same (sorted) order on every replica rules out deadlocks between them.
+    """
+
+    def __init__(self) -> None:
+        self._changes: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(self, reservation: Reservation, used_milli: int) -> None:
+        if not 0 <= used_milli <= reservation.milli:
+            raise ValueError(f"actual cost {used_milli} outside 0..{reservation.milli} reserved")
+        change = self._changes[(reservation.account_id, reservation.period)]
+        change[0] += reservation.milli
+        change[1] += used_milli
+
+    def apply(self, session: Session) -> None:
+        for (account_id, period), (released, used) in sorted(self._changes.items()):
+            if released == 0:
+                continue
+            changed = _rows_changed(
+                session,
+                update(CreditPeriodRow)
+                .where(_row_of(account_id, period))
+                .values(
+                    reserved_milli=CreditPeriodRow.reserved_milli - released,
+                    used_milli=CreditPeriodRow.used_milli + used,
+                ),
+            )
+            if changed != 1:
+                raise RuntimeError(f"no credit period {period} for account {account_id}")
 
 
 def balance(
@@ -167,22 +202,6 @@ def balance(
         used_milli=row.used_milli if row else 0,
         reserved_milli=row.reserved_milli if row else 0,
     )
-
-
-def _settle(session: Session, reservation: Reservation, used_delta: int) -> None:
-    if reservation.milli == 0:
-        return
-    changed = _rows_changed(
-        session,
-        update(CreditPeriodRow)
-        .where(_row_of(reservation.account_id, reservation.period))
-        .values(
-            reserved_milli=CreditPeriodRow.reserved_milli - reservation.milli,
-            used_milli=CreditPeriodRow.used_milli + used_delta,
-        ),
-    )
-    if changed != 1:
-        raise RuntimeError(f"no credit period {reservation.period} for {reservation.account_id}")
 
 
 def _row_of(account_id: int, period: str) -> ColumnElement[bool]:

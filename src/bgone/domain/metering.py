@@ -14,14 +14,13 @@ lock is free) or once they are older than any request can take (`release_stale`)
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bgone.db.tables import CreditPeriodRow, UsageRecordRow
+from bgone.db.tables import UsageRecordRow
 from bgone.domain import credits
 from bgone.domain.credits import Reservation, period_key
 from bgone.domain.limits import Limits
@@ -53,34 +52,6 @@ def reserve_with_pending_row(
     return reservation
 
 
-class _Settlements:
-    """Credit changes summed per period row and applied in one fixed order.
-
-    Replicas' group commits touch several accounts' rows; taking the row locks in the same
-    (sorted) order everywhere rules out deadlocks between them.
-    """
-
-    def __init__(self) -> None:
-        self._changes: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-
-    def add(self, account_id: int, period: str, released_milli: int, used_milli: int) -> None:
-        change = self._changes[(account_id, period)]
-        change[0] += released_milli
-        change[1] += used_milli
-
-    def apply(self, session: Session) -> None:
-        for (account_id, period), (released, used) in sorted(self._changes.items()):
-            session.execute(
-                update(CreditPeriodRow)
-                .where(CreditPeriodRow.account_id == account_id, CreditPeriodRow.period == period)
-                .values(
-                    reserved_milli=CreditPeriodRow.reserved_milli - released,
-                    used_milli=CreditPeriodRow.used_milli + used,
-                )
-                .execution_options(synchronize_session=False)
-            )
-
-
 def _finish_pending(session: Session, entry: UsageEntry) -> bool:
     """Turn the pending row into the final one; False if there is no pending row."""
     found = session.execute(
@@ -106,13 +77,13 @@ def _finish_pending(session: Session, entry: UsageEntry) -> bool:
 
 def write_final_rows(session: Session, rows: list[FinalRow]) -> None:
     """Record every row and settle its reservation; rows already recorded are skipped."""
-    settlements = _Settlements()
+    settlements = credits.Settlements()
     plain: list[UsageEntry] = []
     for row in rows:
         reservation = row.reservation
         if reservation is not None and _finish_pending(session, row.entry):
             charged = min(row.entry.credits_milli, reservation.milli)
-            settlements.add(reservation.account_id, reservation.period, reservation.milli, charged)
+            settlements.add(reservation, charged)
         elif reservation is not None:
             # No pending row: the reservation never happened (its transaction failed), or
             # a recovery already released it. Either way nothing was spent on this request.
@@ -125,7 +96,7 @@ def write_final_rows(session: Session, rows: list[FinalRow]) -> None:
 
 def release_pending(session: Session, request_ids: list[str]) -> int:
     """End these requests' pending rows, if any, releasing their credits; how many were."""
-    settlements = _Settlements()
+    settlements = credits.Settlements()
     released = 0
     for request_id in request_ids:
         pending = session.execute(
@@ -149,7 +120,8 @@ def release_pending(session: Session, request_ids: list[str]) -> int:
             .execution_options(synchronize_session=False)
         ).first()
         if ended is not None:
-            settlements.add(pending.account_id, period_key(pending.at), pending.credits_milli, 0)
+            held = Reservation(pending.account_id, period_key(pending.at), pending.credits_milli)
+            settlements.add(held, 0)
             released += 1
     settlements.apply(session)
     return released
