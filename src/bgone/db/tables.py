@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -137,7 +138,17 @@ class CreditPeriodRow(Base):
 
 class UsageRecordRow(Base):
     __tablename__ = "usage_records"
-    __table_args__ = (Index("ix_usage_records_account_id_at", "account_id", "at"),)
+    __table_args__ = (
+        Index("ix_usage_records_account_id_at", "account_id", "at"),
+        # Pending rows (status 0, see domain/metering.py) are swept for stale ones every
+        # minute: a partial index keeps that sweep off the whole table.
+        Index(
+            "ix_usage_records_pending_at",
+            "at",
+            sqlite_where=text("status = 0"),
+            postgresql_where=text("status = 0"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)

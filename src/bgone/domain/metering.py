@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import UsageRecordRow
@@ -129,9 +129,10 @@ def release_pending(session: Session, request_ids: list[str]) -> int:
 
 def release_stale(session: Session, before: datetime) -> int:
     """Release pending rows older than `before`: their replica is gone, wherever it ran."""
+    # A literal, not a bound parameter: only then can the planner use the partial index on
+    # pending rows (ix_usage_records_pending_at) instead of reading the whole table.
+    pending = UsageRecordRow.status == literal_column(str(PENDING_STATUS))
     stale = session.scalars(
-        select(UsageRecordRow.request_id).where(
-            UsageRecordRow.status == PENDING_STATUS, UsageRecordRow.at < before
-        )
+        select(UsageRecordRow.request_id).where(pending, UsageRecordRow.at < before)
     ).all()
     return release_pending(session, list(stale))
