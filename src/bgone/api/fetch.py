@@ -62,6 +62,14 @@ def is_refused(address: IpAddress, allowed: Iterable[IpNetwork]) -> bool:
     return not address.is_global
 
 
+def wait_before(deadline: float, timeout: float | None, error: type[Exception]) -> float:
+    """How long the next wait may take: its own timeout, cut short by the deadline."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise error("the download deadline has passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
 class DeadlineStream(httpcore.NetworkStream):
     """A connection whose every wait ends by the fetch's deadline."""
 
@@ -70,10 +78,7 @@ class DeadlineStream(httpcore.NetworkStream):
         self.deadline = deadline
 
     def _timeout(self, timeout: float | None, error: type[Exception]) -> float:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise error("the download deadline has passed")
-        return remaining if timeout is None else min(timeout, remaining)
+        return wait_before(self.deadline, timeout, error)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self.inner.read(max_bytes, self._timeout(timeout, httpcore.ReadTimeout))
@@ -123,10 +128,7 @@ class CheckedBackend(httpcore.SyncBackend):
         if not permitted or len(permitted) != len(addresses):
             # All-or-nothing: a name with any internal address is refused outright.
             raise RefusedAddress(f"{host} resolves to a non-public address")
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise httpcore.ConnectTimeout("the download deadline has passed")
-        wait = remaining if timeout is None else min(timeout, remaining)
+        wait = wait_before(self.deadline, timeout, httpcore.ConnectTimeout)
         stream = super().connect_tcp(str(permitted[0]), port, wait, local_address, socket_options)
         return DeadlineStream(stream, self.deadline)
 
