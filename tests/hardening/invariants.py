@@ -18,10 +18,9 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import func, select
 
+from bgone.api.middleware import is_metered
 from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import CreditPeriodRow, UsageRecordRow
-
-METERED_PREFIXES = ("/v2", "/v1/", "/v1.0/", "/api/")
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def check_invariants(
     no_retry_after = [e for e in ledger.seen if e.status in (429, 503) and not e.retry_after]
     report.expect(not no_retry_after, f"{len(no_retry_after)} 429/503 without Retry-After")
 
-    metered = [e for e in ledger.seen if e.path.startswith(METERED_PREFIXES)]
+    metered = [e for e in ledger.seen if is_metered(e.path)]
     missing_id = [e for e in metered if not e.request_id]
     report.expect(not missing_id, f"{len(missing_id)} metered responses without X-Request-Id")
     request_ids = [e.request_id for e in metered if e.request_id]

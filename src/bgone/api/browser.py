@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bgone.api.middleware import API_PATHS
 from bgone.domain.errors import InvalidOrigin
 from bgone.domain.origins import normalize_origin
 from bgone.errors import BgoneError
 
 PROXY_GUIDE = "/docs/web-integration"
-API_PATHS = ("/v2", "/v1/", "/v1.0/", "/api/")
 # The scope-state entry through which an approved cross-origin request gets CORS headers.
 APPROVED_ORIGIN = "approved_origin"
 PREFLIGHT_HEADERS = (
