@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     intra_op_threads: int = Field(default_factory=_default_threads, ge=1)
     inter_op_threads: int = Field(default=1, ge=1)
     inference_concurrency: int = Field(default_factory=lambda: _default_concurrency(), ge=1)
+    # While several requests are in process, model runs go single-threaded side by side,
+    # as long as their photos total at most this many megapixels: each overlapping run
+    # holds the model's working memory (about 300 MB for u2netp), and large photos spend
+    # most of their time outside the model anyway. 0 keeps every run wide.
+    overlap_max_megapixels: float = Field(default=16.0, ge=0)
     execution_providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"])
 
     # Empty means a SQLite file in data_dir; any SQLAlchemy URL works

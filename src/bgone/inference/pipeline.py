@@ -6,6 +6,7 @@ import io
 import math
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -31,6 +32,7 @@ from bgone.inference.options import (
 )
 from bgone.inference.refine import refine_mask
 from bgone.inference.session import ModelPool, RuntimeConfig
+from bgone.inference.threadplan import InFlight
 from bgone.settings import Settings
 
 MEDIA_TYPES = {
@@ -99,6 +101,7 @@ class Remover:
             jpeg_quality=settings.jpeg_quality,
             webp_quality=settings.webp_quality,
         )
+        self.in_flight = InFlight(settings.overlap_max_megapixels * 1_000_000)
 
     def _accept(self, source: bytes | Image.Image) -> DecodedImage:
         if isinstance(source, bytes | bytearray | memoryview):
@@ -116,7 +119,15 @@ class Remover:
     def remove(
         self, source: bytes | Image.Image, options: RemovalOptions | None = None
     ) -> RemovalResult:
-        options = options or RemovalOptions()
+        with self.in_flight.entered() as declare:
+            return self._remove(source, options or RemovalOptions(), declare)
+
+    def _remove(
+        self,
+        source: bytes | Image.Image,
+        options: RemovalOptions,
+        declare: Callable[[int], None],
+    ) -> RemovalResult:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -137,7 +148,8 @@ class Remover:
         if size != photo.size:
             photo = photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         lap("resize")
-        mask = session.predict(photo)
+        declare(size[0] * size[1])
+        mask = session.predict(photo, narrow=self.in_flight.overlap())
         lap("inference")
         alpha = refine_mask(mask, photo, options.refinement)
         if decoded.alpha is not None:
@@ -146,8 +158,13 @@ class Remover:
             alpha = Image.fromarray(np.minimum(np.asarray(alpha), np.asarray(source_alpha)))
         lap("refine")
         composition = compose(photo, alpha, options, bg_image)
+        icc_profile = decoded.icc_profile
+        # The result layer is a copy: the photo and its alpha (about 60 MB at 12 MP) go
+        # before encoding, the stage with the highest peak, so two large photos in
+        # process stay within the memory target (README, Performance).
+        del decoded, photo, alpha, mask
         lap("compose")
-        data, image_format = self._encode(composition.image, options, decoded.icc_profile)
+        data, image_format = self._encode(composition.image, options, icc_profile)
         lap("encode")
         return RemovalResult(
             data=data,

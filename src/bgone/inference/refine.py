@@ -77,7 +77,8 @@ def guided_coefficients(
     width, height = gray.size
     factor = max(1.0, max(height, width) / GUIDED_MAX_SIDE)
     small_w, small_h = max(1, round(width / factor)), max(1, round(height / factor))
-    guide = np.asarray(gray, dtype=np.float32) / 255.0
+    guide = np.asarray(gray, dtype=np.float32)
+    np.divide(guide, 255.0, out=guide)  # in place: one full-size float copy, not two
     small_guide = _resize_float(guide, small_w, small_h) if factor > 1.0 else guide
     small_source = np.clip(_resize_float(mask, small_w, small_h), 0.0, 1.0)
     small_radius = max(1, round(radius / factor))
