@@ -56,11 +56,11 @@ class MemoSession:
         self._memo: dict[bytes, np.ndarray] = {}
         self.seconds = 0.0
 
-    def predict(self, image: Image.Image) -> np.ndarray:
+    def predict(self, image: Image.Image, narrow: bool = False) -> np.ndarray:
         key = image.tobytes()[:4096] + repr(image.size).encode()
         if key not in self._memo:
             started = time.perf_counter()
-            self._memo[key] = self._session.predict(image)
+            self._memo[key] = self._session.predict(image, narrow)
             self.seconds += time.perf_counter() - started
         return self._memo[key]
 

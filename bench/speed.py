@@ -48,6 +48,8 @@ DATASET_PHOTO = REPO.parent / "shared" / "datasets" / "alphamatting27" / "images
 REMBG_VERSION = "2.0.86"
 REMBG_VENV = Path.home() / ".cache" / "bgone" / "bench" / "rembg-venv"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Alternating rounds of the bare model and the server (rounds, seconds of bare model).
+PAIRED = {False: (5, 6.0), True: (1, 2.0)}
 
 
 # -- measurements -------------------------------------------------------------------
@@ -71,6 +73,19 @@ class Row:
     @property
     def cpu_per_image(self) -> float:
         return self.cpu_seconds / self.images if self.images else float("nan")
+
+    @classmethod
+    def combined(cls, name: str, parts: list[Row]) -> Row:
+        """Several measurements of one thing as one row (images and seconds summed)."""
+        return cls(
+            name,
+            images=sum(part.images for part in parts),
+            seconds=sum(part.seconds for part in parts),
+            latencies=[latency for part in parts for latency in part.latencies],
+            peak_rss_mb=max(part.peak_rss_mb for part in parts),
+            cpu_seconds=sum(part.cpu_seconds for part in parts),
+            errors=sum(part.errors for part in parts),
+        )
 
 
 def rss_mb(pid: int) -> float:
@@ -142,20 +157,31 @@ def free_port() -> int:
 
 
 # -- (1) the bare model -------------------------------------------------------------
-def bare_model(model_path: Path, photo: bytes, count: int, seconds: float) -> Row:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    family = find_model("u2netp", model_path.parent).family_spec
-    tensor = preprocess(Image.open(io.BytesIO(photo)), family)
-    name = session.get_inputs()[0].name
-    session.run(None, {name: tensor})
-    row = Row("bare model (session.run, 2 threads)")
-    with sampling_rss(os.getpid(), row):
-        row.latencies = timed_runs(lambda: session.run(None, {name: tensor}), count, seconds)
-    row.images, row.seconds = len(row.latencies), sum(row.latencies)
-    return row
+BARE_NAME = "bare model (session.run, 2 threads)"
+
+
+class BareModel:
+    """One ONNX Runtime session, 2 intra-op threads, on one prepared 1x3x320x320 tensor."""
+
+    def __init__(self, model_path: Path, photo: bytes) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        family = find_model("u2netp", model_path.parent).family_spec
+        self.feed = {
+            self.session.get_inputs()[0].name: preprocess(Image.open(io.BytesIO(photo)), family)
+        }
+        self.session.run(None, self.feed)
+
+    def measure(self, count: int, seconds: float) -> Row:
+        row = Row(BARE_NAME)
+        with sampling_rss(os.getpid(), row):
+            row.latencies = timed_runs(lambda: self.session.run(None, self.feed), count, seconds)
+        row.images, row.seconds = len(row.latencies), sum(row.latencies)
+        return row
 
 
 # -- (2) bgone in-process, per stage ------------------------------------------------
@@ -401,6 +427,25 @@ def auth_only(server: Server, key: str, concurrency: int, seconds: float) -> Row
     return holder[0]
 
 
+def paired_rounds(
+    server: Server, bare: BareModel, photo: bytes, rounds: int, seconds: float
+) -> tuple[Row, Row]:
+    """The bare model and the server at concurrency 4, 1 MP, in alternating rounds.
+
+    Their ratio is a target. On a shared machine the speed of the whole machine drifts by
+    several percent within minutes; alternating (bare for `seconds`, then the server for
+    twice that) lets the drift fall on both alike instead of on whichever ran later.
+    """
+    bare_parts, server_parts = [], []
+    for _ in range(rounds):
+        bare_parts.append(bare.measure(10_000, seconds))
+        server_parts.append(load(server, photo, 4, 10_000, 2 * seconds, "1 MP"))
+    return (
+        Row.combined(BARE_NAME, bare_parts),
+        Row.combined(f"{server.name} 1 MP c4 (alternating with bare)", server_parts),
+    )
+
+
 def rss_after(server: Server, photo: bytes, first: int, second: int) -> tuple[float, float]:
     def run(count: int) -> None:
         load(server, photo, 4, count, 600, "rss")
@@ -458,9 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{s} MP ({len(p) // 1024} KB JPEG)" for s, p in photos.items())
     )
 
-    log("bare model")
-    bare = bare_model(model_path, photos[1], 5 if smoke else 40, 5 if smoke else 20)
-    rows.append(bare)
+    bare_model = BareModel(model_path, photos[1])
     log("in-process pipeline")
     notes.append("bgone in-process pipeline, median per stage:")
     notes.extend(in_process(settings, photos, 1 if smoke else 5))
@@ -474,11 +517,16 @@ def main(argv: list[str] | None = None) -> int:
             if with_rembg:
                 ensure_rembg(log)
                 servers.append(start_rembg(workdir, model_path))
+            log("bare model and bgone server 1 MP c4, alternating")
+            bare, paired = paired_rounds(bgone, bare_model, photos[1], *PAIRED[smoke])
+            rows.extend([bare, paired])
             levels = [1] if smoke else [1, 2, 4, 8]
-            by_name: dict[str, Row] = {}
+            by_name: dict[str, Row] = {f"{bgone.name}/1/4": paired}
             for server in servers:
                 for size in sizes:
                     for concurrency in levels if size != 4 else [4]:
+                        if f"{server.name}/{size}/{concurrency}" in by_name:
+                            continue  # measured above, alternating with the bare model
                         count = 3 if smoke else (8 if size == 12 else 16) * max(1, concurrency // 2)
                         log(f"{server.name}: {size} MP at concurrency {concurrency}")
                         row = load(
