@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -37,11 +37,13 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from bgone.inference import provision
+from bgone.errors import ProvisioningError, UnknownModel
+from bgone.inference import provision, quantize
 from bgone.inference.catalog import find_model
 from bgone.inference.pipeline import Remover
 from bgone.inference.session import preprocess
 from bgone.settings import Settings
+from bgone.web.templating import STATIC_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET_PHOTO = REPO.parent / "shared" / "datasets" / "alphamatting27" / "images" / "GT01.png"
@@ -50,6 +52,8 @@ REMBG_VENV = Path.home() / ".cache" / "bgone" / "bench" / "rembg-venv"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Alternating rounds of the bare model and the server (rounds, seconds of bare model).
 PAIRED = {False: (5, 6.0), True: (1, 2.0)}
+# (megapixels, concurrency) measured for the int8 model, full run and smoke.
+INT8_LEVELS = {False: {(1, 1), (1, 4), (12, 4)}, True: {(1, 1)}}
 
 
 # -- measurements -------------------------------------------------------------------
@@ -209,13 +213,16 @@ def in_process(settings: Settings, photos: dict[int, bytes], count: int) -> list
 
 
 # -- servers --------------------------------------------------------------------------
+Sender = Callable[[httpx.Client, bytes], httpx.Response]
+
+
 @dataclass
 class Server:
     name: str
     process: subprocess.Popen[bytes]
     url: str
     started_seconds: float
-    send: Callable[[httpx.Client, bytes], httpx.Response]
+    send: Sender
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -288,14 +295,41 @@ def start_bgone(workdir: Path, model_dir: Path) -> tuple[Server, str]:
     url = f"http://127.0.0.1:{port}"
     ready = wait_ready(process, url + "/v2/health", started, log)
 
+    return Server("bgone server", process, url, ready, bgone_sender(url, key)), key
+
+
+def bgone_sender(url: str, key: str, model: str | None = None) -> Sender:
+    form = {"model": model} if model else {}
+
     def send(client: httpx.Client, photo: bytes) -> httpx.Response:
         return client.post(
             url + "/v2",
             headers={"x-api-key": key},
+            data=form,
             files={"image_file": ("photo.jpg", photo, "image/jpeg")},
         )
 
-    return Server("bgone server", process, url, ready, send), key
+    return send
+
+
+def ensure_int8(model_dir: Path, log: Callable[[str], None]) -> str | None:
+    """Makes u2netp-int8 with `bgone models quantize` unless it is there; None if it can't."""
+    name = quantize.quantized_name("u2netp")
+    try:
+        if not provision.is_installed(find_model(name, model_dir), model_dir):
+            raise UnknownModel(name)
+    except UnknownModel:
+        log(f"making {name} (bgone models quantize u2netp)")
+        try:
+            quantize.quantize(
+                find_model("u2netp", model_dir),
+                model_dir,
+                quantize.calibration_photos(STATIC_DIR / "samples"),
+            )
+        except ProvisioningError as error:
+            log(f"no int8 model: {error.detail}")
+            return None
+    return name
 
 
 def ensure_rembg(log: Callable[[str], None]) -> Path:
@@ -514,6 +548,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             bgone, key = start_bgone(workdir, model_dir)
             servers.append(bgone)
+            int8 = ensure_int8(model_dir, log)
+            if int8:
+                sender = bgone_sender(bgone.url, key, int8)
+                servers.append(replace(bgone, name=f"bgone {int8}", send=sender))
             if with_rembg:
                 ensure_rembg(log)
                 servers.append(start_rembg(workdir, model_path))
@@ -523,10 +561,14 @@ def main(argv: list[str] | None = None) -> int:
             levels = [1] if smoke else [1, 2, 4, 8]
             by_name: dict[str, Row] = {f"{bgone.name}/1/4": paired}
             for server in servers:
+                # The int8 model: the levels its target and the README need.
+                only = INT8_LEVELS[smoke] if int8 and server.name.endswith(int8) else None
                 for size in sizes:
                     for concurrency in levels if size != 4 else [4]:
                         if f"{server.name}/{size}/{concurrency}" in by_name:
                             continue  # measured above, alternating with the bare model
+                        if only is not None and (size, concurrency) not in only:
+                            continue
                         count = 3 if smoke else (8 if size == 12 else 16) * max(1, concurrency // 2)
                         log(f"{server.name}: {size} MP at concurrency {concurrency}")
                         row = load(
@@ -549,7 +591,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"bgone server RSS after {first} requests {rss_first:.0f} MB, after "
                 f"{second} {rss_second:.0f} MB ({(rss_second / rss_first - 1) * 100:+.1f}%)"
             )
-            for server in servers:
+            started = {server.process.pid: server for server in servers[::-1]}  # first wins
+            for server in sorted(started.values(), key=servers.index):
                 notes.append(
                     f"{server.name}: cold start (process start to first 200) "
                     f"{server.started_seconds:.2f} s"
@@ -595,6 +638,12 @@ def targets(
         results.append(check("12 MP c4 throughput / rembg", big, ">= 2.5", big >= 2.5))
         p50 = rows[f"{ours}/1/1"].percentile(50) / rows[f"{theirs}/1/1"].percentile(50)
         results.append(check("1 MP c1 p50 latency / rembg", p50, "<= 0.6", p50 <= 0.6))
+        int8 = rows.get(f"bgone {quantize.quantized_name('u2netp')}/1/4")
+        if int8 is None:
+            results.append("  [FAIL] 1 MP c4 throughput int8 / rembg: no int8 model (see above)")
+        else:
+            fast = int8.throughput / rows[f"{theirs}/1/4"].throughput
+            results.append(check("1 MP c4 throughput int8 / rembg", fast, ">= 2", fast >= 2))
     results.append(
         check("auth-only requests/s at c8", auth.throughput, ">= 1000", auth.throughput >= 1000)
     )

@@ -125,3 +125,22 @@ def test_models_add_then_use(
     source.write_bytes(person_jpeg)
     used = bgone(env, "remove", str(source), str(tmp_path / "o.png"), "--model", "mine")
     assert used.returncode == 0, used.stderr.decode()
+
+
+def test_models_quantize_then_use(
+    env: dict[str, str], model_dir: Path, tmp_path: Path, person_jpeg: bytes
+) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "u2netp.onnx").write_bytes((model_dir / "u2netp.onnx").read_bytes())
+    env = {**env, "BGONE_MODEL_DIR": str(store)}
+    made = bgone(env, "models", "quantize", "u2netp")
+    assert made.returncode == 0, made.stderr.decode()
+    assert b"u2netp-int8" in made.stdout and b"calibrated on 3 photos" in made.stdout
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(person_jpeg)
+    used = bgone(env, "remove", str(source), str(tmp_path / "o.png"), "--model", "u2netp-int8")
+    assert used.returncode == 0, used.stderr.decode()
+    assert Image.open(tmp_path / "o.png").mode == "RGBA"
+    again = bgone(env, "models", "quantize", "u2netp-int8")
+    assert again.returncode == 1 and b"quantised already" in again.stderr

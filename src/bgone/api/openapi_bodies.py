@@ -136,7 +136,7 @@ def option_fields(contract: Contract) -> list[FieldDoc]:
         ),
         FieldDoc(
             "model",
-            {"type": "string", "examples": ["u2netp", "isnet"]},
+            {"type": "string", "examples": ["u2netp", "u2netp-int8", "isnet"]},
             "A model installed on the server; the server's default when absent.",
         ),
         FieldDoc(

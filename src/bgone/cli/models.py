@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bgone.errors import BgoneError
-from bgone.inference import provision
+from bgone.inference import provision, quantize
 from bgone.inference.catalog import FAMILIES, all_models, find_model
 from bgone.settings import Settings
 
@@ -79,3 +79,30 @@ def add(
     except BgoneError as error:
         _fail(error)
     console.print(f"{spec.name}: registered ({spec.family}, sha256 {spec.sha256})")
+
+
+@models_app.command("quantize")
+def quantize_model(
+    name: str = typer.Argument("u2netp", help="An installed U^2-Net model."),
+    calibration: Path | None = typer.Option(
+        None,
+        "--calibration",
+        help="A folder of photos to calibrate on (default: the playground's sample photos).",
+    ),
+) -> None:
+    """Make an int8 copy of a model (NAME-int8): faster on the CPU, same quality (README)."""
+    from bgone.web.templating import STATIC_DIR
+
+    settings = Settings()
+    try:
+        photos = quantize.calibration_photos(calibration or STATIC_DIR / "samples")
+        spec = quantize.quantize(
+            find_model(name, settings.models_path), settings.models_path, photos
+        )
+    except BgoneError as error:
+        _fail(error)
+    console.print(
+        f"{spec.name}: installed in {settings.models_path} (sha256 {spec.sha256[:16]}..., "
+        f"calibrated on {len(photos)} photos). Use it per request with model={spec.name}, "
+        f"or for every request with BGONE_DEFAULT_MODEL={spec.name}."
+    )

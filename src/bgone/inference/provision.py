@@ -169,7 +169,15 @@ def _install_verified(candidate: Path, expected_sha256: str, destination: Path) 
     candidate.replace(destination)
 
 
-def add_local(name: str, file: Path, family: str, model_dir: Path) -> ModelSpec:
+def add_local(
+    name: str,
+    file: Path,
+    family: str,
+    model_dir: Path,
+    licence: str = "as distributed by its authors (registered locally)",
+    description: str = "",
+    origin: str = "",
+) -> ModelSpec:
     """Register an ONNX file the operator already has, copying it into the model dir."""
     if any(spec.name == name for spec in BUILTIN_MODELS):
         raise ProvisioningError(f"{name!r} is a built-in model; choose another name")
@@ -182,11 +190,11 @@ def add_local(name: str, file: Path, family: str, model_dir: Path) -> ModelSpec:
     spec = ModelSpec(
         name=name,
         family=family,
-        source=Source(kind=SourceKind.LOCAL, member=str(file.resolve())),
+        source=Source(kind=SourceKind.LOCAL, member=origin or str(file.resolve())),
         sha256=digest,
         size_bytes=file.stat().st_size,
-        licence="as distributed by its authors (registered locally)",
-        description=f"{family} model registered from {file.name}",
+        licence=licence,
+        description=description or f"{family} model registered from {file.name}",
     )
     with tempfile.TemporaryDirectory(prefix="bgone-add-", dir=model_dir) as tmp:
         candidate = Path(tmp) / spec.file_name
