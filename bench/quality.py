@@ -147,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         f"images: {', '.join(f'{name} {len(samples)}' for name, samples in data.items())}; "
         f"model dir {settings.models_path}"
     )
+    width = max(len("model"), *(len(model) for model in args.models))
     header = (
-        f"| {'model':8} | {'refinement':10} | {'set':14} | {'MAE':>7} | {'SAD(k)':>7} | "
+        f"| {'model':{width}} | {'refinement':10} | {'set':14} | {'MAE':>7} | {'SAD(k)':>7} | "
         f"{'MSE':>7} | {'IoU':>6} | {'band MAE':>8} |"
     )
     print(header)
@@ -157,14 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             remover.pool.get(model)
         except ModelError as error:
-            print(f"| {model:8} | skipped: {error.detail}")
+            print(f"| {model:{width}} | skipped: {error.detail}")
             continue
         for refinement in args.refinements:
             for name, samples in data.items():
                 result = evaluate(remover, samples, model, Refinement(refinement))
                 band = f"{result.band_mae:.4f}" if result.band_mae is not None else "-"
                 print(
-                    f"| {model:8} | {refinement:10} | {name:14} | {result.mae:7.4f} | "
+                    f"| {model:{width}} | {refinement:10} | {name:14} | {result.mae:7.4f} | "
                     f"{result.sad_thousands:7.2f} | {result.mse:7.4f} | {result.iou:6.3f} | "
                     f"{band:>8} |",
                     flush=True,
