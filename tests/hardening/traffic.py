@@ -165,7 +165,11 @@ class Traffic:
 
 
 def wait_for_invariants(
-    ledger: Ledger, sessions: SessionFactory, account_ids: list[int], timeout: float = 20.0
+    ledger: Ledger,
+    sessions: SessionFactory,
+    account_ids: list[int],
+    timeout: float = 20.0,
+    in_doubt_milli: int = 0,
 ) -> InvariantReport:
     """The invariants once the replicas have replayed their spools and recovered orphans.
 
@@ -174,7 +178,7 @@ def wait_for_invariants(
     """
     deadline = time.monotonic() + timeout
     while True:
-        report = check_invariants(ledger, sessions, account_ids)
+        report = check_invariants(ledger, sessions, account_ids, in_doubt_milli)
         if not report.failures or time.monotonic() > deadline:
             return report
         time.sleep(0.5)
