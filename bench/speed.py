@@ -37,13 +37,13 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from bgone.errors import ProvisioningError, UnknownModel
+from bgone.errors import ModelError
 from bgone.inference import provision, quantize
-from bgone.inference.catalog import find_model
+from bgone.inference.catalog import find_model, local_models
 from bgone.inference.pipeline import Remover
 from bgone.inference.session import preprocess
 from bgone.settings import Settings
-from bgone.web.templating import STATIC_DIR
+from bgone.web.playground import SAMPLES_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET_PHOTO = REPO.parent / "shared" / "datasets" / "alphamatting27" / "images" / "GT01.png"
@@ -315,20 +315,16 @@ def bgone_sender(url: str, key: str, model: str | None = None) -> Sender:
 def ensure_int8(model_dir: Path, log: Callable[[str], None]) -> str | None:
     """Makes u2netp-int8 with `bgone models quantize` unless it is there; None if it can't."""
     name = quantize.quantized_name("u2netp")
+    made = [spec for spec in local_models(model_dir) if spec.name == name]
+    if made and provision.is_installed(made[0], model_dir):
+        return name
+    log(f"making {name} (bgone models quantize u2netp)")
     try:
-        if not provision.is_installed(find_model(name, model_dir), model_dir):
-            raise UnknownModel(name)
-    except UnknownModel:
-        log(f"making {name} (bgone models quantize u2netp)")
-        try:
-            quantize.quantize(
-                find_model("u2netp", model_dir),
-                model_dir,
-                quantize.calibration_photos(STATIC_DIR / "samples"),
-            )
-        except ProvisioningError as error:
-            log(f"no int8 model: {error.detail}")
-            return None
+        photos = quantize.calibration_photos(SAMPLES_DIR)
+        quantize.quantize(find_model("u2netp", model_dir), model_dir, photos)
+    except ModelError as error:
+        log(f"no int8 model: {error.detail}")
+        return None
     return name
 
 
@@ -591,8 +587,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"bgone server RSS after {first} requests {rss_first:.0f} MB, after "
                 f"{second} {rss_second:.0f} MB ({(rss_second / rss_first - 1) * 100:+.1f}%)"
             )
-            started = {server.process.pid: server for server in servers[::-1]}  # first wins
-            for server in sorted(started.values(), key=servers.index):
+            reported: set[int] = set()
+            for server in servers:
+                if server.process.pid in reported:
+                    continue  # the int8 rows share bgone's process
+                reported.add(server.process.pid)
                 notes.append(
                     f"{server.name}: cold start (process start to first 200) "
                     f"{server.started_seconds:.2f} s"

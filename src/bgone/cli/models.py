@@ -91,11 +91,11 @@ def quantize_model(
     ),
 ) -> None:
     """Make an int8 copy of a model (NAME-int8): faster on the CPU, same quality (README)."""
-    from bgone.web.templating import STATIC_DIR
+    from bgone.web.playground import SAMPLES_DIR
 
     settings = Settings()
     try:
-        photos = quantize.calibration_photos(calibration or STATIC_DIR / "samples")
+        photos = quantize.calibration_photos(calibration or SAMPLES_DIR)
         spec = quantize.quantize(
             find_model(name, settings.models_path), settings.models_path, photos
         )

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bgone.errors import ModelNotInstalled, ProvisioningError
+from bgone.errors import ModelError, ModelNotInstalled, ProvisioningError
 from bgone.inference.catalog import (
     BUILTIN_MODELS,
     FAMILIES,
@@ -55,6 +55,16 @@ def require_installed(spec: ModelSpec, model_dir: Path) -> Path:
         raise ModelNotInstalled(
             f"Model {spec.name!r} is not installed in {model_dir}. "
             f"Run `bgone models pull {spec.name}` first."
+        )
+    return path
+
+
+def require_verified(spec: ModelSpec, model_dir: Path) -> Path:
+    """The installed file, checked against its sha256 (corrupt or replaced: refused)."""
+    path = require_installed(spec, model_dir)
+    if sha256_of(path) != spec.sha256:
+        raise ModelError(
+            f"{path} does not match its sha256; run `bgone models pull {spec.name}` again"
         )
     return path
 

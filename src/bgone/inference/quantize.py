@@ -28,7 +28,7 @@ from PIL import Image
 
 from bgone.errors import ProvisioningError
 from bgone.inference.catalog import ModelSpec
-from bgone.inference.provision import add_local, require_installed, sha256_of
+from bgone.inference.provision import add_local, require_verified
 from bgone.inference.session import preprocess
 
 SUFFIX = "-int8"
@@ -123,9 +123,7 @@ def quantize(parent: ModelSpec, model_dir: Path, photos: list[Path]) -> ModelSpe
         raise ProvisioningError(
             f"only U^2-Net models can be quantised; {parent.name} is {parent.family}"
         )
-    source = require_installed(parent, model_dir)
-    if sha256_of(source) != parent.sha256:
-        raise ProvisioningError(f"{source} does not match its sha256; pull {parent.name} again")
+    source = require_verified(parent, model_dir)
     onnx, quantization = _modules()
     family = parent.family_spec
     with tempfile.TemporaryDirectory(prefix="bgone-quantize-") as scratch:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from bgone.errors import ModelError
 from bgone.inference.catalog import Family, InputScaling, ModelSpec, OutputKind, find_model
-from bgone.inference.provision import require_installed, sha256_of
+from bgone.inference.provision import require_verified
 from bgone.inference.threadplan import CorePlan
 
 _shared_arena_lock = threading.Lock()
@@ -98,11 +98,7 @@ class ModelSession:
 
     def __init__(self, spec: ModelSpec, config: RuntimeConfig) -> None:
         check_providers(config.providers)
-        path = require_installed(spec, config.model_dir)
-        if sha256_of(path) != spec.sha256:
-            raise ModelError(
-                f"{path} does not match its sha256; run `bgone models pull {spec.name}` again"
-            )
+        path = require_verified(spec, config.model_dir)
         _register_shared_arena()
         self._session = self._load(path, config, config.intra_op_threads)
         # Single-threaded runs side by side: only worth having with more than one CPU
