@@ -41,9 +41,9 @@ from bgone.errors import ModelError
 from bgone.inference import provision, quantize
 from bgone.inference.catalog import find_model, local_models
 from bgone.inference.pipeline import Remover
+from bgone.inference.samples import SAMPLES_DIR
 from bgone.inference.session import preprocess
 from bgone.settings import Settings
-from bgone.web.playground import SAMPLES_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET_PHOTO = REPO.parent / "shared" / "datasets" / "alphamatting27" / "images" / "GT01.png"

@@ -1,6 +1,6 @@
 """Draw the playground's sample photos procedurally: our own pictures, nothing downloaded.
 
-    .venv/bin/python scripts/make_samples.py   # writes src/bgone/web/static/samples/*.jpg
+    .venv/bin/python scripts/make_samples.py   # writes src/bgone/inference/sample_photos/*.jpg
 
 Each picture is rendered with numpy at twice its final size (800x600) and scaled down with a
 Lanczos filter, so edges are anti-aliased like a photo's. Shapes are shaded with a simple

@@ -24,8 +24,8 @@ import redis
 
 from bgone.db.engine import SessionFactory, make_engine, make_session_factory, transaction
 from bgone.domain import accounts, api_keys
-from bgone.domain.limits import LimitChanges
-from bgone.keycache import ALL, LOCAL_TTL_SECONDS, announce_key_change
+from bgone.domain.plan_limits import LimitChanges
+from bgone.infra.keycache import ALL, LOCAL_TTL_SECONDS, announce_key_change
 from bgone.security.hashing import load_secret_ring
 from bgone.settings import Settings
 

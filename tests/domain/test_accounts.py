@@ -5,7 +5,9 @@ import pytest
 from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import accounts
 from bgone.domain.accounts import AccountStatus, effective_limits
-from bgone.domain.errors import (
+from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
+from bgone.domain.plans import PlanChanges, get_plan, list_plans, update_plan
+from bgone.errors import (
     AccountExists,
     InvalidAccountStatus,
     InvalidEmail,
@@ -13,8 +15,6 @@ from bgone.domain.errors import (
     NotFound,
     UnknownPlan,
 )
-from bgone.domain.limits import USE_PLAN_DEFAULT, LimitChanges
-from bgone.domain.plans import PlanChanges, get_plan, list_plans, update_plan
 from tests.domain.support import NOW, MakeAccount
 
 

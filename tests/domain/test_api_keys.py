@@ -8,7 +8,9 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import ApiKeyRow
 from bgone.domain import accounts, api_keys, audit
 from bgone.domain.audit import AuditAction
-from bgone.domain.errors import (
+from bgone.domain.key_records import KeyState
+from bgone.domain.plan_limits import LimitChanges
+from bgone.errors import (
     AccountSuspended,
     InvalidEnvironment,
     InvalidGracePeriod,
@@ -18,8 +20,6 @@ from bgone.domain.errors import (
     NotFound,
     PlanWithoutApiAccess,
 )
-from bgone.domain.key_records import KeyState
-from bgone.domain.limits import LimitChanges
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment, display_form, parse_key
 from tests.domain.support import NOW, MakeAccount

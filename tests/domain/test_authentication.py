@@ -10,7 +10,9 @@ from bgone.domain import accounts, api_keys, audit
 from bgone.domain.accounts import AccountStatus
 from bgone.domain.audit import AuditAction
 from bgone.domain.authentication import authenticate, require_api_access, touch_key_usage
-from bgone.domain.errors import (
+from bgone.domain.key_records import IssuedKey
+from bgone.domain.plan_limits import LimitChanges
+from bgone.errors import (
     AccountSuspended,
     ExpiredApiKey,
     InvalidApiKey,
@@ -18,8 +20,6 @@ from bgone.domain.errors import (
     PlanWithoutApiAccess,
     RevokedApiKey,
 )
-from bgone.domain.key_records import IssuedKey
-from bgone.domain.limits import LimitChanges
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment, generate_key
 from tests.domain.support import NOW, MakeAccount

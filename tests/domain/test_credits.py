@@ -10,8 +10,8 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import CreditPeriodRow
 from bgone.domain import accounts, credits
 from bgone.domain.accounts import Account, effective_limits
-from bgone.domain.errors import InsufficientCredits
-from bgone.domain.limits import LimitChanges, Limits
+from bgone.domain.plan_limits import LimitChanges, Limits
+from bgone.errors import InsufficientCredits
 from tests.domain.support import NOW, MakeAccount
 
 

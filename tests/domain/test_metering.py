@@ -13,14 +13,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bgone.api.usage_journal import Journal, decode_row, encode_row
 from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import UsageRecordRow
 from bgone.domain import credits, metering
 from bgone.domain.accounts import effective_limits, get_by_id
 from bgone.domain.credits import Reservation
-from bgone.domain.limits import Limits
+from bgone.domain.plan_limits import Limits
 from bgone.domain.usage import UsageEntry, daily_usage, usage_summary
+from bgone.infra.usage_journal import Journal, decode_row, encode_row
 from tests.domain.support import NOW, MakeAccount
 
 

@@ -18,9 +18,9 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import func, select
 
-from bgone.api.middleware import is_metered
 from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import CreditPeriodRow, UsageRecordRow
+from bgone.server.middleware import is_metered
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import pytest
 from bgone.api.browser import PROXY_GUIDE
 from bgone.db.engine import transaction
 from bgone.domain import accounts
-from bgone.security.sessions import COOKIE_NAME, start_session
+from bgone.domain.web_sessions import COOKIE_NAME, start_session
 from tests.api.conftest import built_stack
 from tests.api.stack import Server, Stack
 from tests.hardening.invariants import Ledger, assert_invariants

@@ -16,7 +16,7 @@ import httpx
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.domain.origins import set_allowed_origins
-from bgone.security.sessions import COOKIE_NAME, start_session
+from bgone.domain.web_sessions import COOKIE_NAME, start_session
 from tests.api.conftest import redis_url, server, stack  # noqa: F401 - fixtures
 from tests.api.stack import Server, Stack
 from tests.hardening.invariants import Ledger, assert_invariants

@@ -1,7 +1,7 @@
 """Forged keys: malformed ones never reach the database, and many invalid keys from one
 address are throttled (429) while valid keys, from that address or another, keep working.
 
-Query counting runs the app in process (bgone.app.create_app) with a SQLAlchemy
+Query counting runs the app in process (bgone.server.app.create_app) with a SQLAlchemy
 `before_cursor_execute` listener; the throttling runs against real `bgone serve` processes,
 alone on SQLite (in-memory limits) and as two replicas sharing PostgreSQL and Redis.
 """
@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
-from bgone.app import create_app
 from bgone.security.keys import Environment, generate_key
+from bgone.server.app import create_app
 from tests.api.conftest import built_stack, redis_url  # noqa: F401 - a fixture
 from tests.api.stack import Server, Stack
 from tests.hardening.abuse_hosts import client_from

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bgone.api.fetch import UrlFetcher, is_refused
 from bgone.errors import FileTooLarge, InvalidImageUrl
+from bgone.infra.url_fetch import UrlFetcher, is_refused
 from tests.api.conftest import built_stack
 from tests.api.stack import Server, Stack
 from tests.hardening.abuse_hosts import (

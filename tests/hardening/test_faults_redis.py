@@ -14,7 +14,7 @@ import pytest
 import redis
 from sqlalchemy import Engine
 
-from bgone.keycache import channel_name
+from bgone.infra.keycache import channel_name
 from tests.api.stack import Server, Stack
 from tests.conftest import require
 from tests.db_fixtures import scratch_postgres_database

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bgone.api.removal import FULL_COST_MILLI
+from bgone.api.routes.removal import FULL_COST_MILLI
 from bgone.db.engine import transaction
 from bgone.db.tables import UsageRecordRow
 from bgone.domain.metering import LOST_CODE

@@ -15,8 +15,8 @@ from bgone.errors import ModelError, ProvisioningError
 from bgone.inference import quantize
 from bgone.inference.catalog import find_model
 from bgone.inference.provision import sha256_of
+from bgone.inference.samples import SAMPLES_DIR as SAMPLES
 from bgone.inference.session import ModelPool, RuntimeConfig
-from bgone.web.playground import SAMPLES_DIR as SAMPLES
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bgone.api.openapi_responses import RESULT_HEADERS
-from bgone.app import create_app
+from bgone.api.openapi.responses import RESULT_HEADERS
+from bgone.server.app import create_app
 from bgone.settings import Settings
 from tests.api.stack import Server
 from tests.conftest import require

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 from bgone.db.engine import transaction
-from bgone.security.sessions import COOKIE_NAME, start_session
-from bgone.web.playground import ENDPOINTS, SAMPLES, SAMPLES_DIR
+from bgone.domain.web_sessions import COOKIE_NAME, start_session
+from bgone.inference.samples import SAMPLES_DIR
+from bgone.web.playground import ENDPOINTS, SAMPLES
 from tests.api.conftest import built_stack
 from tests.api.stack import Server, Stack
 

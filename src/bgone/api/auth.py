@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from bgone.api.services import Services
 from bgone.domain.authentication import KeyContext, authenticate, require_api_access
-from bgone.domain.errors import InvalidApiKey, MissingApiKey
-from bgone.errors import RetryableError
+from bgone.errors import InvalidApiKey, MissingApiKey, TooManyInvalidKeys
 from bgone.security.keys import MalformedKey, parse_key
+from bgone.server.container import Services
 
 NEAR_MISS_HEADERS = ("x-apikey", "api-key", "apikey", "x-api_key", "api_key", "x-key", "key")
 QUERY_NAMES = ("api_key", "apikey", "x-api-key", "key", "token")
@@ -72,12 +71,6 @@ def authenticate_in_database(services: Services, secret: str, ip: str | None) ->
     services.key_cache.put(digest, context, context.key_id, context.account_id)
     require_api_access(context)
     return context
-
-
-class TooManyInvalidKeys(RetryableError):
-    status = 429
-    code = "too_many_invalid_keys"
-    title = "Too many invalid API keys"
 
 
 def count_invalid_key(services: Services, ip: str | None) -> None:

@@ -17,10 +17,9 @@ from collections.abc import Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bgone.api.middleware import API_PATHS
-from bgone.domain.errors import InvalidOrigin
 from bgone.domain.origins import normalize_origin
-from bgone.errors import BgoneError
+from bgone.errors import BrowserRequestRefused, InvalidOrigin
+from bgone.server.middleware import API_PATHS
 
 PROXY_GUIDE = "/docs/web-integration"
 # The scope-state entry through which an approved cross-origin request gets CORS headers.
@@ -36,12 +35,6 @@ EXPOSED_HEADERS = (
     "X-Foreground-Left, X-Foreground-Width, X-Foreground-Height, X-RateLimit-Limit, "
     "X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
 )
-
-
-class BrowserRequestRefused(BgoneError):
-    status = 403
-    code = "browser_request_refused"
-    title = "API key sent from a browser"
 
 
 def refusal(origin: str) -> BrowserRequestRefused:

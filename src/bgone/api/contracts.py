@@ -18,7 +18,13 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from bgone.errors import BgoneError, FileTooLarge, InvalidOption, MissingSource, MultipleSources
+from bgone.errors import (
+    FileTooLarge,
+    InvalidOption,
+    MissingSource,
+    MultipleBgSources,
+    MultipleSources,
+)
 from bgone.inference.options import OutputFormat, RemovalOptions, Size, parse_bool
 
 READ_CHUNK = 1 << 16
@@ -71,11 +77,6 @@ ACCEPTED_ONLY = {
 ACCEPTED_BOOLEANS = ("add_shadow", "semitransparency", "despill")
 
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
-
-
-class MultipleBgSources(BgoneError):
-    code = "multiple_bg_sources"
-    title = "Multiple background sources"
 
 
 @dataclass

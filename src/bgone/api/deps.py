@@ -16,29 +16,13 @@ from bgone.api.auth import (
     count_invalid_key,
 )
 from bgone.api.browser import approved_origin, is_own_origin, remember_approval
-from bgone.api.middleware import RequestRecord, request_record
-from bgone.api.services import Services
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.domain.authentication import KeyContext
-from bgone.domain.errors import InvalidApiKey
-from bgone.errors import BgoneError
+from bgone.domain.web_sessions import COOKIE_NAME, csrf_matches_token, find_session
+from bgone.errors import CsrfFailed, InvalidApiKey, ProductionKeyRequired
 from bgone.security.keys import Environment
-from bgone.security.sessions import COOKIE_NAME, csrf_matches_token, find_session
-
-
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def get_record(request: Request) -> RequestRecord:
-    return request_record(request.scope)
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
+from bgone.server.deps import client_ip, get_record, get_services
 
 # Declares the scheme in the OpenAPI document; the key itself is read (with helpful
 # errors for near misses) in bgone.api.auth.
@@ -93,18 +77,6 @@ def rate_bucket(context: KeyContext) -> str:
     return f"account:{context.account_id}:{context.environment.value}"
 
 
-# Dependencies are async on purpose: FastAPI runs plain `def` dependencies in the thread
-# pool, a hand-off that would cost more than the lookups themselves.
-async def _services_dependency(request: Request) -> Services:
-    return get_services(request)
-
-
-async def _record_dependency(request: Request) -> RequestRecord:
-    return get_record(request)
-
-
-ServicesDep = Annotated[Services, Depends(_services_dependency)]
-RecordDep = Annotated[RequestRecord, Depends(_record_dependency)]
 KeyContextDep = Annotated[KeyContext, Depends(get_key_context)]
 
 
@@ -135,18 +107,6 @@ async def get_session_account(request: Request) -> SessionAccount | None:
     return await run_in_threadpool(lookup)
 
 
-class ProductionKeyRequired(BgoneError):
-    status = 403
-    code = "production_key_required"
-    title = "Production key required"
-
-
-class CsrfTokenMissing(BgoneError):
-    status = 403
-    code = "csrf_failed"
-    title = "CSRF token missing or wrong"
-
-
 @dataclass(frozen=True)
 class Manager:
     """Who manages keys: a production key of the account, or its signed-in owner."""
@@ -168,13 +128,11 @@ async def get_manager(
             origin = request.headers.get("origin")
             if origin is not None and not is_own_origin(origin, request.headers.get("host")):
                 # The dashboard calls from its own pages only; never answer another site.
-                raise CsrfTokenMissing("Dashboard requests are accepted from this site only.")
+                raise CsrfFailed("Dashboard requests are accepted from this site only.")
             if request.method not in SAFE_METHODS and not csrf_matches_token(
                 signed_in.csrf_token, request.headers.get("x-csrf-token")
             ):
-                raise CsrfTokenMissing(
-                    "Requests from the dashboard must carry the X-CSRF-Token header."
-                )
+                raise CsrfFailed("Requests from the dashboard must carry the X-CSRF-Token header.")
             get_record(request).account_id = signed_in.account_id
             return Manager(signed_in.account_id, f"dashboard:{signed_in.email}")
     context = await get_key_context(request)

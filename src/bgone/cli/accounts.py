@@ -11,9 +11,9 @@ from bgone.cli.common import console, run_in_database
 from bgone.domain import accounts, credits
 from bgone.domain import origins as domain_origins
 from bgone.domain.accounts import Account
-from bgone.domain.errors import NotFound
-from bgone.domain.limits import USE_PLAN_DEFAULT, LimitChanges
-from bgone.keycache import ALL, announce_key_change
+from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
+from bgone.errors import NotFound
+from bgone.infra.keycache import ALL, announce_key_change
 from bgone.security.passwords import hash_password
 from bgone.settings import Settings
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from bgone.cli.common import console, run_in_database
 from bgone.domain import accounts, api_keys
 from bgone.domain.durations import parse_duration
-from bgone.domain.errors import NotFound
 from bgone.domain.key_records import key_document
-from bgone.keycache import announce_key_change
+from bgone.errors import NotFound
+from bgone.infra.keycache import announce_key_change
 from bgone.security.hashing import load_secret_ring
 from bgone.settings import Settings
 

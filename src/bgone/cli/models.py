@@ -91,7 +91,7 @@ def quantize_model(
     ),
 ) -> None:
     """Make an int8 copy of a model (NAME-int8): faster on the CPU, same quality (README)."""
-    from bgone.web.playground import SAMPLES_DIR
+    from bgone.inference.samples import SAMPLES_DIR
 
     settings = Settings()
     try:

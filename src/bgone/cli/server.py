@@ -20,7 +20,7 @@ def serve(
     port: int | None = typer.Option(None, help="Port (default 8000)."),
 ) -> None:
     """Run the API server (applies database migrations first)."""
-    from bgone.app import create_app
+    from bgone.server.app import create_app
 
     settings = Settings()
     logging.basicConfig(

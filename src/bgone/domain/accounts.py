@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from bgone.db.tables import EMAIL_LENGTH, AccountRow, PlanRow
 from bgone.domain.clock import now_or_default
-from bgone.domain.errors import AccountExists, InvalidAccountStatus, InvalidEmail, NotFound
-from bgone.domain.limits import (
+from bgone.domain.plan_limits import (
     USE_PLAN_DEFAULT,
     LimitChanges,
     LimitOverrides,
@@ -21,6 +20,7 @@ from bgone.domain.limits import (
     resolve_limits,
 )
 from bgone.domain.plans import Plan, get_plan, plan_from_row, require_non_negative
+from bgone.errors import AccountExists, InvalidAccountStatus, InvalidEmail, NotFound
 
 DEFAULT_PLAN = "starter"
 

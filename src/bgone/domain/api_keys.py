@@ -16,7 +16,8 @@ from bgone.db.tables import KEY_NAME_LENGTH, ApiKeyRow
 from bgone.domain import audit
 from bgone.domain.accounts import Account, AccountStatus, effective_limits, lock_account
 from bgone.domain.clock import now_or_default
-from bgone.domain.errors import (
+from bgone.domain.key_records import IssuedKey, KeyRecord, KeyState, record_from_row
+from bgone.errors import (
     AccountSuspended,
     InvalidEnvironment,
     InvalidExpiry,
@@ -27,7 +28,6 @@ from bgone.domain.errors import (
     NotFound,
     PlanWithoutApiAccess,
 )
-from bgone.domain.key_records import IssuedKey, KeyRecord, KeyState, record_from_row
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment, display_form, generate_key, random_base62
 

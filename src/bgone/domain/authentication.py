@@ -13,17 +13,17 @@ from bgone.db.tables import AccountRow, ApiKeyRow, PlanRow
 from bgone.domain import audit
 from bgone.domain.accounts import Account, AccountStatus, account_from_rows, effective_limits
 from bgone.domain.clock import now_or_default
-from bgone.domain.errors import (
+from bgone.domain.key_records import is_expired
+from bgone.domain.plan_limits import Limits
+from bgone.errors import (
     AccountSuspended,
+    BgoneError,
     ExpiredApiKey,
     InvalidApiKey,
     MissingApiKey,
     PlanWithoutApiAccess,
     RevokedApiKey,
 )
-from bgone.domain.key_records import is_expired
-from bgone.domain.limits import Limits
-from bgone.errors import BgoneError
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment, MalformedKey, parse_key
 

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from bgone.db.tables import CreditPeriodRow
 from bgone.db.upsert import dialect_insert
 from bgone.domain.clock import now_or_default
-from bgone.domain.errors import InsufficientCredits
-from bgone.domain.limits import Limits
+from bgone.domain.plan_limits import Limits
+from bgone.errors import InsufficientCredits
 
 MILLI_PER_CREDIT = 1000
 

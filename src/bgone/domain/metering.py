@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bgone.db.tables import UsageRecordRow
 from bgone.domain import credits
 from bgone.domain.credits import Reservation, period_key
-from bgone.domain.limits import Limits
+from bgone.domain.plan_limits import Limits
 from bgone.domain.usage import PENDING_STATUS as PENDING_STATUS  # re-exported: callers meter here
 from bgone.domain.usage import UsageEntry, record_usage, record_usage_batch
 

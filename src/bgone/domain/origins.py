@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bgone.db.tables import AccountRow
 from bgone.domain.accounts import Account, get_by_id
-from bgone.domain.errors import InvalidOrigin, NotFound
+from bgone.errors import InvalidOrigin, NotFound
 
 MAX_ORIGINS = 20
 MAX_ORIGIN_LENGTH = 255

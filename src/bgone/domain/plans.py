@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import PlanRow
-from bgone.domain.errors import InvalidLimit, UnknownPlan
+from bgone.errors import InvalidLimit, UnknownPlan
 
 
 @dataclass(frozen=True)

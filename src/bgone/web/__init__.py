@@ -8,13 +8,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from bgone.errors import CsrfFailed, LoginRequired
+from bgone.inference.samples import SAMPLES_DIR
 from bgone.web.account import router as account_router
 from bgone.web.docs import router as docs_router
 from bgone.web.origins import router as origins_router
 from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
 from bgone.web.templating import STATIC_DIR, render
-from bgone.web.viewer import CsrfFailed, LoginRequired, get_viewer
+from bgone.web.viewer import get_viewer
 
 
 async def _login_required(request: Request, error: Exception) -> Response:
@@ -35,6 +37,8 @@ async def _csrf_failed(request: Request, error: Exception) -> Response:
 
 
 def install_web(app: FastAPI) -> None:
+    # Mounted before /static, which would otherwise claim the path.
+    app.mount("/static/samples", StaticFiles(directory=SAMPLES_DIR), name="samples")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
     app.include_router(account_router)

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bgone.api.deps import ServicesDep, client_ip
-from bgone.api.services import Services
 from bgone.db.engine import transaction
 from bgone.domain import accounts, api_keys, audit, credits, plans, usage
 from bgone.domain.durations import parse_duration
 from bgone.domain.key_records import IssuedKey, KeyRecord, key_document
-from bgone.domain.limits import Limits
+from bgone.domain.plan_limits import Limits
 from bgone.errors import BgoneError
+from bgone.server.container import Services
+from bgone.server.deps import ServicesDep, client_ip
 from bgone.web.chart import usage_svg
 from bgone.web.templating import render
 from bgone.web.viewer import SignedInDep, Viewer, check_csrf

@@ -2,7 +2,7 @@
 
 Everything is rendered on the server from local files: no Swagger or Redoc bundle, no CDN.
 The routes only pick a template and its content; the content is built in `docs_guides` (error
-examples from the catalogue in `bgone.api.openapi_errors`, the files of `examples/web-proxy/`)
+examples from the catalogue in `bgone.api.openapi.errors`, the files of `examples/web-proxy/`)
 and `docs_reference` (a walk over `app.openapi()`), so none of it can drift from what the
 server does.
 """

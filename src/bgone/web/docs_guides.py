@@ -1,7 +1,7 @@
 """Content of the guide pages: the error examples and the web-integration example files.
 
 The authentication guide shows whole HTTP answers built from the error catalogue of
-`bgone.api.openapi_errors`, and the web-integration guide shows the files of
+`bgone.api.openapi.errors`, and the web-integration guide shows the files of
 `examples/web-proxy/` as they are on disk, so neither can drift from what the server does.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from bgone.api.openapi_errors import (
+from bgone.api.openapi.errors import (
     AUTH_ERRORS,
     BUSY,
     NO_API_ACCESS,

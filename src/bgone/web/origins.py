@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bgone.api.deps import ServicesDep
 from bgone.db.engine import transaction
 from bgone.domain import api_keys
-from bgone.domain.errors import InvalidOrigin
 from bgone.domain.origins import set_allowed_origins
+from bgone.errors import InvalidOrigin
+from bgone.server.deps import ServicesDep
 from bgone.web.account import _page
 from bgone.web.viewer import SignedInDep, check_csrf
 

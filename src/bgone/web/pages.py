@@ -9,15 +9,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bgone.api.deps import ServicesDep, client_ip
-from bgone.api.services import Services
 from bgone.db.engine import transaction
 from bgone.domain import accounts
-from bgone.domain.errors import AccountExists, InvalidEmail
+from bgone.domain.web_sessions import COOKIE_NAME, SESSION_LIFETIME, end_session, start_session
+from bgone.errors import AccountExists, CsrfFailed, InvalidEmail
 from bgone.security.passwords import dummy_verify, hash_password, verify_password
-from bgone.security.sessions import COOKIE_NAME, SESSION_LIFETIME, end_session, start_session
+from bgone.server.container import Services
+from bgone.server.deps import ServicesDep, client_ip
 from bgone.web.templating import render
-from bgone.web.viewer import CsrfFailed, ViewerDep, check_csrf
+from bgone.web.viewer import ViewerDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
 

@@ -16,12 +16,10 @@ from fastapi.responses import Response
 
 from bgone.api.contracts import BACKGROUND_ERASE, BYBYBG, REMOVE_BG, Contract
 from bgone.inference.options import Channels, OutputFormat, Size
-from bgone.web.templating import STATIC_DIR, render
+from bgone.web.templating import render
 from bgone.web.viewer import ViewerDep
 
 router = APIRouter(include_in_schema=False)
-
-SAMPLES_DIR = STATIC_DIR / "samples"
 
 
 @dataclass(frozen=True)

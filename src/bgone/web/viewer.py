@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from bgone.api.deps import get_services
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.domain.accounts import Account
-from bgone.errors import BgoneError
-from bgone.security.sessions import COOKIE_NAME, WebSession, csrf_matches, find_session
+from bgone.domain.web_sessions import COOKIE_NAME, WebSession, csrf_matches, find_session
+from bgone.errors import CsrfFailed, LoginRequired
+from bgone.server.deps import get_services
 
 
 @dataclass(frozen=True)
@@ -21,18 +21,6 @@ class Viewer:
     account: Account
     session: WebSession
     token: str
-
-
-class LoginRequired(BgoneError):
-    status = 401
-    code = "login_required"
-    title = "Log in required"
-
-
-class CsrfFailed(BgoneError):
-    status = 403
-    code = "csrf_failed"
-    title = "Form expired"
 
 
 async def get_viewer(request: Request) -> Viewer | None:

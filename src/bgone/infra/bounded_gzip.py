@@ -18,17 +18,16 @@ DECODER_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "de
 class CappedDecoder:
     """Undoes one Content-Encoding, never producing more than `max_bytes` in all."""
 
-    def __init__(self, encoding: str, max_bytes: int, failed_code: str) -> None:
+    def __init__(self, encoding: str, max_bytes: int, failed: type[FailedImageDownload]) -> None:
         self.max_bytes = max_bytes
-        self.failed_code = failed_code
+        self.failed = failed
         self.produced = 0
         names = [part.strip().lower() for part in encoding.split(",") if part.strip()]
         names = [name for name in names if name != "identity"]
         if len(names) > 1 or (names and names[0] not in DECODER_WBITS):
-            raise FailedImageDownload(
+            raise failed(
                 f"The image URL answered with Content-Encoding {encoding!r}; "
-                "send the image unencoded or gzip-compressed.",
-                code=failed_code,
+                "send the image unencoded or gzip-compressed."
             )
         self._zlib = zlib.decompressobj(DECODER_WBITS[names[0]]) if names else None
 
@@ -41,9 +40,7 @@ class CappedDecoder:
                 # Asking for one byte more than fits tells "too large" without inflating it.
                 output = self._zlib.decompress(data, room + 1)
             except zlib.error as error:
-                raise FailedImageDownload(
-                    f"The compressed download is corrupt: {error}.", code=self.failed_code
-                ) from None
+                raise self.failed(f"The compressed download is corrupt: {error}.") from None
         return self._counted(output)
 
     def finish(self) -> bytes:

@@ -20,19 +20,20 @@ from bgone.api.contracts import (
     options_for,
     parse_request,
 )
-from bgone.api.deps import KeyContextDep, RecordDep, ServicesDep, rate_bucket
-from bgone.api.middleware import RequestRecord, endpoint_of
-from bgone.api.services import Services
+from bgone.api.deps import KeyContextDep, rate_bucket
 from bgone.db.engine import transaction
 from bgone.domain import credits, metering
 from bgone.domain.authentication import KeyContext
-from bgone.domain.errors import InsufficientCredits
 from bgone.domain.usage import UsageEntry
-from bgone.errors import RateLimitExceeded, ResolutionTooHigh
+from bgone.errors import InsufficientCredits, RateLimitExceeded, ResolutionTooHigh
 from bgone.inference.imageio import peek_dimensions
 from bgone.inference.options import RemovalOptions, Size
 from bgone.inference.pipeline import RemovalResult
-from bgone.ratelimit import image_cost
+from bgone.infra.ratelimit import image_cost
+from bgone.infra.url_fetch import BACKGROUND_ERRORS
+from bgone.server.container import Services
+from bgone.server.deps import RecordDep, ServicesDep
+from bgone.server.middleware import RequestRecord, endpoint_of
 
 router = APIRouter(tags=["background removal"])
 
@@ -51,8 +52,7 @@ async def _source_bytes(services: Services, parsed: ParsedRequest) -> tuple[byte
         fetch = partial(
             services.fetcher.fetch,
             parsed.bg_image_url,
-            invalid_code="invalid_bg_image_url",
-            failed_code="failed_bg_download",
+            BACKGROUND_ERRORS,
         )
         background = await run_in_threadpool(fetch)
     return image, background

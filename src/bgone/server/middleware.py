@@ -15,11 +15,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bgone.api.services import Services
 from bgone.domain.credits import Reservation
 from bgone.domain.usage import UsageEntry
-from bgone.errors import BgoneError, FileTooLarge, error_body
-from bgone.ratelimit import Decision
+from bgone.errors import FileTooLarge, error_body
+from bgone.infra.ratelimit import Decision
+from bgone.server.container import Services
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +189,6 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-class BodyTooLarge(BgoneError):
-    status = 413
-    code = "file_too_large"
-    title = "File too large"
-
-
 class LimitedReceive:
     """Counts streamed (chunked) body bytes and stops reading past the limit."""
 
@@ -210,5 +204,5 @@ class LimitedReceive:
             self.received += len(message.get("body", b""))
             if self.received > self.limit:
                 self.exceeded = True
-                raise BodyTooLarge(f"The request body exceeds the limit of {self.limit} bytes.")
+                raise FileTooLarge(f"The request body exceeds the limit of {self.limit} bytes.")
         return message

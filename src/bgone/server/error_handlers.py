@@ -12,29 +12,20 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from bgone.api.middleware import request_record
 from bgone.errors import (
     BgoneError,
+    InternalError,
+    InvalidRequest,
     MethodNotAllowed,
-    NotFoundRoute,
+    NotFound,
     ServiceUnavailable,
     error_body,
 )
+from bgone.server.middleware import request_record
 
 log = logging.getLogger(__name__)
 
 PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-
-
-class InvalidRequest(BgoneError):
-    code = "invalid_request"
-    title = "Invalid request"
-
-
-class InternalError(BgoneError):
-    status = 500
-    code = "internal_error"
-    title = "Internal error"
 
 
 def error_response(request: Request, error: BgoneError) -> JSONResponse:
@@ -72,7 +63,7 @@ def _allowed_methods(request: Request) -> str:
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     if error.status_code == 404:
-        mapped: BgoneError = NotFoundRoute(f"Nothing at {request.url.path}.")
+        mapped: BgoneError = NotFound(f"Nothing at {request.url.path}.")
     elif error.status_code == 405:
         mapped = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
         # RFC 9110 requires a 405 to list the methods the resource does allow.

@@ -10,43 +10,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bgone.api.auth import HOW_TO, TooManyInvalidKeys
-from bgone.api.browser import PROXY_GUIDE, BrowserRequestRefused
-from bgone.api.contracts import MultipleBgSources
-from bgone.api.deps import CsrfTokenMissing, ProductionKeyRequired
-from bgone.api.errors import InvalidRequest
-from bgone.api.openapi_schema import Schema
-from bgone.domain.errors import (
+from bgone.api.auth import HOW_TO
+from bgone.api.browser import PROXY_GUIDE
+from bgone.api.openapi.schema import Schema
+from bgone.errors import (
     AccountSuspended,
+    BgoneError,
+    BrowserRequestRefused,
+    CsrfFailed,
     ExpiredApiKey,
+    FailedImageDownload,
+    FailedToReadImage,
+    FileTooLarge,
     InsufficientCredits,
     InvalidApiKey,
     InvalidEnvironment,
     InvalidExpiry,
+    InvalidFileType,
     InvalidGracePeriod,
+    InvalidImageUrl,
     InvalidKeyName,
+    InvalidOption,
+    InvalidRequest,
     KeyLimitReached,
     KeyNotActive,
     MissingApiKey,
-    NotFound,
-    PlanWithoutApiAccess,
-    RevokedApiKey,
-)
-from bgone.errors import (
-    BgoneError,
-    FailedImageDownload,
-    FailedToReadImage,
-    FileTooLarge,
-    InvalidFileType,
-    InvalidImageUrl,
-    InvalidOption,
     MissingSource,
     ModelNotInstalled,
+    MultipleBgSources,
     MultipleSources,
+    NotFound,
+    PlanWithoutApiAccess,
+    ProductionKeyRequired,
     RateLimitExceeded,
     ResolutionTooHigh,
+    RevokedApiKey,
     ServerBusy,
     ServiceUnavailable,
+    TooManyInvalidKeys,
     UnknownForeground,
     UnknownModel,
 )
@@ -121,9 +122,7 @@ MODEL_MISSING = case(
 PRODUCTION_ONLY = case(
     ProductionKeyRequired, "Managing keys needs a production key of the account."
 )
-DASHBOARD_CSRF = case(
-    CsrfTokenMissing, "Requests from the dashboard must carry the X-CSRF-Token header."
-)
+DASHBOARD_CSRF = case(CsrfFailed, "Requests from the dashboard must carry the X-CSRF-Token header.")
 
 # What every key-protected route can answer, in the order a request meets them.
 AUTH_ERRORS = (

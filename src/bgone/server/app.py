@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from bgone import __version__
-from bgone.api import account, keys, removal
 from bgone.api.browser import BrowserCorsMiddleware
-from bgone.api.errors import install_error_handlers
-from bgone.api.middleware import RequestMiddleware
 from bgone.api.openapi import install_openapi
-from bgone.api.services import Services
+from bgone.api.routes import account, keys, removal
+from bgone.server.container import Services
+from bgone.server.error_handlers import install_error_handlers
+from bgone.server.middleware import RequestMiddleware
 from bgone.settings import Settings
 from bgone.web import install_web
 

@@ -9,10 +9,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, text
 
-from bgone.api.fetch import UrlFetcher
-from bgone.api.gate import InferenceGate
-from bgone.api.usage_journal import Journal
-from bgone.api.usage_writer import UsageWriter
 from bgone.db.engine import (
     SessionFactory,
     WalCheckpointer,
@@ -23,10 +19,14 @@ from bgone.db.engine import (
 from bgone.db.migrate import upgrade
 from bgone.domain.authentication import KeyContext
 from bgone.inference.pipeline import Remover
-from bgone.keycache import KeyCache
-from bgone.ratelimit import RateLimiter, limiter_from_url
+from bgone.infra.keycache import KeyCache
+from bgone.infra.ratelimit import RateLimiter, limiter_from_url
+from bgone.infra.url_fetch import UrlFetcher
+from bgone.infra.usage_journal import Journal
+from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
+from bgone.server.work_queue import InferenceGate
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)

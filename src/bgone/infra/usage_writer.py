@@ -23,12 +23,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bgone.api.usage_journal import Journal
 from bgone.db.engine import SessionFactory, transaction
 from bgone.domain.authentication import touch_key_usage
 from bgone.domain.credits import Reservation
 from bgone.domain.metering import FinalRow, release_pending, release_stale, write_final_rows
 from bgone.domain.usage import UsageEntry
+from bgone.infra.usage_journal import Journal
 
 log = logging.getLogger(__name__)
 

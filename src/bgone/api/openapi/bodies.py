@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bgone.api.contracts import ACCEPTED_BOOLEANS, ACCEPTED_ONLY, Contract
-from bgone.api.openapi_errors import ErrorCase, option_case
-from bgone.api.openapi_schema import FILE, IMAGE_TYPES, JSON, MULTIPART, URLENCODED, Schema
+from bgone.api.openapi.errors import ErrorCase, option_case
+from bgone.api.openapi.schema import FILE, IMAGE_TYPES, JSON, MULTIPART, URLENCODED, Schema
 from bgone.inference.options import SIZE_ALIASES, Channels, OutputFormat, Refinement, Size
 
 

@@ -11,11 +11,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bgone.api.deps import KeyContextDep, ServicesDep
-from bgone.api.services import Services
+from bgone.api.deps import KeyContextDep
 from bgone.db.engine import transaction
 from bgone.domain import accounts, credits, usage
 from bgone.domain.authentication import KeyContext
+from bgone.server.container import Services
+from bgone.server.deps import ServicesDep
 
 router = APIRouter(tags=["account"])
 health_router = APIRouter(tags=["health"])

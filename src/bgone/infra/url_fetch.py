@@ -7,7 +7,7 @@ a second DNS answer (rebinding) is never asked for. Numeric forms (`2130706433`,
 Redirects are followed by hand, at most `max_redirects`, each re-checked the same way.
 One deadline covers connecting, every read and every redirect, so a server that drips a
 byte a second is cut off; bytes are capped after content decoding, which is done with a
-bounded output (`bgone.api.decoding`), so a gzip bomb never expands in memory.
+bounded output (`bgone.infra.bounded_gzip`), so a gzip bomb never expands in memory.
 """
 
 from __future__ import annotations
@@ -24,15 +24,32 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from bgone.api.decoding import CappedDecoder
-from bgone.errors import FailedImageDownload, FileTooLarge, InvalidImageUrl
+from bgone.errors import (
+    BgDownloadTimeout,
+    FailedBgDownload,
+    FailedImageDownload,
+    FileTooLarge,
+    ImageDownloadTimeout,
+    InvalidBgImageUrl,
+    InvalidImageUrl,
+)
+from bgone.infra.bounded_gzip import CappedDecoder
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-TIMEOUT_CODES = {
-    "failed_image_download": "image_download_timeout",
-    "failed_bg_download": "bg_download_timeout",
-}
+
+
+@dataclass(frozen=True)
+class SourceErrors:
+    """The catalogue's errors for one kind of download: the photo, or its background."""
+
+    invalid: type[InvalidImageUrl]
+    failed: type[FailedImageDownload]
+    timeout: type[FailedImageDownload]
+
+
+IMAGE_ERRORS = SourceErrors(InvalidImageUrl, FailedImageDownload, ImageDownloadTimeout)
+BACKGROUND_ERRORS = SourceErrors(InvalidBgImageUrl, FailedBgDownload, BgDownloadTimeout)
 
 
 class RefusedAddress(Exception):
@@ -157,9 +174,7 @@ class UrlFetcher:
     def fetch(
         self,
         url: str,
-        *,
-        invalid_code: str = "invalid_image_url",
-        failed_code: str = "failed_image_download",
+        errors: SourceErrors = IMAGE_ERRORS,
     ) -> bytes:
         deadline = time.monotonic() + self.timeout_seconds
         timeout = httpx.Timeout(self.timeout_seconds, connect=min(5.0, self.timeout_seconds))
@@ -170,56 +185,50 @@ class UrlFetcher:
             trust_env=False,
         ) as client:
             for _ in range(self.max_redirects + 1):
-                self._check_url(url, invalid_code)
+                self._check_url(url, errors)
                 try:
                     with client.stream("GET", url, headers=REQUEST_HEADERS) as response:
                         if response.is_redirect and "location" in response.headers:
                             url = urljoin(url, response.headers["location"])
                             continue
                         if response.status_code != 200:
-                            raise FailedImageDownload(
-                                f"The image URL answered HTTP {response.status_code}.",
-                                code=failed_code,
+                            raise errors.failed(
+                                f"The image URL answered HTTP {response.status_code}."
                             )
-                        return self._read_capped(response, deadline, failed_code)
+                        return self._read_capped(response, deadline, errors)
                 except RefusedAddress as error:
-                    raise InvalidImageUrl(f"Refused: {error}.", code=invalid_code) from None
+                    raise errors.invalid(f"Refused: {error}.") from None
                 except httpx.TimeoutException:
-                    raise self._too_slow(failed_code) from None
+                    raise self._too_slow(errors) from None
                 except httpx.HTTPError as error:
-                    raise FailedImageDownload(
-                        f"Download failed: {error}", code=failed_code
-                    ) from None
-        raise FailedImageDownload(f"More than {self.max_redirects} redirects.", code=failed_code)
+                    raise errors.failed(f"Download failed: {error}") from None
+        raise errors.failed(f"More than {self.max_redirects} redirects.")
 
-    def _too_slow(self, failed_code: str) -> FailedImageDownload:
-        return FailedImageDownload(
-            f"The download took longer than {self.timeout_seconds:g} s.",
-            code=TIMEOUT_CODES.get(failed_code, f"{failed_code}_timeout"),
-        )
+    def _too_slow(self, errors: SourceErrors) -> FailedImageDownload:
+        return errors.timeout(f"The download took longer than {self.timeout_seconds:g} s.")
 
-    def _check_url(self, url: str, invalid_code: str) -> None:
+    def _check_url(self, url: str, errors: SourceErrors) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidImageUrl(
-                "Only http and https URLs with a host are accepted.", code=invalid_code
-            )
+            raise errors.invalid("Only http and https URLs with a host are accepted.")
         if parts.username or parts.password:
-            raise InvalidImageUrl("URLs with credentials are not accepted.", code=invalid_code)
+            raise errors.invalid("URLs with credentials are not accepted.")
 
-    def _read_capped(self, response: httpx.Response, deadline: float, failed_code: str) -> bytes:
+    def _read_capped(
+        self, response: httpx.Response, deadline: float, errors: SourceErrors
+    ) -> bytes:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FileTooLarge(f"The image at the URL exceeds {self.max_bytes} bytes.")
         decoder = CappedDecoder(
-            response.headers.get("content-encoding", ""), self.max_bytes, failed_code
+            response.headers.get("content-encoding", ""), self.max_bytes, errors.failed
         )
         chunks: list[bytes] = []
         # Raw bytes: httpx's own decoding would inflate a whole chunk before any check.
         for chunk in response.iter_raw():
             chunks.append(decoder.feed(chunk))
             if time.monotonic() > deadline:
-                raise self._too_slow(failed_code)
+                raise self._too_slow(errors)
         chunks.append(decoder.finish())
         return b"".join(chunks)
 

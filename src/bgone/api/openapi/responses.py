@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from http import HTTPStatus
 
 from bgone.api.contracts import REMOVE_BG, Contract
-from bgone.api.openapi_errors import NO_CREDITS, STATUS_MEANING, ErrorCase
-from bgone.api.openapi_schema import FILE, JSON, RESULT_TYPES, Schema, ref
+from bgone.api.openapi.errors import NO_CREDITS, STATUS_MEANING, ErrorCase
+from bgone.api.openapi.schema import FILE, JSON, RESULT_TYPES, Schema, ref
 
 ERROR_BODY = "ErrorBody"
 

@@ -14,12 +14,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bgone.api.deps import ManagerDep, ServicesDep, client_ip
+from bgone.api.deps import ManagerDep
 from bgone.db.engine import transaction
 from bgone.domain import api_keys, audit
 from bgone.domain.durations import parse_duration
 from bgone.domain.key_records import IssuedKey, KeyRecord, key_document
 from bgone.security.keys import Environment
+from bgone.server.deps import ServicesDep, client_ip
 
 router = APIRouter(prefix="/api", tags=["key management"])
 

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from bgone.api.contracts import BACKGROUND_ERASE, BYBYBG, REMOVE_BG, Contract
-from bgone.api.errors import InvalidRequest
-from bgone.api.openapi_bodies import option_error_cases, removal_body
-from bgone.api.openapi_errors import (
+from bgone.api.openapi.bodies import option_error_cases, removal_body
+from bgone.api.openapi.errors import (
     AUTH_ERRORS,
     BG_URL_ERRORS,
     DASHBOARD_CSRF,
@@ -38,7 +37,7 @@ from bgone.api.openapi_errors import (
     ErrorCase,
     case,
 )
-from bgone.api.openapi_responses import (
+from bgone.api.openapi.responses import (
     HEADERS,
     RATE_HEADERS,
     SCHEMAS,
@@ -46,7 +45,8 @@ from bgone.api.openapi_responses import (
     header_refs,
     removal_success,
 )
-from bgone.api.openapi_schema import Schema
+from bgone.api.openapi.schema import Schema
+from bgone.errors import InvalidRequest
 
 KEY_SCHEME = "APIKeyHeader"  # declared by bgone.api.deps (the x-api-key header)
 BEARER_SCHEME = "BearerAuth"
