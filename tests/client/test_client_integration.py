@@ -11,14 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bgone.client import (
+from bgone.security.keys import Environment, generate_key
+from bgone_client import (
     AsyncClient,
     AuthenticationError,
     Client,
     InvalidRequestError,
     RateLimitError,
 )
-from bgone.security.keys import Environment, generate_key
 from tests.api.stack import Server, Stack
 from tests.imagegen import encode, gradient_rgb, open_bytes
 

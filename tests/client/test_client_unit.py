@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from bgone.client import (
+from bgone_client import (
     AsyncClient,
     AuthenticationError,
     BgoneAPIError,
