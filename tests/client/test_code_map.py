@@ -27,10 +27,10 @@ def expected_class(status: int) -> type[BgoneAPIError]:
 def test_every_catalogued_code_maps_to_the_class_of_its_status(
     code: str, kind: type[BgoneError]
 ) -> None:
-    assert code in ERRORS_BY_CODE, f"{code} is missing from the SDK's code map"
-    assert ERRORS_BY_CODE[code] is expected_class(kind.status), (code, kind.status)
+    # Listed, or an `invalid_<option>` code of the option table, which the prefix maps.
+    assert code in ERRORS_BY_CODE or code.startswith("invalid_"), f"{code} is not mapped"
     # The code decides even when a front end answers another status for it.
-    assert error_class(code, 418) is expected_class(kind.status)
+    assert error_class(code, 418) is expected_class(kind.status), (code, kind.status)
 
 
 def test_the_code_map_holds_no_code_the_server_does_not_know() -> None:

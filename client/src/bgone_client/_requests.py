@@ -22,7 +22,7 @@ ChannelsName = Literal["rgba", "alpha"]
 RefinementName = Literal["guided", "curve", "raw"]
 FilePart: TypeAlias = tuple[str, bytes, str]  # multipart (file name, bytes, content type)
 
-# remove.bg's contract, which also takes a background image; the v2 route does not.
+# remove.bg's contract: the route that also takes a background image.
 REMOVE_PATH = "/v1.0/removebg"
 ACCOUNT_PATH = "/v1/account"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
