@@ -1,6 +1,9 @@
+"""The Authenticator: parse once, cache, read-only lookup, write path, invalid-key count."""
+
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -9,7 +12,7 @@ from bgone.db.tables import ApiKeyRow
 from bgone.domain import accounts, api_keys, audit
 from bgone.domain.accounts import AccountStatus
 from bgone.domain.audit import AuditAction
-from bgone.domain.authentication import authenticate, require_api_access, touch_key_usage
+from bgone.domain.authentication import KeyContext, require_api_access
 from bgone.domain.key_records import IssuedKey
 from bgone.domain.plan_limits import LimitChanges
 from bgone.errors import (
@@ -19,10 +22,35 @@ from bgone.errors import (
     MissingApiKey,
     PlanWithoutApiAccess,
     RevokedApiKey,
+    TooManyInvalidKeys,
 )
+from bgone.infra.ratelimit import LimitsRateLimiter
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment, generate_key
+from bgone.services.authentication import Authenticator
 from tests.domain.support import NOW, MakeAccount
+from tests.unit.services.support import RecordingKeyCache
+
+INVALID_KEYS_PER_MINUTE = 3
+
+
+def authenticate(
+    sessions: SessionFactory,
+    secret: str,
+    ring: SecretRing,
+    ip: str | None = None,
+    now: datetime = NOW,
+) -> KeyContext:
+    """The database path of a fresh authenticator (its cache is empty)."""
+    authenticator = Authenticator(
+        sessions,
+        sessions,
+        ring,
+        RecordingKeyCache(),
+        LimitsRateLimiter("memory://"),
+        INVALID_KEYS_PER_MINUTE,
+    )
+    return authenticator.from_database(authenticator.present(secret), ip, now)
 
 
 class ExplodingFactory:
@@ -169,26 +197,126 @@ def test_suspended_account_and_plan_without_api_are_forbidden(
     with transaction(sessions) as session:
         accounts.set_status(session, account_id, AccountStatus.SUSPENDED)
     with pytest.raises(AccountSuspended):
-        require_api_access(authenticate(sessions, issued.secret, ring, now=NOW))
+        authenticate(sessions, issued.secret, ring, now=NOW)
 
     with transaction(sessions) as session:
         accounts.set_status(session, account_id, AccountStatus.ACTIVE)
         accounts.set_plan(session, account_id, "starter")
-    context = authenticate(sessions, issued.secret, ring, now=NOW)
     with pytest.raises(PlanWithoutApiAccess):
-        require_api_access(context)
-    assert context.spends_credits
+        authenticate(sessions, issued.secret, ring, now=NOW)
 
 
-def test_touch_key_usage_never_moves_backwards(
+# -- the whole path: cache, database, invalid-key counting ----------------------------------
+
+
+class CountingFactory:
+    """A session factory that counts the transactions asked of it."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+        self.opened = 0
+
+    def __call__(self) -> object:
+        self.opened += 1
+        return self.sessions()
+
+
+def counted_authenticator(
+    sessions: SessionFactory, ring: SecretRing
+) -> tuple[Authenticator, CountingFactory, CountingFactory, RecordingKeyCache]:
+    writes, reads, cache = CountingFactory(sessions), CountingFactory(sessions), RecordingKeyCache()
+    authenticator = Authenticator(
+        writes,  # type: ignore[arg-type]
+        reads,  # type: ignore[arg-type]
+        ring,
+        cache,
+        LimitsRateLimiter("memory://"),
+        INVALID_KEYS_PER_MINUTE,
+    )
+    return authenticator, writes, reads, cache
+
+
+def test_a_usable_key_is_read_once_then_answered_from_the_cache(
     sessions: SessionFactory, make_account: MakeAccount, ring: SecretRing
 ) -> None:
     issued = issue(sessions, make_account, ring)
-    later = NOW + timedelta(minutes=10)
-    with transaction(sessions) as session:
-        touch_key_usage(session, issued.record.id, "2001:db8::1", later)
-        touch_key_usage(session, issued.record.id, "192.0.2.1", NOW)
+    authenticator, writes, reads, cache = counted_authenticator(sessions, ring)
 
-    with sessions() as session:
-        record = api_keys.get_key(session, issued.record.account_id, issued.record.id)
-    assert (record.last_used_at, record.last_used_ip) == (later, "2001:db8::1")
+    first = asyncio.run(authenticator.authenticate(issued.secret, "192.0.2.1"))
+    second = asyncio.run(authenticator.authenticate(issued.secret, "192.0.2.1"))
+
+    assert first == second and first.key_id == issued.record.id
+    assert (reads.opened, writes.opened) == (1, 0)  # no write for a usable key
+    assert cache.stored == [issued.record.id]
+
+
+def test_only_a_key_that_needs_a_write_takes_the_write_path(
+    sessions: SessionFactory, make_account: MakeAccount
+) -> None:
+    issued = issue(sessions, make_account, SecretRing.from_secrets("first-secret"))
+    new_ring = SecretRing.from_secrets("second-secret", ["first-secret"])
+    authenticator, writes, reads, _ = counted_authenticator(sessions, new_ring)
+
+    key = authenticator.present(issued.secret)
+    authenticator.from_database(key, None, NOW)  # found under the old secret: re-hashed
+    authenticator.from_database(key, None, NOW)
+
+    assert (reads.opened, writes.opened) == (2, 1)
+
+
+def test_a_suspended_account_is_cached_and_refused_from_the_cache(
+    sessions: SessionFactory, make_account: MakeAccount, ring: SecretRing
+) -> None:
+    issued = issue(sessions, make_account, ring)
+    with transaction(sessions) as session:
+        accounts.set_status(session, issued.record.account_id, AccountStatus.SUSPENDED)
+    authenticator, _, reads, cache = counted_authenticator(sessions, ring)
+
+    for _ in range(2):
+        with pytest.raises(AccountSuspended):
+            asyncio.run(authenticator.authenticate(issued.secret, None))
+    assert reads.opened == 1 and cache.stored == [issued.record.id]
+
+
+def test_an_expired_cached_context_goes_back_to_the_database(
+    sessions: SessionFactory, make_account: MakeAccount, ring: SecretRing
+) -> None:
+    account = make_account()
+    with transaction(sessions) as session:
+        old = api_keys.create_key(session, account.id, "app", "production", "me", ring, now=NOW)
+        api_keys.rotate(session, account.id, old.record.id, "me", ring, timedelta(hours=1), now=NOW)
+    authenticator, _, _, _ = counted_authenticator(sessions, ring)
+    key = authenticator.present(old.secret)
+
+    authenticator.from_database(key, None, NOW)
+    assert authenticator.from_cache(key, NOW) is not None
+    assert authenticator.from_cache(key, NOW + timedelta(hours=1)) is None
+
+
+def test_invalid_keys_are_counted_per_address_until_throttled(
+    sessions: SessionFactory, ring: SecretRing
+) -> None:
+    authenticator, _, _, _ = counted_authenticator(sessions, ring)
+    unknown = generate_key(Environment.PRODUCTION)
+
+    for _ in range(INVALID_KEYS_PER_MINUTE):
+        with pytest.raises(InvalidApiKey):
+            asyncio.run(authenticator.authenticate(unknown, "192.0.2.66"))
+    with pytest.raises(TooManyInvalidKeys):
+        asyncio.run(authenticator.authenticate("bgone_live_malformed", "192.0.2.66"))
+    # Another address is not held back.
+    with pytest.raises(InvalidApiKey):
+        asyncio.run(authenticator.authenticate(unknown, "192.0.2.67"))
+
+
+def test_malformed_keys_never_reach_the_database(ring: SecretRing) -> None:
+    authenticator = Authenticator(
+        ExplodingFactory(),  # type: ignore[arg-type]
+        ExplodingFactory(),  # type: ignore[arg-type]
+        ring,
+        RecordingKeyCache(),
+        LimitsRateLimiter("memory://"),
+        INVALID_KEYS_PER_MINUTE,
+    )
+    with pytest.raises(InvalidApiKey, match="malformed \\(wrong length\\)"):
+        asyncio.run(authenticator.authenticate("bgone_live_tooShort", None))
