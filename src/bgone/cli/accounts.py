@@ -8,13 +8,12 @@ import typer
 from sqlalchemy.orm import Session
 
 from bgone.cli.common import console, run_in_database
-from bgone.cli.keys import OPERATOR, account_id_of, operator_key_service
+from bgone.cli.keys import account_id_of, operator_key_service
 from bgone.domain import accounts, credits
 from bgone.domain.accounts import Account
 from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
 from bgone.errors import NotFound
 from bgone.security.passwords import hash_password
-from bgone.services.keys import KeyActor
 from bgone.settings import Settings
 
 accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
@@ -115,8 +114,7 @@ def set_origins(
 ) -> None:
     """Browser origins allowed to send this account's API keys (refused otherwise)."""
     with operator_key_service(Settings()) as service:
-        actor = KeyActor(account_id_of(service, email), OPERATOR)
-        account = service.set_allowed_origins(actor, origins or [])
+        account = service.set_allowed_origins(account_id_of(service, email), origins or [])
     allowed = " ".join(account.allowed_origins) or "none"
     console.print(f"{account.email} allows browser origins: {allowed}")
 

@@ -3,7 +3,8 @@
 The order is the point: the text is parsed once (a malformed key never reaches the
 database), then the cache answers, then a read-only transaction, and only a key that needs
 a write (an expired key's audit, a hash upgrade) takes a write transaction. A key refused as
-invalid counts against the client's address, so guessing is throttled.
+invalid counts against the client's address, so guessing is throttled. When and from where a
+key was last used is written later, off the request path, by bgone.infra.usage_writer.
 """
 
 from __future__ import annotations

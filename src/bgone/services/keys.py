@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import accounts, api_keys, audit, origins
 from bgone.domain.accounts import Account, AccountStatus
-from bgone.domain.clock import now_or_default
+from bgone.domain.clock import utc_now
 from bgone.domain.key_records import IssuedKey, KeyRecord
 from bgone.domain.plan_limits import LimitChanges
 from bgone.security.hashing import SecretRing
@@ -84,7 +84,7 @@ class KeyService:
     ) -> IssuedKey:
         """A new key, shown once. Nothing cached can be about it yet: no invalidation."""
         with transaction(self.sessions) as session:
-            moment = now_or_default(None)
+            moment = utc_now()
             return api_keys.create_key(
                 session,
                 by.account_id,
@@ -116,11 +116,12 @@ class KeyService:
         return record
 
     # -- the whole account: every cached answer for its keys carries the old state --------
-    def set_allowed_origins(self, by: KeyActor, allowed: Iterable[str]) -> Account:
+    # These changes have no audit action (the audit log is about keys), as before.
+    def set_allowed_origins(self, account_id: int, allowed: Iterable[str]) -> Account:
         checked = list(allowed)
         return self._change_account(
-            by.account_id,
-            lambda session: origins.set_allowed_origins(session, by.account_id, checked),
+            account_id,
+            lambda session: origins.set_allowed_origins(session, account_id, checked),
         )
 
     def change_plan(self, account_id: int, plan: str) -> Account:

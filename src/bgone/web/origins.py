@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bgone.errors import InvalidOrigin
 from bgone.server.deps import ServicesDep
-from bgone.web.account import _page, key_actor
+from bgone.web.account import _page
 from bgone.web.viewer import SignedInDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +27,7 @@ async def save_origins(
     check_csrf(viewer, csrf_token)
     try:
         await run_in_threadpool(
-            services.keys.set_allowed_origins, key_actor(request, viewer), origins.split()
+            services.keys.set_allowed_origins, viewer.account.id, origins.split()
         )
     except InvalidOrigin as error:
         return await _page(

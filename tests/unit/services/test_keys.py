@@ -135,7 +135,7 @@ def test_account_changes_invalidate_each_of_its_keys_exactly_once(
     service.create(bystander, "other", "production")
 
     changes: list[Callable[[], Account]] = [
-        lambda: service.set_allowed_origins(actor, ["https://Tools.Example.com/"]),
+        lambda: service.set_allowed_origins(actor.account_id, ["https://Tools.Example.com/"]),
         lambda: service.change_plan(actor.account_id, "enterprise"),
         lambda: service.change_limits(actor.account_id, LimitChanges(max_keys=3)),
         lambda: service.change_status(actor.account_id, AccountStatus.SUSPENDED),
@@ -159,7 +159,7 @@ def test_refused_account_changes_invalidate_nothing(
     service.create(actor, "a", "production")
 
     with pytest.raises(InvalidOrigin):
-        service.set_allowed_origins(actor, ["not an origin"])
+        service.set_allowed_origins(actor.account_id, ["not an origin"])
     with pytest.raises(UnknownPlan):
         service.change_plan(actor.account_id, "platinum")
     assert key_cache.invalidated == []
