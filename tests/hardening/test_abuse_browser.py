@@ -182,16 +182,19 @@ def test_the_cli_sets_and_clears_the_allowed_origins(
     assert call(server, "GET", "/v1/account", key, TOOLS).status_code == 403
 
 
-def test_dashboard_calls_from_another_site_are_refused(
+def test_a_dashboard_session_is_no_key_for_the_management_api(
     abuse_browser_server: Server, abuse_browser_stack: Stack
 ) -> None:
+    """/api/keys takes a production key only: a session cookie, from any site, gets 401."""
     account_id = abuse_browser_stack.account("business")
-    cookies, _ = signed_in(abuse_browser_stack, account_id)
+    cookies, csrf = signed_in(abuse_browser_stack, account_id)
     url = abuse_browser_server.base_url + "/api/keys"
     with httpx.Client(cookies=cookies) as client:
-        assert client.get(url).status_code == 200
-        foreign = client.get(url, headers={"origin": EVIL})
-    assert (foreign.status_code, code_of(foreign)) == (403, "csrf_failed")
+        for origin in ({}, {"origin": EVIL}):
+            listed = client.get(url, headers=origin)
+            assert (listed.status_code, code_of(listed)) == (401, "missing_api_key")
+        created = client.post(url, json={"name": "x"}, headers={"x-csrf-token": csrf})
+    assert (created.status_code, code_of(created)) == (401, "missing_api_key")
 
 
 def test_operators_can_turn_the_check_off(abuse_browser_stack: Stack) -> None:

@@ -20,7 +20,8 @@ import pytest
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.security.passwords import hash_password
-from bgone.web.pages import FORM_COOKIE, LOGIN_FAILURES_PER_MINUTE
+from bgone.services.login import LOGIN_FAILURES_PER_MINUTE
+from bgone.web.pages import FORM_COOKIE
 from tests.api.conftest import built_stack
 from tests.api.stack import Server, Stack
 from tests.hardening.abuse_hosts import client_from

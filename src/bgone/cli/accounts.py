@@ -8,12 +8,11 @@ import typer
 from sqlalchemy.orm import Session
 
 from bgone.cli.common import console, run_in_database
+from bgone.cli.keys import account_id_of, operator_key_service
 from bgone.domain import accounts, credits
-from bgone.domain import origins as domain_origins
 from bgone.domain.accounts import Account
 from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
 from bgone.errors import NotFound
-from bgone.infra.keycache import ALL, announce_key_change
 from bgone.security.passwords import hash_password
 from bgone.settings import Settings
 
@@ -67,9 +66,8 @@ def create(
 @accounts_app.command("set-plan")
 def set_plan(email: str = typer.Argument(...), plan: str = typer.Argument(...)) -> None:
     """Move an account to another plan (takes effect at once)."""
-    settings = Settings()
-    account = run_in_database(settings, lambda s: accounts.set_plan(s, _find(s, email).id, plan))
-    announce_key_change(settings, ALL)
+    with operator_key_service(Settings()) as service:
+        account = service.change_plan(account_id_of(service, email), plan)
     console.print(f"{account.email} is now on {account.plan.name}")
 
 
@@ -92,10 +90,8 @@ def set_limits(
         max_megapixels=USE_PLAN_DEFAULT if reset else max_megapixels,
         max_keys=USE_PLAN_DEFAULT if reset else max_keys,
     )
-    account = run_in_database(
-        settings, lambda s: accounts.set_limits(s, _find(s, email).id, changes)
-    )
-    announce_key_change(settings, ALL)
+    with operator_key_service(settings) as service:
+        account = service.change_limits(account_id_of(service, email), changes)
     _show(account, _remaining(settings, account))
 
 
@@ -104,11 +100,8 @@ def set_status(
     email: str = typer.Argument(...), status: str = typer.Argument(..., help="active or suspended")
 ) -> None:
     """Suspend or reactivate an account."""
-    settings = Settings()
-    account = run_in_database(
-        settings, lambda s: accounts.set_status(s, _find(s, email).id, status)
-    )
-    announce_key_change(settings, ALL)
+    with operator_key_service(Settings()) as service:
+        account = service.change_status(account_id_of(service, email), status)
     console.print(f"{account.email} is now {account.status.value}")
 
 
@@ -120,12 +113,8 @@ def set_origins(
     ),
 ) -> None:
     """Browser origins allowed to send this account's API keys (refused otherwise)."""
-    settings = Settings()
-    account = run_in_database(
-        settings,
-        lambda s: domain_origins.set_allowed_origins(s, _find(s, email).id, origins or []),
-    )
-    announce_key_change(settings, ALL)
+    with operator_key_service(Settings()) as service:
+        account = service.set_allowed_origins(account_id_of(service, email), origins or [])
     allowed = " ".join(account.allowed_origins) or "none"
     console.print(f"{account.email} allows browser origins: {allowed}")
 

@@ -2,29 +2,57 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
-from sqlalchemy.orm import Session
 
-from bgone.cli.common import console, run_in_database
-from bgone.domain import accounts, api_keys
+from bgone.cli.common import console, fail
+from bgone.db.engine import make_engine, make_session_factory, transaction
+from bgone.db.migrate import upgrade
+from bgone.domain import accounts
 from bgone.domain.durations import parse_duration
 from bgone.domain.key_records import key_document
-from bgone.errors import NotFound
-from bgone.infra.keycache import announce_key_change
+from bgone.errors import BgoneError, NotFound
+from bgone.infra.keycache import KeyCache
 from bgone.security.hashing import load_secret_ring
+from bgone.services.keys import KeyActor, KeyService
 from bgone.settings import Settings
 
 keys_app = typer.Typer(help="Create, list, rotate and revoke API keys.", no_args_is_help=True)
 OPERATOR = "operator (cli)"
 
 
-def _account_id(session: Session, email: str) -> int:
-    account = accounts.get_by_email(session, email)
+@contextmanager
+def operator_key_service(settings: Settings) -> Iterator[KeyService]:
+    """The servers' key service on a migrated database; an error ends the command.
+
+    The CLI holds no cache of its own: an unstarted KeyCache only publishes each
+    invalidation on the servers' Redis channel, the same one a server's changes use.
+    """
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    key_cache: KeyCache[object] = KeyCache(settings.redis_url, settings.redis_key_prefix)
+    try:
+        yield KeyService(sessions, sessions, load_secret_ring(settings), key_cache)
+    except BgoneError as error:
+        fail(error)
+    finally:
+        engine.dispose()
+
+
+def account_id_of(service: KeyService, email: str) -> int:
+    with transaction(service.read_sessions) as session:
+        account = accounts.get_by_email(session, email)
     if account is None:
         raise NotFound(f"no account for {email}")
     return account.id
+
+
+def operator_of(service: KeyService, key_id: str) -> KeyActor:
+    """The operator, acting on the account that owns `key_id`."""
+    return KeyActor(service.owner_of(key_id), OPERATOR)
 
 
 @keys_app.command("create")
@@ -35,21 +63,10 @@ def create(
     expires_in: str | None = typer.Option(None, "--expires-in", help="e.g. 90d (optional)."),
 ) -> None:
     """Create a key; it is shown once, alone on the last line."""
-    settings = Settings()
-    ring = load_secret_ring(settings)
-    lifetime = parse_duration(expires_in) if expires_in else None
-    issued = run_in_database(
-        settings,
-        lambda s: api_keys.create_key(
-            s,
-            _account_id(s, email),
-            name,
-            environment,
-            OPERATOR,
-            ring,
-            expires_at=datetime.now(UTC) + lifetime if lifetime else None,
-        ),
-    )
+    with operator_key_service(Settings()) as service:
+        lifetime = parse_duration(expires_in) if expires_in else None
+        actor = KeyActor(account_id_of(service, email), OPERATOR)
+        issued = service.create(actor, name, environment, lifetime)
     typer.echo(
         f"created {issued.record.environment.value} key {issued.record.id} "
         f"({issued.record.name}); store it now, it is not shown again:",
@@ -61,7 +78,8 @@ def create(
 @keys_app.command("list")
 def list_keys(email: str = typer.Argument(...)) -> None:
     """An account's keys (display form only)."""
-    records = run_in_database(Settings(), lambda s: api_keys.list_keys(s, _account_id(s, email)))
+    with operator_key_service(Settings()) as service:
+        records = service.list_keys(account_id_of(service, email))
     header = ("ID", "NAME", "ENV", "KEY", "STATE", "CREATED", "LAST USED", "EXPIRES")
     rows = [header]
     for record in records:
@@ -95,16 +113,9 @@ def rotate(
     grace: str = typer.Option("24h", "--grace", help="How long the old key keeps working."),
 ) -> None:
     """Replace a key; the old one works for the grace period. New key on the last line."""
-    settings = Settings()
-    ring = load_secret_ring(settings)
-    period = parse_duration(grace)
-    issued = run_in_database(
-        settings,
-        lambda s: api_keys.rotate(
-            s, api_keys.owner_of(s, key_id), key_id, OPERATOR, ring, grace=period
-        ),
-    )
-    announce_key_change(settings, key_id)
+    with operator_key_service(Settings()) as service:
+        period = parse_duration(grace)
+        issued = service.rotate(operator_of(service, key_id), key_id, period).issued
     typer.echo(
         f"rotated {key_id}: it stops working in {grace}; new key {issued.record.id}:", err=True
     )
@@ -114,9 +125,6 @@ def rotate(
 @keys_app.command("revoke")
 def revoke(key_id: str = typer.Argument(...)) -> None:
     """Refuse a key from now on."""
-    settings = Settings()
-    record = run_in_database(
-        settings, lambda s: api_keys.revoke(s, api_keys.owner_of(s, key_id), key_id, OPERATOR)
-    )
-    announce_key_change(settings, key_id)
+    with operator_key_service(Settings()) as service:
+        record = service.revoke(operator_of(service, key_id), key_id)
     console.print(f"revoked {record.id} ({record.name})")

@@ -1,35 +1,59 @@
-"""Turning the secret in a request into who is calling and what they may do."""
+"""Turning a key sent with a request into who is calling and what they may do.
+
+The rules and their persistence; the order of the steps (cache, read-only lookup, write
+path, invalid-key counting) belongs to `bgone.services.authentication`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import AccountRow, ApiKeyRow, PlanRow
 from bgone.domain import audit
 from bgone.domain.accounts import Account, AccountStatus, account_from_rows, effective_limits
-from bgone.domain.clock import now_or_default
 from bgone.domain.key_records import is_expired
 from bgone.domain.plan_limits import Limits
-from bgone.errors import (
-    AccountSuspended,
-    BgoneError,
-    ExpiredApiKey,
-    InvalidApiKey,
-    MissingApiKey,
-    PlanWithoutApiAccess,
-    RevokedApiKey,
-)
-from bgone.security.hashing import SecretRing
-from bgone.security.keys import Environment, MalformedKey, parse_key
+from bgone.errors import AccountSuspended, InvalidApiKey, PlanWithoutApiAccess, RevokedApiKey
+from bgone.security.hashing import KeyHash, SecretRing
+from bgone.security.keys import Environment, ParsedKey, parse_key
 
 # A client stuck retrying with an expired key would otherwise write an audit row per request.
 EXPIRED_USE_AUDIT_INTERVAL = timedelta(hours=1)
 API_ACTOR = "api"
+
+
+@dataclass(frozen=True)
+class PresentedKey:
+    """A well-formed key as a client sent it: parsed once, its digests computed once."""
+
+    parsed: ParsedKey
+    current: KeyHash  # under the current server secret: the cache key and the stored hash
+    candidates: tuple[str, ...]  # under every secret of the ring, for the lookup
+
+    @classmethod
+    def from_text(cls, text: str, ring: SecretRing) -> PresentedKey:
+        """Raises MalformedKey, decided from the text alone (no database)."""
+        parsed = parse_key(text)
+        return cls(parsed, ring.hash_key(text), tuple(ring.candidate_digests(text)))
+
+
+class KeyVerdict(StrEnum):
+    """What a found, unrevoked key needs before its caller may be served."""
+
+    USABLE = "usable"
+    EXPIRED = "expired"  # refused, after its use is audited (a write)
+    STALE_HASH = "stale_hash"  # usable, once re-hashed under the current secret (a write)
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    context: KeyContext
+    verdict: KeyVerdict
 
 
 @dataclass(frozen=True)
@@ -62,43 +86,6 @@ class KeyContext:
         return self.environment is Environment.PRODUCTION
 
 
-def authenticate(
-    sessions: SessionFactory,
-    secret: str | None,
-    ring: SecretRing,
-    ip: str | None = None,
-    now: datetime | None = None,
-    read_sessions: SessionFactory | None = None,
-) -> KeyContext:
-    """The caller behind `secret`, or a 401 error saying why not.
-
-    Takes a session factory rather than a session because the audit event for an expired
-    key must be committed even though the request then fails. With `read_sessions`, the
-    usual answers come from a read-only transaction, which on SQLite never queues behind
-    (or sleeps waiting for) the writers; only an expired key or a hash upgrade writes.
-    """
-    moment = now_or_default(now)
-    if not secret:
-        raise MissingApiKey("this endpoint needs an API key")
-    try:
-        parse_key(secret)
-    except MalformedKey as error:
-        # Decided from the text alone: garbage never reaches the database.
-        raise InvalidApiKey("the API key is not valid") from error
-
-    outcome: KeyContext | BgoneError | None = None
-    if read_sessions is not None:
-        with transaction(read_sessions) as session:
-            outcome = _read_only_outcome(session, secret, ring, moment)
-    if outcome is None:
-        with transaction(sessions) as session:
-            outcome = _check_key(session, secret, ring, ip, moment)
-    # Raised only now, so that an audit event recorded while checking is committed.
-    if isinstance(outcome, BgoneError):
-        raise outcome
-    return outcome
-
-
 def require_api_access(context: KeyContext) -> None:
     """403 unless the account is active and its plan includes the API."""
     if context.account_status is AccountStatus.SUSPENDED:
@@ -120,27 +107,57 @@ def touch_key_usage(session: Session, key_id: str, ip: str | None, at: datetime)
     )
 
 
-def _read_only_outcome(
-    session: Session, secret: str, ring: SecretRing, moment: datetime
-) -> KeyContext | BgoneError | None:
-    """The answer when it needs no write, else None (expired-use audit, hash upgrade)."""
-    found = session.execute(_key_query(secret, ring)).one_or_none()
+def look_up(session: Session, key: PresentedKey, moment: datetime) -> KeyLookup:
+    """The caller behind `key` and what it needs; raises InvalidApiKey or RevokedApiKey."""
+    found = session.execute(_key_query(key)).one_or_none()
     if found is None:
-        return InvalidApiKey("the API key is not valid")
-    key, account_row, plan_row = found
-    if key.revoked_at is not None:
-        return RevokedApiKey("this API key has been revoked")
-    if is_expired(key.expires_at, moment) or key.hash != ring.hash_key(secret).digest:
-        return None
-    return _context(key, account_from_rows(account_row, plan_row))
+        raise InvalidApiKey("the API key is not valid")
+    row, account_row, plan_row = found
+    if row.revoked_at is not None:
+        raise RevokedApiKey("this API key has been revoked")
+    if is_expired(row.expires_at, moment):
+        verdict = KeyVerdict.EXPIRED
+    elif row.hash != key.current.digest:
+        verdict = KeyVerdict.STALE_HASH
+    else:
+        verdict = KeyVerdict.USABLE
+    return KeyLookup(_context(row, account_from_rows(account_row, plan_row)), verdict)
 
 
-def _key_query(secret: str, ring: SecretRing) -> Select[ApiKeyRow, AccountRow, PlanRow]:
+def record_expired_use(session: Session, context: KeyContext, ip: str | None, at: datetime) -> None:
+    """Audit the use of an expired key, at most once per EXPIRED_USE_AUDIT_INTERVAL."""
+    since = at - EXPIRED_USE_AUDIT_INTERVAL
+    action = audit.AuditAction.EXPIRED_KEY_USE
+    if audit.last_event_at(session, context.key_id, action, since) is None:
+        expired_at = context.key_expires_at
+        audit.record(
+            session,
+            context.account_id,
+            action,
+            actor=API_ACTOR,
+            ip=ip,
+            key_id=context.key_id,
+            detail=f"expired at {expired_at.isoformat() if expired_at else '?'}",
+            at=at,
+        )
+
+
+def upgrade_hash(session: Session, key_id: str, current: KeyHash) -> None:
+    """Re-hash a key found under an older server secret, so that secret can be retired."""
+    session.execute(
+        update(ApiKeyRow)
+        .where(ApiKeyRow.id == key_id)
+        .values(hash=current.digest, hash_version=current.version)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _key_query(key: PresentedKey) -> Select[ApiKeyRow, AccountRow, PlanRow]:
     return (
         select(ApiKeyRow, AccountRow, PlanRow)
         .join(AccountRow, ApiKeyRow.account_id == AccountRow.id)
         .join(PlanRow, AccountRow.plan == PlanRow.name)
-        .where(ApiKeyRow.hash.in_(ring.candidate_digests(secret)))
+        .where(ApiKeyRow.hash.in_(key.candidates))
     )
 
 
@@ -154,43 +171,3 @@ def _context(key: ApiKeyRow, account: Account) -> KeyContext:
         key_expires_at=key.expires_at,
         allowed_origins=account.allowed_origins,
     )
-
-
-def _check_key(
-    session: Session, secret: str, ring: SecretRing, ip: str | None, moment: datetime
-) -> KeyContext | BgoneError:
-    found = session.execute(_key_query(secret, ring)).one_or_none()
-    if found is None:
-        return InvalidApiKey("the API key is not valid")
-    key, account_row, plan_row = found
-    if key.revoked_at is not None:
-        return RevokedApiKey("this API key has been revoked")
-    if is_expired(key.expires_at, moment):
-        _audit_expired_use(session, key, ip, moment)
-        return ExpiredApiKey("this API key has expired; use the key that replaced it")
-    _upgrade_hash(session, key, secret, ring)
-    return _context(key, account_from_rows(account_row, plan_row))
-
-
-def _audit_expired_use(session: Session, key: ApiKeyRow, ip: str | None, at: datetime) -> None:
-    since = at - EXPIRED_USE_AUDIT_INTERVAL
-    if audit.last_event_at(session, key.id, audit.AuditAction.EXPIRED_KEY_USE, since) is None:
-        audit.record(
-            session,
-            key.account_id,
-            audit.AuditAction.EXPIRED_KEY_USE,
-            actor=API_ACTOR,
-            ip=ip,
-            key_id=key.id,
-            detail=f"expired at {key.expires_at.isoformat() if key.expires_at else '?'}",
-            at=at,
-        )
-
-
-def _upgrade_hash(session: Session, key: ApiKeyRow, secret: str, ring: SecretRing) -> None:
-    """Re-hash a key found under an older server secret, so that secret can be retired."""
-    current = ring.hash_key(secret)
-    if key.hash != current.digest:
-        key.hash = current.digest
-        key.hash_version = current.version
-        session.flush()

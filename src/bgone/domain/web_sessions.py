@@ -1,14 +1,13 @@
-"""Dashboard sessions and CSRF tokens.
+"""Dashboard sessions.
 
 The cookie carries a random token; the database keeps only its SHA-256, so a leaked
-database does not leak live sessions. Each session has its own CSRF token, required on
-every form post and state-changing request.
+database does not leak live sessions. Each session has its own CSRF token (issued by
+`bgone.security.csrf`), required on every form post.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bgone.db.tables import WebSessionRow
 from bgone.domain.clock import now_or_default
+from bgone.security.csrf import issue_token
 
 COOKIE_NAME = "bgone_session"
 SESSION_LIFETIME = timedelta(days=14)
@@ -44,7 +44,7 @@ def start_session(
     row = WebSessionRow(
         token_hash=_hash(token),
         account_id=account_id,
-        csrf_token=secrets.token_urlsafe(24),
+        csrf_token=issue_token(),
         created_at=moment,
         expires_at=moment + SESSION_LIFETIME,
         ip=ip,
@@ -70,11 +70,3 @@ def find_session(
 def end_session(session: Session, token: str | None) -> None:
     if token:
         session.execute(delete(WebSessionRow).where(WebSessionRow.token_hash == _hash(token)))
-
-
-def csrf_matches(web_session: WebSession, submitted: str | None) -> bool:
-    return csrf_matches_token(web_session.csrf_token, submitted)
-
-
-def csrf_matches_token(expected: str, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(expected, submitted or "")

@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import Engine, text
 
@@ -27,6 +28,10 @@ from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
 from bgone.server.work_queue import InferenceGate
+from bgone.services.account_summary import AccountSummaries
+from bgone.services.authentication import Authenticator
+from bgone.services.keys import KeyService
+from bgone.services.login import DashboardLogin
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,6 +106,30 @@ class Services:
             usage_writer=UsageWriter(sessions, Journal(settings.data_dir / "journal")),
             checkpointer=checkpointer,
         )
+
+    # The use cases the front ends call, built on first use from the parts above.
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        return Authenticator(
+            self.sessions,
+            self.read_sessions,
+            self.ring,
+            self.key_cache,
+            self.limiter,
+            self.settings.invalid_keys_per_minute,
+        )
+
+    @cached_property
+    def keys(self) -> KeyService:
+        return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
+
+    @cached_property
+    def login(self) -> DashboardLogin:
+        return DashboardLogin(self.sessions, self.read_sessions, self.limiter)
+
+    @cached_property
+    def account_summaries(self) -> AccountSummaries:
+        return AccountSummaries(self.read_sessions)
 
     def forget_account_document(self, account_id: int) -> None:
         """This replica charged the account: its next /v1/account is recomputed."""

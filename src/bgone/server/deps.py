@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
+from bgone.db.engine import transaction
+from bgone.domain import accounts
+from bgone.domain.accounts import Account
+from bgone.domain.web_sessions import COOKIE_NAME, WebSession, find_session
 from bgone.server.container import Services
 from bgone.server.middleware import RequestRecord, request_record
 
@@ -23,6 +29,32 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in account behind a dashboard session cookie."""
+
+    account: Account
+    session: WebSession
+    token: str
+
+
+async def current_viewer(request: Request) -> Viewer | None:
+    """The one session lookup: who is signed in, or None (no cookie, unknown or expired)."""
+    token = request.cookies.get(COOKIE_NAME)
+    if not token:
+        return None
+    services = get_services(request)
+
+    def look_up() -> Viewer | None:
+        with transaction(services.read_sessions) as session:
+            web_session = find_session(session, token)
+            if web_session is None:
+                return None
+            return Viewer(accounts.get_by_id(session, web_session.account_id), web_session, token)
+
+    return await run_in_threadpool(look_up)
+
+
 # Dependencies are async on purpose: FastAPI runs plain `def` dependencies in the thread
 # pool, a hand-off that would cost more than the lookups themselves.
 async def _services_dependency(request: Request) -> Services:
@@ -35,3 +67,4 @@ async def _record_dependency(request: Request) -> RequestRecord:
 
 ServicesDep = Annotated[Services, Depends(_services_dependency)]
 RecordDep = Annotated[RequestRecord, Depends(_record_dependency)]
+ViewerDep = Annotated[Viewer | None, Depends(current_viewer)]

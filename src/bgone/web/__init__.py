@@ -10,13 +10,13 @@ from fastapi.staticfiles import StaticFiles
 
 from bgone.errors import CsrfFailed, LoginRequired
 from bgone.inference.samples import SAMPLES_DIR
+from bgone.server.deps import current_viewer
 from bgone.web.account import router as account_router
 from bgone.web.docs import router as docs_router
 from bgone.web.origins import router as origins_router
 from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
 from bgone.web.templating import STATIC_DIR, render
-from bgone.web.viewer import get_viewer
 
 
 async def _login_required(request: Request, error: Exception) -> Response:
@@ -29,7 +29,7 @@ async def _csrf_failed(request: Request, error: Exception) -> Response:
     return render(
         request,
         "error.html",
-        await get_viewer(request),
+        await current_viewer(request),
         status_code=403,
         title=error.title,
         message=error.detail,

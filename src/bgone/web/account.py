@@ -10,17 +10,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bgone.db.engine import transaction
-from bgone.domain import accounts, api_keys, audit, credits, plans, usage
+from bgone.domain import audit, credits, plans, usage
 from bgone.domain.durations import parse_duration
-from bgone.domain.key_records import IssuedKey, KeyRecord, key_document
+from bgone.domain.key_records import key_document
 from bgone.domain.plan_limits import Limits
 from bgone.errors import BgoneError
 from bgone.server.container import Services
-from bgone.server.deps import ServicesDep, client_ip
+from bgone.server.deps import ServicesDep, Viewer, client_ip
+from bgone.services.keys import KeyActor
 from bgone.web.chart import usage_svg
 from bgone.web.templating import render
-from bgone.web.viewer import SignedInDep, Viewer, check_csrf
+from bgone.web.viewer import SignedInDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,22 +47,18 @@ class AccountView:
 
 def _load(services: Services, viewer: Viewer) -> AccountView:
     now = datetime.now(UTC)
-    account_id = viewer.account.id
-    with transaction(services.read_sessions) as session:
-        account = accounts.get_by_id(session, account_id)
-        limits = accounts.effective_limits(account)
-        days = usage.daily_usage(session, account_id, days=30, now=now)
-        start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        return AccountView(
-            plan=account.plan,
-            limits=limits,
-            balance=credits.balance(session, account_id, limits, now),
-            usage_svg=usage_svg(days),
-            totals=usage.usage_summary(session, account_id, start),
-            keys=[key_document(record, now) for record in api_keys.list_keys(session, account_id)],
-            events=audit.list_for_account(session, account_id, limit=50),
-            api_plans=[p for p in plans.list_plans(session) if p.api_access],
-        )
+    data = services.account_summaries.account_page(viewer.account.id, now)
+    summary = data.summary
+    return AccountView(
+        plan=summary.account.plan,
+        limits=summary.limits,
+        balance=summary.balance,
+        usage_svg=usage_svg(data.daily_usage),
+        totals=summary.period_usage,
+        keys=[key_document(record, now) for record in data.keys],
+        events=data.events,
+        api_plans=data.api_plans,
+    )
 
 
 async def _page(
@@ -80,16 +76,17 @@ async def _page(
     )
 
 
+def key_actor(request: Request, viewer: Viewer) -> KeyActor:
+    """The signed-in owner, as the audit log records dashboard changes."""
+    return KeyActor(viewer.account.id, f"dashboard:{viewer.account.email}", client_ip(request))
+
+
 @router.get("/account")
 async def account_page(
     request: Request, services: ServicesDep, viewer: SignedInDep, revoked: str | None = None
 ) -> Response:
     notice = f"Key {revoked} was revoked; requests with it now get 401." if revoked else None
     return await _page(request, services, viewer, notice=notice)
-
-
-def _actor(viewer: Viewer) -> str:
-    return f"dashboard:{viewer.account.email}"
 
 
 @router.post("/account/keys")
@@ -102,21 +99,9 @@ async def generate_key(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
-
-    def create() -> IssuedKey:
-        with transaction(services.sessions) as session:
-            return api_keys.create_key(
-                session,
-                viewer.account.id,
-                name,
-                environment,
-                _actor(viewer),
-                services.ring,
-                ip=client_ip(request),
-            )
-
+    actor = key_actor(request, viewer)
     try:
-        issued = await run_in_threadpool(create)
+        issued = await run_in_threadpool(services.keys.create, actor, name, environment)
     except BgoneError as error:
         return await _page(
             request, services, viewer, status_code=error.status, key_error=error.detail
@@ -141,33 +126,22 @@ async def rotate_key(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
-
-    def rotate() -> IssuedKey:
-        with transaction(services.sessions) as session:
-            return api_keys.rotate(
-                session,
-                viewer.account.id,
-                key_id,
-                _actor(viewer),
-                services.ring,
-                grace=parse_duration(grace),
-                ip=client_ip(request),
-            )
-
+    actor = key_actor(request, viewer)
     try:
-        issued = await run_in_threadpool(rotate)
+        rotation = await run_in_threadpool(
+            services.keys.rotate, actor, key_id, parse_duration(grace)
+        )
     except BgoneError as error:
         return await _page(
             request, services, viewer, status_code=error.status, key_error=error.detail
         )
-    services.key_cache.invalidate(key_id)
     return await _page(
         request,
         services,
         viewer,
         status_code=201,
-        new_key=issued.secret,
-        new_key_record=issued.record,
+        new_key=rotation.issued.secret,
+        new_key_record=rotation.issued.record,
         rotated_from=key_id,
         rotated_grace=grace,
     )
@@ -182,18 +156,10 @@ async def revoke_key(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
-
-    def revoke() -> KeyRecord:
-        with transaction(services.sessions) as session:
-            return api_keys.revoke(
-                session, viewer.account.id, key_id, _actor(viewer), ip=client_ip(request)
-            )
-
     try:
-        record = await run_in_threadpool(revoke)
+        record = await run_in_threadpool(services.keys.revoke, key_actor(request, viewer), key_id)
     except BgoneError as error:
         return await _page(
             request, services, viewer, status_code=error.status, key_error=error.detail
         )
-    services.key_cache.invalidate(key_id)
     return RedirectResponse(f"/account?revoked={record.id}#api-access", status_code=303)

@@ -15,11 +15,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from bgone.server.deps import ViewerDep
 from bgone.web.docs_guides import AUTH_GUIDE_ERRORS, error_statuses, example_files
 from bgone.web.docs_markup import ticks
 from bgone.web.docs_reference import Reference
 from bgone.web.templating import render
-from bgone.web.viewer import ViewerDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,9 +8,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bgone.db.engine import transaction
-from bgone.domain import api_keys
-from bgone.domain.origins import set_allowed_origins
 from bgone.errors import InvalidOrigin
 from bgone.server.deps import ServicesDep
 from bgone.web.account import _page
@@ -28,23 +25,12 @@ async def save_origins(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
-
-    def save() -> list[str]:
-        with transaction(services.sessions) as session:
-            set_allowed_origins(session, viewer.account.id, origins.split())
-            return [record.id for record in api_keys.list_keys(session, viewer.account.id)]
-
     try:
-        key_ids = await run_in_threadpool(save)
+        await run_in_threadpool(
+            services.keys.set_allowed_origins, viewer.account.id, origins.split()
+        )
     except InvalidOrigin as error:
         return await _page(
             request, services, viewer, status_code=error.status, origins_error=error.detail
         )
-
-    def forget() -> None:
-        # Cached key answers carry the old list: drop them here and on every other replica.
-        for key_id in key_ids:
-            services.key_cache.invalidate(key_id)
-
-    await run_in_threadpool(forget)
     return RedirectResponse("/account?origins=saved#browser-origins", status_code=303)

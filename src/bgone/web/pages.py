@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bgone.db.engine import transaction
-from bgone.domain import accounts
-from bgone.domain.web_sessions import COOKIE_NAME, SESSION_LIFETIME, end_session, start_session
+from bgone.domain.web_sessions import COOKIE_NAME, SESSION_LIFETIME
 from bgone.errors import AccountExists, CsrfFailed, InvalidEmail
-from bgone.security.passwords import dummy_verify, hash_password, verify_password
+from bgone.security.csrf import issue_token, tokens_match
 from bgone.server.container import Services
-from bgone.server.deps import ServicesDep, client_ip
+from bgone.server.deps import ServicesDep, ViewerDep, client_ip
+from bgone.services.login import LoginOutcome
 from bgone.web.templating import render
-from bgone.web.viewer import ViewerDep, check_csrf
+from bgone.web.viewer import check_csrf
 
 router = APIRouter(include_in_schema=False)
 
-LOGIN_FAILURES_PER_MINUTE = 5
-FORM_COOKIE = "bgone_form"  # double-submit token for forms shown before a session exists
+# Forms shown before a session exists carry their CSRF token in this cookie instead.
+FORM_COOKIE = "bgone_form"
 MIN_PASSWORD_LENGTH = 10
 WRONG_CREDENTIALS = "That email and password do not match an account."
 
 
 def _form_token(request: Request) -> str:
-    return request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
+    return request.cookies.get(FORM_COOKIE) or issue_token()
 
 
 def _with_form_cookie(response: Response, token: str, services: Services) -> Response:
@@ -44,14 +42,12 @@ def _with_form_cookie(response: Response, token: str, services: Services) -> Res
 
 
 def _check_form_token(request: Request, submitted: str) -> None:
-    expected = request.cookies.get(FORM_COOKIE)
-    if not expected or not secrets.compare_digest(expected, submitted):
+    if not tokens_match(request.cookies.get(FORM_COOKIE), submitted):
         raise CsrfFailed("This form has expired. Reload the page and try again.")
 
 
 def _signed_in(services: Services, account_id: int, ip: str | None, target: str) -> Response:
-    with transaction(services.sessions) as session:
-        token, _ = start_session(session, account_id, ip)
+    token = services.login.start_session(account_id, ip)
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -104,16 +100,10 @@ async def signup(
     elif len(password) < MIN_PASSWORD_LENGTH:
         problem = f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
     if problem is None:
-
-        def create() -> int:
-            with transaction(services.sessions) as session:
-                account = accounts.create_account(
-                    session, email, services.settings.signup_plan, hash_password(password)
-                )
-                return account.id
-
         try:
-            account_id = await run_in_threadpool(create)
+            account_id = await run_in_threadpool(
+                services.login.sign_up, email, password, services.settings.signup_plan
+            )
         except (AccountExists, InvalidEmail) as error:
             problem = (
                 error.detail[:1].upper()
@@ -152,10 +142,6 @@ async def login_form(
     )
 
 
-def _throttle_buckets(email: str, ip: str | None) -> list[str]:
-    return [f"login:email:{email.strip().lower()}", f"login:ip:{ip or 'unknown'}"]
-
-
 @router.post("/login")
 async def login(
     request: Request,
@@ -167,29 +153,9 @@ async def login(
 ) -> Response:
     _check_form_token(request, form_token)
     ip = client_ip(request)
-    buckets = _throttle_buckets(email, ip)
-    limiter = services.limiter
-
-    def attempt() -> int | None:
-        for bucket in buckets:
-            if limiter.peek(bucket, LOGIN_FAILURES_PER_MINUTE).remaining <= 0:
-                return -1
-        with transaction(services.read_sessions) as session:
-            account = accounts.get_by_email(session, email)
-        if account is None or account.password_hash is None:
-            dummy_verify(password)  # same work, so timing does not reveal unknown emails
-            verified = False
-        else:
-            verified = verify_password(account.password_hash, password)
-        if verified and account is not None:
-            return account.id
-        for bucket in buckets:
-            limiter.hit(bucket, LOGIN_FAILURES_PER_MINUTE)
-        return None
-
-    outcome = await run_in_threadpool(attempt)
+    result = await run_in_threadpool(services.login.log_in, email, password, ip)
     token = _form_token(request)
-    if outcome == -1:
+    if result.outcome is LoginOutcome.THROTTLED:
         page = render(
             request,
             "login.html",
@@ -202,7 +168,7 @@ async def login(
         )
         page.headers["Retry-After"] = "60"
         return _with_form_cookie(page, token, services)
-    if outcome is None:
+    if result.account_id is None:
         page = render(
             request,
             "login.html",
@@ -214,7 +180,7 @@ async def login(
             error=WRONG_CREDENTIALS,
         )
         return _with_form_cookie(page, token, services)
-    return await run_in_threadpool(_signed_in, services, outcome, ip, next)
+    return await run_in_threadpool(_signed_in, services, result.account_id, ip, next)
 
 
 @router.post("/logout")
@@ -226,12 +192,7 @@ async def logout(
 ) -> Response:
     if viewer is not None:
         check_csrf(viewer, csrf_token)
-
-        def end() -> None:
-            with transaction(services.sessions) as session:
-                end_session(session, viewer.token)
-
-        await run_in_threadpool(end)
+        await run_in_threadpool(services.login.end_session, viewer.token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE_NAME)
     return response

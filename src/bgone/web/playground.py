@@ -16,8 +16,8 @@ from fastapi.responses import Response
 
 from bgone.api.contracts import BACKGROUND_ERASE, BYBYBG, REMOVE_BG, Contract
 from bgone.inference.options import Channels, OutputFormat, Size
+from bgone.server.deps import ViewerDep
 from bgone.web.templating import render
-from bgone.web.viewer import ViewerDep
 
 router = APIRouter(include_in_schema=False)
 

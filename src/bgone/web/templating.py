@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bgone import __version__
-from bgone.web.viewer import Viewer
+from bgone.server.deps import Viewer
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"

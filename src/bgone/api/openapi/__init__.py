@@ -26,7 +26,6 @@ from bgone.api.openapi.bodies import option_error_cases, removal_body
 from bgone.api.openapi.errors import (
     AUTH_ERRORS,
     BG_URL_ERRORS,
-    DASHBOARD_CSRF,
     KEY_ID_ERRORS,
     NEW_KEY_ERRORS,
     PRODUCTION_ONLY,
@@ -71,17 +70,17 @@ def removal_errors(contract: Contract) -> list[ErrorCase]:
 
 
 MANAGEMENT = (*AUTH_ERRORS, PRODUCTION_ONLY, UNAVAILABLE)
-# Changes made from the signed-in dashboard (no key) need its CSRF token.
-CHANGE = (*MANAGEMENT, DASHBOARD_CSRF)
 OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ("post", "/v2"): OperationDoc(removal_errors(BACKGROUND_ERASE), BACKGROUND_ERASE),
     ("post", "/v1/remove-bg"): OperationDoc(removal_errors(BYBYBG), BYBYBG),
     ("post", "/v1.0/removebg"): OperationDoc(removal_errors(REMOVE_BG), REMOVE_BG),
     ("get", "/v1/account"): OperationDoc((*AUTH_ERRORS, UNAVAILABLE)),
     ("get", "/api/keys"): OperationDoc(MANAGEMENT),
-    ("post", "/api/keys"): OperationDoc((*CHANGE, *NEW_KEY_ERRORS)),
-    ("post", "/api/keys/{key_id}/rotate"): OperationDoc((*CHANGE, *ROTATE_ERRORS, *KEY_ID_ERRORS)),
-    ("delete", "/api/keys/{key_id}"): OperationDoc((*CHANGE, *KEY_ID_ERRORS)),
+    ("post", "/api/keys"): OperationDoc((*MANAGEMENT, *NEW_KEY_ERRORS)),
+    ("post", "/api/keys/{key_id}/rotate"): OperationDoc(
+        (*MANAGEMENT, *ROTATE_ERRORS, *KEY_ID_ERRORS)
+    ),
+    ("delete", "/api/keys/{key_id}"): OperationDoc((*MANAGEMENT, *KEY_ID_ERRORS)),
     ("get", "/api/audit-log"): OperationDoc(MANAGEMENT),
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

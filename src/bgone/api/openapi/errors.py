@@ -17,7 +17,6 @@ from bgone.errors import (
     AccountSuspended,
     BgoneError,
     BrowserRequestRefused,
-    CsrfFailed,
     ExpiredApiKey,
     FailedImageDownload,
     FailedToReadImage,
@@ -122,7 +121,6 @@ MODEL_MISSING = case(
 PRODUCTION_ONLY = case(
     ProductionKeyRequired, "Managing keys needs a production key of the account."
 )
-DASHBOARD_CSRF = case(CsrfFailed, "Requests from the dashboard must carry the X-CSRF-Token header.")
 
 # What every key-protected route can answer, in the order a request meets them.
 AUTH_ERRORS = (

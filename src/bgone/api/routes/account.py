@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,23 +11,16 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bgone.api.deps import KeyContextDep
-from bgone.db.engine import transaction
-from bgone.domain import accounts, credits, usage
 from bgone.domain.authentication import KeyContext
-from bgone.server.container import Services
 from bgone.server.deps import ServicesDep
+from bgone.services.account_summary import AccountSummary
 
 router = APIRouter(tags=["account"])
 health_router = APIRouter(tags=["health"])
 
 
-def _account_document(services: Services, context: KeyContext) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    with transaction(services.read_sessions) as session:
-        account = accounts.get_by_id(session, context.account_id)
-        balance = credits.balance(session, context.account_id, context.limits, now)
-        period_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        summary = usage.usage_summary(session, context.account_id, period_start)
+def _account_document(summary: AccountSummary, context: KeyContext) -> dict[str, Any]:
+    account, balance, period_usage = summary.account, summary.balance, summary.period_usage
     return {
         "data": {
             "attributes": {
@@ -52,10 +44,10 @@ def _account_document(services: Services, context: KeyContext) -> dict[str, Any]
                 "rate_limit_per_minute": context.rate_per_minute,
                 "max_megapixels": context.limits.max_megapixels,
                 "usage_this_period": {
-                    "requests": summary.requests,
-                    "failed_requests": summary.failed_requests,
-                    "credits": summary.credits,
-                    "megapixels": round(summary.megapixels, 3),
+                    "requests": period_usage.requests,
+                    "failed_requests": period_usage.failed_requests,
+                    "credits": period_usage.credits,
+                    "megapixels": round(period_usage.megapixels, 3),
                 },
             }
         }
@@ -74,7 +66,8 @@ async def account(services: ServicesDep, context: KeyContextDep) -> Response:
     cached = services.account_documents.get(key)
     now = time.monotonic()
     if cached is None or now - cached[0] >= DOCUMENT_SECONDS:
-        document = await run_in_threadpool(_account_document, services, context)
+        summary = await run_in_threadpool(services.account_summaries.summary, context.account_id)
+        document = _account_document(summary, context)
         # Kept serialised: a cached answer costs no JSON encoding either.
         cached = (now, json.dumps(document, separators=(",", ":")).encode())
         services.account_documents[key] = cached

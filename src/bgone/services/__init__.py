@@ -1,0 +1,1 @@
+"""Use cases every front end calls, each doing its side effects once."""

@@ -1,0 +1,149 @@
+"""Key management as every front end asks for it: the API, the dashboard and the CLI.
+
+Each change runs in one transaction with its audit event, then drops the cached answers it
+made wrong, here and on every other replica (through the cache's Redis channel). Doing the
+invalidation here, once, is what guarantees that a revoked key stops working whichever
+front end revoked it. The methods block: async callers run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from bgone.db.engine import SessionFactory, transaction
+from bgone.domain import accounts, api_keys, audit, origins
+from bgone.domain.accounts import Account, AccountStatus
+from bgone.domain.clock import utc_now
+from bgone.domain.key_records import IssuedKey, KeyRecord
+from bgone.domain.plan_limits import LimitChanges
+from bgone.security.hashing import SecretRing
+from bgone.security.keys import Environment
+
+
+class KeyInvalidation(Protocol):
+    """What the service needs of a key cache: bgone.infra.keycache.KeyCache has it, and an
+    unstarted KeyCache (the CLI's) only publishes to the servers."""
+
+    def invalidate(self, key_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class KeyActor:
+    """Who changes an account's keys, as the audit log records them."""
+
+    account_id: int
+    actor: str  # e.g. "key:key_…", "dashboard:owner@example.com", "operator (cli)"
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
+class Rotation:
+    issued: IssuedKey
+    replaced: KeyRecord  # the old key, as it is now: in its grace period
+
+
+class KeyService:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        read_sessions: SessionFactory,
+        secret_ring: SecretRing,
+        key_cache: KeyInvalidation,
+    ) -> None:
+        self.sessions = sessions
+        self.read_sessions = read_sessions
+        self.secret_ring = secret_ring
+        self.key_cache = key_cache
+
+    # -- reads -----------------------------------------------------------------------------
+    def list_keys(self, account_id: int) -> list[KeyRecord]:
+        with transaction(self.read_sessions) as session:
+            return api_keys.list_keys(session, account_id)
+
+    def audit_log(self, account_id: int) -> list[audit.AuditEvent]:
+        with transaction(self.read_sessions) as session:
+            return audit.list_for_account(session, account_id)
+
+    def owner_of(self, key_id: str) -> int:
+        """The account a key belongs to; for operator tools only (never over HTTP)."""
+        with transaction(self.read_sessions) as session:
+            return api_keys.owner_of(session, key_id)
+
+    # -- one key ---------------------------------------------------------------------------
+    def create(
+        self,
+        by: KeyActor,
+        name: str,
+        environment: Environment | str,
+        lifetime: timedelta | None = None,
+    ) -> IssuedKey:
+        """A new key, shown once. Nothing cached can be about it yet: no invalidation."""
+        with transaction(self.sessions) as session:
+            moment = utc_now()
+            return api_keys.create_key(
+                session,
+                by.account_id,
+                name,
+                environment,
+                by.actor,
+                self.secret_ring,
+                ip=by.ip,
+                now=moment,
+                expires_at=moment + lifetime if lifetime is not None else None,
+            )
+
+    def rotate(
+        self, by: KeyActor, key_id: str, grace: timedelta = api_keys.DEFAULT_ROTATION_GRACE
+    ) -> Rotation:
+        with transaction(self.sessions) as session:
+            issued = api_keys.rotate(
+                session, by.account_id, key_id, by.actor, self.secret_ring, grace=grace, ip=by.ip
+            )
+            replaced = api_keys.get_key(session, by.account_id, key_id)
+        # Cached answers for the old key do not know its new expiry.
+        self.key_cache.invalidate(key_id)
+        return Rotation(issued, replaced)
+
+    def revoke(self, by: KeyActor, key_id: str) -> KeyRecord:
+        with transaction(self.sessions) as session:
+            record = api_keys.revoke(session, by.account_id, key_id, by.actor, ip=by.ip)
+        self.key_cache.invalidate(key_id)
+        return record
+
+    # -- the whole account: every cached answer for its keys carries the old state --------
+    # These changes have no audit action (the audit log is about keys), as before.
+    def set_allowed_origins(self, account_id: int, allowed: Iterable[str]) -> Account:
+        checked = list(allowed)
+        return self._change_account(
+            account_id,
+            lambda session: origins.set_allowed_origins(session, account_id, checked),
+        )
+
+    def change_plan(self, account_id: int, plan: str) -> Account:
+        return self._change_account(
+            account_id, lambda session: accounts.set_plan(session, account_id, plan)
+        )
+
+    def change_limits(self, account_id: int, changes: LimitChanges) -> Account:
+        return self._change_account(
+            account_id, lambda session: accounts.set_limits(session, account_id, changes)
+        )
+
+    def change_status(self, account_id: int, status: AccountStatus | str) -> Account:
+        return self._change_account(
+            account_id, lambda session: accounts.set_status(session, account_id, status)
+        )
+
+    def _change_account(self, account_id: int, change: Callable[[Session], Account]) -> Account:
+        with transaction(self.sessions) as session:
+            account = change(session)
+            key_ids = [record.id for record in api_keys.list_keys(session, account_id)]
+        # Only this account's keys: other accounts' cached answers stay valid.
+        for key_id in key_ids:
+            self.key_cache.invalidate(key_id)
+        return account

@@ -1,0 +1,76 @@
+"""Dashboard sign-in: sign-up, throttled password log-in, and the session that follows.
+
+Failed log-ins count per email and per client address, so neither guessing one account's
+password from many addresses nor trying many accounts from one address gets far. An
+unknown email costs the same password verification as a wrong password, so neither the
+answer nor its timing tells which accounts exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bgone.db.engine import SessionFactory, transaction
+from bgone.domain import accounts, web_sessions
+from bgone.infra.ratelimit import RateLimiter
+from bgone.security.passwords import dummy_verify, hash_password, verify_password
+
+LOGIN_FAILURES_PER_MINUTE = 5
+
+
+class LoginOutcome(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"  # unknown email or wrong password: the caller cannot tell which
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    account_id: int | None = None  # set when the outcome is OK
+
+
+def throttle_buckets(email: str, ip: str | None) -> list[str]:
+    return [f"login:email:{email.strip().lower()}", f"login:ip:{ip or 'unknown'}"]
+
+
+class DashboardLogin:
+    """Blocking (password hashing, the database): async callers use a worker thread."""
+
+    def __init__(
+        self, sessions: SessionFactory, read_sessions: SessionFactory, limiter: RateLimiter
+    ) -> None:
+        self.sessions = sessions
+        self.read_sessions = read_sessions
+        self.limiter = limiter
+
+    def log_in(self, email: str, password: str, ip: str | None) -> LoginResult:
+        buckets = throttle_buckets(email, ip)
+        for bucket in buckets:
+            if self.limiter.peek(bucket, LOGIN_FAILURES_PER_MINUTE).remaining <= 0:
+                return LoginResult(LoginOutcome.THROTTLED)
+        with transaction(self.read_sessions) as session:
+            account = accounts.get_by_email(session, email)
+        if account is None or account.password_hash is None:
+            dummy_verify(password)  # same work, so timing does not reveal unknown emails
+        elif verify_password(account.password_hash, password):
+            return LoginResult(LoginOutcome.OK, account.id)
+        for bucket in buckets:
+            self.limiter.hit(bucket, LOGIN_FAILURES_PER_MINUTE)
+        return LoginResult(LoginOutcome.WRONG)
+
+    def sign_up(self, email: str, password: str, plan: str) -> int:
+        """A new account's id; raises AccountExists or InvalidEmail."""
+        with transaction(self.sessions) as session:
+            return accounts.create_account(session, email, plan, hash_password(password)).id
+
+    def start_session(self, account_id: int, ip: str | None) -> str:
+        """The new session's cookie token."""
+        with transaction(self.sessions) as session:
+            token, _ = web_sessions.start_session(session, account_id, ip)
+        return token
+
+    def end_session(self, token: str) -> None:
+        with transaction(self.sessions) as session:
+            web_sessions.end_session(session, token)

@@ -1,0 +1,1 @@
+"""Fast tests: no subprocess, no model."""

@@ -1,0 +1,1 @@
+"""The use cases of bgone.services, on a real SQLite file database."""
