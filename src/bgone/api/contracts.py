@@ -199,9 +199,3 @@ def _background_sources(
     parsed.bg_image = files.get("bg_image_file")
     if "bg_image_url" in texts and texts["bg_image_url"].strip():
         parsed.bg_image_url = texts.pop("bg_image_url").strip()
-
-
-def options_for(
-    parsed: ParsedRequest, contract: Contract, bg_image: bytes | None
-) -> RemovalOptions:
-    return RemovalOptions.from_fields(parsed.fields, bg_image=bg_image, defaults=contract.defaults)

@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import Engine, text
 
@@ -27,6 +28,7 @@ from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
 from bgone.server.work_queue import InferenceGate
+from bgone.services.removal import RemovalService
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,20 @@ class Services:
             key_usage=KeyUsageThrottle(),
             usage_writer=UsageWriter(sessions, Journal(settings.data_dir / "journal")),
             checkpointer=checkpointer,
+        )
+
+    @cached_property
+    def removal(self) -> RemovalService:
+        # A property, not a field: the use case is told of charges through this container.
+        # Built once, on first use (on the event loop, so without a race).
+        return RemovalService(
+            sessions=self.sessions,
+            journal=self.usage_writer.journal,
+            limiter=self.limiter,
+            fetcher=self.fetcher,
+            engine=self.remover,
+            work_queue=self.gate,
+            on_charged=self.forget_account_document,
         )
 
     def forget_account_document(self, account_id: int) -> None:
