@@ -40,7 +40,7 @@ def _inputs(paths: list[Path]) -> list[Path]:
     return found
 
 
-# What only the command line adds to the option table's help.
+# What only the command line adds to the option table's help (instead of the default).
 CLI_NOTES = {
     "format": "Default: from OUT's extension.",
     "model": "Installed models: bgone models list.",
@@ -91,10 +91,17 @@ def _background(path: object) -> bytes | None:
     return path.read_bytes() if isinstance(path, Path) else None
 
 
+def _default_note(row: OptionRow) -> str:
+    """The library's default of a choice (the flag's own default, None, means "that")."""
+    if row.kind is not OptionKind.CHOICE:
+        return ""
+    return f"Default: {getattr(RemovalOptions(), row.name)}."
+
+
 def _flag(row: OptionRow) -> inspect.Parameter:
     declaration = "--" + row.name.replace("_", "-")
     # The table's help is Markdown for the docs; a terminal shows it without code marks.
-    help_text = " ".join(text for text in (row.help, CLI_NOTES.get(row.name)) if text)
+    help_text = f"{row.help} {CLI_NOTES.get(row.name) or _default_note(row)}".strip()
     help_text = help_text.replace("`", "")
     annotation: object = str | None
     default = typer.Option(None, declaration, help=help_text)
