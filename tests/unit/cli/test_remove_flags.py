@@ -16,7 +16,7 @@ from bgone.inference.option_table import ENGINE_OPTIONS
 from bgone.inference.options import Channels, OutputFormat, RemovalOptions, Size
 from bgone.settings import Settings
 from tests.imagegen import encode, gradient_rgb
-from tests.unit.services.conftest import FakeRemover
+from tests.unit.fakes import FakeRemover
 
 # The public surface, as it was before the table: a later test pins it for good.
 FLAGS = [

@@ -1,84 +1,30 @@
-"""The removal use case's parts: a real SQLite database, journal and rate limiter, and a fake
-engine with the real `Remover.remove` signature, so no model and no subprocess is needed."""
+"""The removal use case's parts: a real SQLite database, journal and rate limiter, and the
+fake engine of tests/unit/fakes.py, so no model and no subprocess is needed."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from PIL import Image
 from sqlalchemy import Engine
 
 from bgone.db.engine import SessionFactory, make_engine, make_session_factory, transaction
 from bgone.db.migrate import upgrade
 from bgone.domain.accounts import create_account, effective_limits
 from bgone.domain.authentication import KeyContext
-from bgone.domain.credits import Reservation
-from bgone.inference.compose import Box
-from bgone.inference.imageio import DecodeLimits
-from bgone.inference.options import RemovalOptions
-from bgone.inference.pipeline import RemovalResult
-from bgone.infra.ratelimit import Decision, LimitsRateLimiter
+from bgone.infra.ratelimit import LimitsRateLimiter
 from bgone.infra.url_fetch import UrlFetcher
 from bgone.infra.usage_journal import Journal
 from bgone.security.keys import Environment
 from bgone.services.removal import RemovalService
 from tests.domain.support import NOW
+from tests.unit.fakes import CountingQueue, FakeRemover
 
 T = TypeVar("T")
-
-RESULT = RemovalResult(
-    data=b"a fixed result",
-    format="png",
-    width=64,
-    height=48,
-    foreground=Box(left=4, top=2, width=50, height=40),
-    input_width=64,
-    input_height=48,
-)
-
-
-class FakeRemover:
-    """Stands in for `bgone.inference.pipeline.Remover`: records each call, returns RESULT."""
-
-    def __init__(self, failure: Exception | None = None) -> None:
-        self.limits = DecodeLimits()
-        self.calls: list[RemovalOptions] = []
-        self.failure = failure
-
-    def remove(
-        self, source: bytes | Image.Image, options: RemovalOptions | None = None
-    ) -> RemovalResult:
-        self.calls.append(options or RemovalOptions())
-        if self.failure is not None:
-            raise self.failure
-        return RESULT
-
-
-class CountingQueue:
-    """A work queue that runs inline and counts its runs."""
-
-    def __init__(self) -> None:
-        self.runs = 0
-
-    async def run(self, function: Callable[[], T]) -> T:
-        self.runs += 1
-        return function()
-
-
-@dataclass
-class Ledger:
-    """What the HTTP middleware's RequestRecord holds for the use case."""
-
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    megapixels: float = 0.0
-    rate: Decision | None = None
-    reservation: Reservation | None = None
-    credits_milli: int = 0
 
 
 @dataclass

@@ -26,7 +26,8 @@ from bgone.inference.options import OutputFormat, RemovalOptions, Size
 from bgone.security.keys import Environment
 from bgone.services.removal import RemovalOutcome, RemovalRequest
 from tests.imagegen import encode, gradient_rgb
-from tests.unit.services.conftest import RESULT, Ledger, Parts
+from tests.unit.fakes import RESULT, Ledger
+from tests.unit.services.conftest import Parts
 
 PHOTO = encode(gradient_rgb(64, 48), "PNG")
 BACKGROUND = encode(gradient_rgb(8, 8), "PNG")
