@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bgone.api.routes.removal import FULL_COST_MILLI
 from bgone.db.engine import transaction
 from bgone.db.tables import UsageRecordRow
 from bgone.domain.metering import LOST_CODE
+from bgone.domain.pricing import FULL_COST_MILLI
 from tests.api.stack import Server, Stack
 from tests.conftest import require
 from tests.db_fixtures import scratch_postgres_database

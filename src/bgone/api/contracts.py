@@ -2,7 +2,8 @@
 
 BackgroundErase (`/v2`), ByByBG (`/v1/remove-bg`) and remove.bg (`/v1.0/removebg`) name
 their fields differently and default differently; after parsing, all three become one
-`ParsedRequest` and go through one implementation.
+`ParsedRequest` and go through one implementation. The options themselves, and the
+compatibility-only ones validated here, come from `bgone.inference.option_table`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from bgone.errors import (
     MultipleBgSources,
     MultipleSources,
 )
-from bgone.inference.options import OutputFormat, RemovalOptions, Size, parse_bool
+from bgone.inference.option_table import validate_accepted_only
+from bgone.inference.options import OutputFormat, RemovalOptions, Size
 
 READ_CHUNK = 1 << 16
 
@@ -58,23 +60,6 @@ REMOVE_BG = Contract(
     defaults=RemovalOptions(size=Size.PREVIEW, format=OutputFormat.AUTO),
     accepts_bg_sources=True,
 )
-
-# Accepted for compatibility and validated, but they do not change bgone's output.
-ACCEPTED_ONLY = {
-    "type": {
-        "auto",
-        "person",
-        "product",
-        "car",
-        "animal",
-        "graphic",
-        "graphics",
-        "transportation",
-        "other",
-    },
-    "type_level": {"none", "1", "2", "latest"},
-}
-ACCEPTED_BOOLEANS = ("add_shadow", "semitransparency", "despill")
 
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 
@@ -194,12 +179,7 @@ async def parse_request(request: Request, contract: Contract, max_bytes: int) ->
         raise MultipleSources(f"Send exactly one image source; got {', '.join(sources)}.")
     if contract.accepts_bg_sources:
         _background_sources(parsed, texts, files, max_bytes)
-    for name, allowed in ACCEPTED_ONLY.items():
-        if name in texts and texts[name].strip().lower() not in allowed:
-            raise InvalidOption(name, f"{name} must be one of {', '.join(sorted(allowed))}.")
-    for name in ACCEPTED_BOOLEANS:
-        if name in texts:
-            parse_bool(name, texts[name])
+    validate_accepted_only(texts)
     if parsed.forced_alpha:
         texts["channels"] = "alpha"
     parsed.fields = texts
@@ -219,9 +199,3 @@ def _background_sources(
     parsed.bg_image = files.get("bg_image_file")
     if "bg_image_url" in texts and texts["bg_image_url"].strip():
         parsed.bg_image_url = texts.pop("bg_image_url").strip()
-
-
-def options_for(
-    parsed: ParsedRequest, contract: Contract, bg_image: bytes | None
-) -> RemovalOptions:
-    return RemovalOptions.from_fields(parsed.fields, bg_image=bg_image, defaults=contract.defaults)

@@ -9,6 +9,7 @@ from fastapi.security import APIKeyHeader
 
 from bgone.api.auth import extract_key
 from bgone.api.browser import approved_origin, remember_approval
+from bgone.domain import pricing
 from bgone.domain.authentication import KeyContext
 from bgone.errors import ProductionKeyRequired
 from bgone.security.keys import Environment
@@ -40,16 +41,11 @@ async def get_key_context(
     )
     # Every authenticated answer carries the rate-limit headers; removals replace this
     # with the decision for their own hit.
-    bucket = rate_bucket(context)
+    bucket = pricing.rate_bucket(context.account_id, context.environment)
     record.rate = await call_limiter(
         services.limiter, lambda: services.limiter.peek(bucket, context.rate_per_minute)
     )
     return context
-
-
-def rate_bucket(context: KeyContext) -> str:
-    """One bucket per account and environment: all of an account's keys share it."""
-    return f"account:{context.account_id}:{context.environment.value}"
 
 
 KeyContextDep = Annotated[KeyContext, Depends(get_key_context)]

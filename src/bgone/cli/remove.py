@@ -1,7 +1,12 @@
-"""`bgone remove`: one file (or stdin/stdout), or whole folders with --out."""
+"""`bgone remove`: one file (or stdin/stdout), or whole folders with --out.
+
+Its option flags, their order and their help come from the option table
+(`bgone.inference.option_table`), so the command line cannot drift from the HTTP API.
+"""
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -10,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bgone.errors import BgoneError
+from bgone.inference.option_table import ENGINE_OPTIONS, OptionKind, OptionRow
 from bgone.inference.options import RemovalOptions
 from bgone.inference.pipeline import Remover
 from bgone.settings import Settings
@@ -34,42 +40,26 @@ def _inputs(paths: list[Path]) -> list[Path]:
     return found
 
 
+# What only the command line adds to the option table's help (instead of the default).
+CLI_NOTES = {
+    "format": "Default: from OUT's extension.",
+    "model": "Installed models: bgone models list.",
+}
+
+
 def remove_command(
     paths: list[str] = typer.Argument(
         ..., help="IN OUT for one file ('-' = stdin/stdout), or files and folders with --out."
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (batch mode)."),
-    size: str | None = typer.Option(None, help="preview, medium, hd, full, auto."),
-    image_format: str | None = typer.Option(
-        None, "--format", help="png, webp, jpg, zip, auto (default: from OUT's extension)."
-    ),
-    channels: str | None = typer.Option(None, help="rgba, or alpha for the mask only."),
-    crop: bool = typer.Option(False, "--crop", help="Crop to the subject."),
-    crop_margin: str | None = typer.Option(None, help="Margin with --crop: '10px', '5%', ..."),
-    bg_color: str | None = typer.Option(None, help="Background colour: hex or a name."),
-    bg_image: Path | None = typer.Option(None, help="Background image file (cover fit)."),
-    roi: str | None = typer.Option(None, help="Region of interest 'x1 y1 x2 y2' (px or %)."),
-    scale: str | None = typer.Option(None, help="Subject scale '10%'..'100%' or original."),
-    position: str | None = typer.Option(None, help="original, center, or 1-2 percentages."),
-    model: str | None = typer.Option(None, help="Model name (see `bgone models list`)."),
-    refinement: str | None = typer.Option(None, help="guided (default), curve or raw."),
+    # One flag per row of the option table, declared on the signature below: Typer passes
+    # them by name, and they become the typed options right away.
+    **flags: str | bool | Path | None,
 ) -> None:
     """Remove the background of images."""
-    fields = {
-        "size": size,
-        "format": image_format,
-        "channels": channels,
-        "crop": "true" if crop else None,
-        "crop_margin": crop_margin,
-        "bg_color": bg_color,
-        "roi": roi,
-        "scale": scale,
-        "position": position,
-        "model": model,
-        "refinement": refinement,
-    }
+    fields = {row.name: _field_text(row, flags.get(row.name)) for row in ENGINE_OPTIONS}
     try:
-        background = bg_image.read_bytes() if bg_image else None
+        background = _background(flags.get("bg_image"))
         options = RemovalOptions.from_fields(fields, bg_image=background)
         remover = Remover(Settings())
         if out is None:
@@ -77,7 +67,7 @@ def remove_command(
                 raise typer.BadParameter(
                     "give IN and OUT, or use --out DIR for folders and many files"
                 )
-            _single(remover, options, paths[0], paths[1], explicit_format=image_format)
+            _single(remover, options, paths[0], paths[1], explicit_format=fields["format"])
         else:
             _batch(remover, options, [Path(p) for p in paths], out)
     except BgoneError as error:
@@ -86,6 +76,51 @@ def remove_command(
     except OSError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
+
+
+def _field_text(row: OptionRow, value: object) -> str | None:
+    """A flag's value as the options parser reads it; None leaves the library's default."""
+    if row.kind is OptionKind.IMAGE:
+        return None  # a file, read by _background
+    if row.kind is OptionKind.BOOLEAN:
+        return "true" if value else None
+    return value if isinstance(value, str) else None
+
+
+def _background(path: object) -> bytes | None:
+    return path.read_bytes() if isinstance(path, Path) else None
+
+
+def _default_note(row: OptionRow) -> str:
+    """The library's default of a choice (the flag's own default, None, means "that")."""
+    if row.kind is not OptionKind.CHOICE:
+        return ""
+    return f"Default: {getattr(RemovalOptions(), row.name)}."
+
+
+def _flag(row: OptionRow) -> inspect.Parameter:
+    declaration = "--" + row.name.replace("_", "-")
+    # The table's help is Markdown for the docs; a terminal shows it without code marks.
+    help_text = f"{row.help} {CLI_NOTES.get(row.name) or _default_note(row)}".strip()
+    help_text = help_text.replace("`", "")
+    annotation: object = str | None
+    default = typer.Option(None, declaration, help=help_text)
+    if row.kind is OptionKind.BOOLEAN:
+        annotation, default = bool, typer.Option(False, declaration, help=help_text)
+    elif row.kind is OptionKind.IMAGE:
+        annotation = Path | None
+    return inspect.Parameter(
+        row.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+def _signature() -> inspect.Signature:
+    fixed = inspect.signature(remove_command, eval_str=True).parameters.values()
+    kept = [parameter for parameter in fixed if parameter.kind is not parameter.VAR_KEYWORD]
+    return inspect.Signature([*kept, *(_flag(row) for row in ENGINE_OPTIONS)])
+
+
+remove_command.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
 def _single(

@@ -118,33 +118,21 @@ class RemovalOptions:
         bg_image: bytes | None = None,
         defaults: RemovalOptions | None = None,
     ) -> RemovalOptions:
-        """Parse string fields (form data, CLI flags). Unknown keys are ignored."""
-        base = defaults or cls()
-        values = {
-            key.lower(): value
-            for key, value in fields.items()
-            if value is not None and str(value).strip() != ""
-        }
-        scale = parse_scale(values["scale"]) if "scale" in values else base.scale
-        position = parse_position(values["position"]) if "position" in values else base.position
-        if position is None and scale is not None:
-            position = (0.5, 0.5)  # remove.bg: setting scale implies centring
-        return cls(
-            size=parse_size(values["size"]) if "size" in values else base.size,
-            format=_parse_enum(OutputFormat, "format", values, base.format, {"jpeg": "jpg"}),
-            channels=_parse_enum(Channels, "channels", values, base.channels, {}),
-            crop=parse_bool("crop", values["crop"]) if "crop" in values else base.crop,
-            crop_margin=(
-                parse_margin(values["crop_margin"]) if "crop_margin" in values else base.crop_margin
-            ),
-            bg_color=parse_color(values["bg_color"]) if "bg_color" in values else base.bg_color,
-            bg_image=bg_image if bg_image is not None else base.bg_image,
-            roi=parse_roi(values["roi"]) if "roi" in values else base.roi,
-            scale=scale,
-            position=position,
-            model=values.get("model", base.model),
-            refinement=_parse_enum(Refinement, "refinement", values, base.refinement, {}),
-        )
+        """Parse string fields (form data, CLI flags) row by row of the option table.
+
+        Unknown keys are ignored; a bad value raises `InvalidOption` (`invalid_<name>`).
+        """
+        # The table is built from this module's types and parsers, hence imported here.
+        from bgone.inference.option_table import parse_fields
+
+        return parse_fields(fields, bg_image=bg_image, defaults=defaults or cls())
+
+
+def parse_choice(
+    kind: type[E], name: str, text: str, aliases: Mapping[str, str] | None = None
+) -> E:
+    """One member of `kind`, by value, any case, after the row's value aliases."""
+    return _parse_enum(kind, name, {name: text}, next(iter(kind)), aliases or {})
 
 
 def _parse_enum(

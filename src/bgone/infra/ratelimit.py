@@ -2,7 +2,8 @@
 
 One small protocol; the backend is chosen by URL (`memory://` or `redis://...`). The
 counting itself is done by the `limits` library (sliding-window counters), so several
-replicas sharing one Redis share one limit.
+replicas sharing one Redis share one limit. What an image weighs is a business rule, in
+`bgone.domain.pricing.rate_weight`; this module only counts.
 """
 
 from __future__ import annotations
@@ -40,11 +41,6 @@ class Decision:
     @property
     def reset_in(self) -> int:
         return max(0, math.ceil(self.reset_at - time.time()))
-
-
-def image_cost(megapixels: float) -> float:
-    """remove.bg's weighting: an image counts as max(1, its megapixels)."""
-    return max(1.0, megapixels)
 
 
 class RateLimiter(Protocol):

@@ -32,6 +32,7 @@ from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
 from bgone.services.keys import KeyService
 from bgone.services.login import DashboardLogin
+from bgone.services.removal import RemovalService
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,20 @@ class Services:
     @cached_property
     def account_summaries(self) -> AccountSummaries:
         return AccountSummaries(self.read_sessions)
+
+    @cached_property
+    def removal(self) -> RemovalService:
+        # A property, not a field: the use case is told of charges through this container.
+        # Built once, on first use (on the event loop, so without a race).
+        return RemovalService(
+            sessions=self.sessions,
+            journal=self.usage_writer.journal,
+            limiter=self.limiter,
+            fetcher=self.fetcher,
+            engine=self.remover,
+            work_queue=self.gate,
+            on_charged=self.forget_account_document,
+        )
 
     def forget_account_document(self, account_id: int) -> None:
         """This replica charged the account: its next /v1/account is recomputed."""

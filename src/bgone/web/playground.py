@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bgone.api.contracts import BACKGROUND_ERASE, BYBYBG, REMOVE_BG, Contract
-from bgone.inference.options import Channels, OutputFormat, Size
+from bgone.inference.option_table import OPTIONS_BY_NAME
 from bgone.server.deps import ViewerDep
 from bgone.web.templating import render
 
@@ -88,9 +88,10 @@ async def playground(request: Request, viewer: ViewerDep) -> Response:
         viewer,
         endpoints=ENDPOINTS,
         samples=SAMPLES,
-        sizes=[size.value for size in Size],
-        formats=[fmt.value for fmt in OutputFormat],
-        channels=[channel.value for channel in Channels],
+        # The option table's values (not its aliases), as the API documents them.
+        sizes=list(OPTIONS_BY_NAME["size"].choices),
+        formats=list(OPTIONS_BY_NAME["format"].choices),
+        channels=list(OPTIONS_BY_NAME["channels"].choices),
         api_access=bool(viewer and viewer.account.plan.api_access),
         config=_config(),
     )

@@ -1,9 +1,10 @@
-"""Request bodies of the removal routes, described from the contracts and the option enums.
+"""Request bodies of the removal routes, described from the contracts and the option table.
 
 The removal handlers read their bodies by hand (several body kinds, case-insensitive field
 names), so FastAPI sees no body at all. The fields are listed here from `bgone.api.contracts`
-and `bgone.inference.options`, so each contract's aliases and defaults appear as the server
-applies them, together with the `invalid_<option>` codes those fields can answer with.
+and `bgone.inference.option_table`, so each contract's sources and defaults appear as the
+server applies them, together with the `invalid_<option>` codes those fields can answer with.
+What only the wire adds (the boolean spellings, "accepted for compatibility") is added here.
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bgone.api.contracts import ACCEPTED_BOOLEANS, ACCEPTED_ONLY, Contract
+from bgone.api.contracts import Contract
 from bgone.api.openapi.errors import ErrorCase, option_case
 from bgone.api.openapi.schema import FILE, IMAGE_TYPES, JSON, MULTIPART, URLENCODED, Schema
-from bgone.inference.options import SIZE_ALIASES, Channels, OutputFormat, Refinement, Size
+from bgone.inference.option_table import (
+    OPTION_TABLE,
+    OPTIONS_BY_NAME,
+    OptionKind,
+    OptionRow,
+    option_error_codes,
+)
+from bgone.inference.options import RemovalOptions
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,8 @@ def source_fields(contract: Contract) -> list[FieldDoc]:
             FieldDoc(
                 "bg_image_file",
                 FILE,
-                "A background picture, scaled to cover. At most one of `bg_color`, "
-                "`bg_image_file`, `bg_image_url`.",
+                OPTIONS_BY_NAME["bg_image"].help
+                + " At most one of `bg_color`, `bg_image_file`, `bg_image_url`.",
                 (MULTIPART,),
             ),
             FieldDoc("bg_image_url", URL, "A background picture downloaded from this URL."),
@@ -83,84 +91,41 @@ def source_fields(contract: Contract) -> list[FieldDoc]:
     return fields
 
 
+def _option_schema(row: OptionRow, defaults: RemovalOptions) -> Schema:
+    # The contract's own default for engine options; compatibility-only options have none.
+    default = getattr(defaults, row.name) if row.engine else None
+    if row.kind is OptionKind.CHOICE:
+        return _enum(row.accepted_values, None if default is None else str(default))
+    if row.kind is OptionKind.BOOLEAN:
+        return _boolean(bool(default))
+    schema: Schema = {"type": "string"}
+    if row.default_text is not None:
+        schema["default"] = row.default_text
+    if row.examples:
+        schema["examples"] = list(row.examples)
+    return schema
+
+
+def _option_description(row: OptionRow) -> str:
+    return (
+        row.help
+        + ("" if row.engine else ACCEPTED_NOTE)
+        + (BOOLEAN_NOTE if row.kind is OptionKind.BOOLEAN else "")
+    )
+
+
 def option_fields(contract: Contract) -> list[FieldDoc]:
-    """The engine's options with this contract's defaults."""
-    defaults = contract.defaults
+    """The option table's text options with this contract's defaults (images are sources)."""
     return [
-        FieldDoc(
-            "size",
-            _enum([*(s.value for s in Size), *SIZE_ALIASES], defaults.size.value),
-            "Output resolution: `preview` (~0.25 MP, 0.25 credit), `medium` (~1.5 MP), `hd` "
-            "(~4 MP), `full` (original, 1 credit), `auto` (full, or preview when credits are "
-            "short). Never upscales. `small`/`regular` mean preview, `4k`/`50mp` mean full.",
-        ),
-        FieldDoc(
-            "format",
-            _enum([*(f.value for f in OutputFormat), "jpeg"], defaults.format.value),
-            "`png`, `webp`, `jpg` (flattened over `bg_color` or white), `zip` (`color.jpg` + "
-            "`alpha.png`), or `auto` (PNG if anything is transparent, else JPEG).",
-        ),
-        FieldDoc(
-            "channels",
-            _enum((c.value for c in Channels), defaults.channels.value),
-            "`rgba`: the cut-out; `alpha`: the mask only, one channel.",
-        ),
-        FieldDoc("crop", _boolean(defaults.crop), "Crop to the subject." + BOOLEAN_NOTE),
-        FieldDoc(
-            "crop_margin",
-            {"type": "string", "default": "0", "examples": ["10px", "5%", "10px 20px"]},
-            "Margin around the cropped subject in px or %, 1, 2 or 4 values; at most 50% of "
-            "the subject or 500 px per side.",
-        ),
-        FieldDoc(
-            "bg_color",
-            {"type": "string", "examples": ["white", "#81d4fa", "fff8"]},
-            "Background colour: hex with 3, 4, 6 or 8 digits (with or without `#`) or a colour "
-            "name.",
-        ),
-        FieldDoc(
-            "roi",
-            {"type": "string", "examples": ["0% 0% 100% 100%", "10px 20px 300px 400px"]},
-            "Region of interest `x1 y1 x2 y2` in px or %: everything outside is background.",
-        ),
-        FieldDoc(
-            "scale",
-            {"type": "string", "default": "original", "examples": ["original", "80%"]},
-            "Subject size as `10%`..`100%` of the canvas, or `original`. Implies "
-            "`position=center` unless given.",
-        ),
-        FieldDoc(
-            "position",
-            {"type": "string", "default": "original", "examples": ["center", "50% 100%"]},
-            "`original`, `center`, or 1-2 percentages (horizontal, vertical).",
-        ),
-        FieldDoc(
-            "model",
-            {"type": "string", "examples": ["u2netp", "u2netp-int8", "isnet"]},
-            "A model installed on the server; the server's default when absent.",
-        ),
-        FieldDoc(
-            "refinement",
-            _enum((r.value for r in Refinement), defaults.refinement.value),
-            "Edge refinement: `guided` (edge-aware), `curve` (contrast only), `raw` (the "
-            "model's mask untouched).",
-        ),
-        *(
-            FieldDoc(name, _enum(sorted(allowed)), "Subject type." + ACCEPTED_NOTE)
-            if name == "type"
-            else FieldDoc(name, _enum(sorted(allowed)), "Model generation." + ACCEPTED_NOTE)
-            for name, allowed in ACCEPTED_ONLY.items()
-        ),
-        *(
-            FieldDoc(name, _boolean(), "A remove.bg option." + ACCEPTED_NOTE + BOOLEAN_NOTE)
-            for name in ACCEPTED_BOOLEANS
-        ),
+        FieldDoc(row.name, _option_schema(row, contract.defaults), _option_description(row))
+        for row in OPTION_TABLE
+        if row.kind is not OptionKind.IMAGE
     ]
 
 
 def option_error_cases(contract: Contract) -> list[ErrorCase]:
     """`invalid_<option>` for every option and text source the contract validates."""
-    names = [field.name for field in option_fields(contract) if field.name != "model"]
+    names = [code.removeprefix("invalid_") for code in option_error_codes()]
     names += [*contract.base64_fields, *contract.alpha_base64_fields]
     return [
         option_case(name, f"{name} has a value outside its documented range.") for name in names

@@ -1,0 +1,220 @@
+"""The removal use case with a fake engine and a real SQLite database: each step once, in
+order (measure -> admit -> reserve -> run -> settle), and what a failure at each leaves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bgone.db.engine import SessionFactory, transaction
+from bgone.db.tables import UsageRecordRow
+from bgone.domain import credits, metering
+from bgone.domain.authentication import KeyContext
+from bgone.domain.usage import UsageEntry
+from bgone.errors import (
+    InsufficientCredits,
+    InvalidOption,
+    ModelNotInstalled,
+    RateLimitExceeded,
+    ResolutionTooHigh,
+)
+from bgone.inference.options import OutputFormat, RemovalOptions, Size
+from bgone.security.keys import Environment
+from bgone.services.removal import RemovalOutcome, RemovalRequest
+from tests.imagegen import encode, gradient_rgb
+from tests.unit.fakes import RESULT, Ledger
+from tests.unit.services.conftest import Parts
+
+PHOTO = encode(gradient_rgb(64, 48), "PNG")
+BACKGROUND = encode(gradient_rgb(8, 8), "PNG")
+MakeParts = Callable[..., Parts]
+MakeCaller = Callable[..., KeyContext]
+
+
+def request(caller: KeyContext, **fields: str) -> RemovalRequest:
+    return RemovalRequest(
+        caller=caller, endpoint="POST /v2", fields=fields, defaults=RemovalOptions(), image=PHOTO
+    )
+
+
+def run(parts: Parts, removal: RemovalRequest, ledger: Ledger) -> RemovalOutcome:
+    return asyncio.run(parts.service.remove(removal, ledger))
+
+
+def figures(sessions: SessionFactory, caller: KeyContext) -> tuple[int, int]:
+    """(used, reserved) milli-credits this month."""
+    with transaction(sessions) as session:
+        balance = credits.balance(session, caller.account_id, caller.limits)
+    return balance.used_milli, balance.reserved_milli
+
+
+def usage_rows(sessions: SessionFactory, request_id: str) -> list[tuple[int, int]]:
+    """(status, credits_milli) of the usage rows of one request."""
+    with transaction(sessions) as session:
+        found = session.execute(
+            select(UsageRecordRow.status, UsageRecordRow.credits_milli).where(
+                UsageRecordRow.request_id == request_id
+            )
+        )
+        return [(status, milli) for status, milli in found]
+
+
+def test_a_full_result_reserves_one_credit_runs_once_and_charges_it(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller, ledger = make_parts(), make_caller(), Ledger()
+    outcome = run(parts, request(caller, size="full"), ledger)
+    assert outcome == RemovalOutcome(RESULT, 1000)
+    assert ledger.credits_milli == 1000
+    assert ledger.reservation is not None and ledger.reservation.milli == 1000
+    assert ledger.megapixels == pytest.approx(64 * 48 / 1_000_000)
+    assert ledger.rate is not None and ledger.rate.allowed
+    assert parts.queue.runs == 1 and [call.size for call in parts.remover.calls] == [Size.FULL]
+    assert parts.charged == [caller.account_id]
+    # Reserved with a pending row; the request's final usage row (not written by the use
+    # case) commits it.
+    assert figures(parts.sessions, caller) == (0, 1000)
+    assert usage_rows(parts.sessions, ledger.request_id) == [(metering.PENDING_STATUS, 1000)]
+
+
+def final_row(ledger: Ledger, caller: KeyContext, status: int) -> metering.FinalRow:
+    """The row the front end writes when the request ends (the HTTP middleware's, in short)."""
+    entry = UsageEntry(
+        request_id=ledger.request_id,
+        at=datetime.now(UTC),
+        endpoint="POST /v2",
+        status=status,
+        account_id=caller.account_id,
+        key_id=caller.key_id,
+        credits_milli=ledger.credits_milli if status < 400 else 0,
+        megapixels=ledger.megapixels,
+    )
+    return metering.FinalRow(entry, ledger.reservation)
+
+
+def test_the_ledger_is_all_the_final_usage_row_needs_to_settle(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller = make_parts(), make_caller()
+    charged, failed = Ledger(), Ledger()
+    run(parts, request(caller, size="full"), charged)
+    run(parts, request(caller, size="preview"), failed)
+    failed.credits_milli = 0  # as if the answer could not be rendered
+    with transaction(parts.sessions) as session:
+        metering.write_final_rows(
+            session, [final_row(charged, caller, 200), final_row(failed, caller, 500)]
+        )
+    assert figures(parts.sessions, caller) == (1000, 0)
+    assert usage_rows(parts.sessions, charged.request_id) == [(200, 1000)]
+    assert usage_rows(parts.sessions, failed.request_id) == [(500, 0)]
+
+
+def test_a_preview_costs_a_quarter_credit(make_parts: MakeParts, make_caller: MakeCaller) -> None:
+    parts, caller, ledger = make_parts(), make_caller(), Ledger()
+    assert run(parts, request(caller, size="small"), ledger).credits_milli == 250
+    assert figures(parts.sessions, caller) == (0, 250)
+
+
+def test_the_options_come_from_the_fields_over_the_front_ends_defaults(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller = make_parts(), make_caller()
+    defaults = RemovalOptions(size=Size.PREVIEW, format=OutputFormat.AUTO)
+    removal = RemovalRequest(
+        caller=caller,
+        endpoint="POST /v1.0/removebg",
+        fields={"FORMAT": "jpeg", "crop": "yes"},
+        defaults=defaults,
+        image=PHOTO,
+        background=BACKGROUND,
+    )
+    run(parts, removal, Ledger())
+    [options] = parts.remover.calls
+    assert (options.size, options.format, options.crop) == (Size.PREVIEW, OutputFormat.JPG, True)
+    assert options.bg_image == BACKGROUND
+
+
+def test_staging_keys_get_a_preview_and_spend_nothing(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller, ledger = make_parts(), make_caller(Environment.STAGING), Ledger()
+    outcome = run(parts, request(caller, size="hd"), ledger)
+    assert outcome.credits_milli == 0 and ledger.reservation is None
+    assert [call.size for call in parts.remover.calls] == [Size.PREVIEW]
+    assert parts.charged == [] and figures(parts.sessions, caller) == (0, 0)
+    assert usage_rows(parts.sessions, ledger.request_id) == []
+
+
+def test_auto_falls_back_to_a_preview_when_a_full_result_is_too_many(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller, ledger = make_parts(), make_caller(credits_milli=500), Ledger()
+    outcome = run(parts, request(caller, size="auto"), ledger)
+    assert outcome.credits_milli == 250
+    assert [call.size for call in parts.remover.calls] == [Size.PREVIEW]
+    assert figures(parts.sessions, caller) == (0, 250)
+    assert usage_rows(parts.sessions, ledger.request_id) == [(metering.PENDING_STATUS, 250)]
+
+
+def test_any_other_size_is_refused_when_credits_are_short(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller, ledger = make_parts(), make_caller(credits_milli=500), Ledger()
+    with pytest.raises(InsufficientCredits):
+        run(parts, request(caller, size="full"), ledger)
+    assert ledger.reservation is None and ledger.credits_milli == 0
+    assert ledger.rate is not None  # admitted first: the answer carries the rate headers
+    assert parts.queue.runs == 0 and parts.charged == []
+    assert figures(parts.sessions, caller) == (0, 0)
+    assert usage_rows(parts.sessions, ledger.request_id) == []
+
+
+def test_the_rate_limit_admits_by_image_weight_before_any_reservation(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller = make_parts(), make_caller(rate_per_minute=1)
+    run(parts, request(caller), Ledger())
+    refused = Ledger()
+    with pytest.raises(RateLimitExceeded) as raised:
+        run(parts, request(caller), refused)
+    assert raised.value.headers["Retry-After"] == str(raised.value.retry_after)
+    assert refused.rate is not None and not refused.rate.allowed
+    assert refused.reservation is None and parts.queue.runs == 1
+    assert figures(parts.sessions, caller) == (0, 1000)
+
+
+def test_an_image_over_the_plans_megapixels_is_refused_before_admission(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller, ledger = make_parts(), make_caller(max_megapixels=0.001), Ledger()
+    with pytest.raises(ResolutionTooHigh, match=r"your plan allows up to 0\.001 MP"):
+        run(parts, request(caller), ledger)
+    assert ledger.megapixels == pytest.approx(0.003072)
+    assert ledger.rate is None and ledger.reservation is None and parts.queue.runs == 0
+
+
+def test_a_bad_option_is_refused_before_anything_is_spent(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller, ledger = make_parts(), make_caller(), Ledger()
+    with pytest.raises(InvalidOption) as raised:
+        run(parts, request(caller, size="giant"), ledger)
+    assert raised.value.code == "invalid_size"
+    assert ledger.rate is None and ledger.reservation is None and parts.queue.runs == 0
+
+
+def test_an_engine_failure_keeps_the_reservation_for_the_usage_row_to_release(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts = make_parts(ModelNotInstalled("model 'u2netp' is not installed"))
+    caller, ledger = make_caller(), Ledger()
+    with pytest.raises(ModelNotInstalled):
+        run(parts, request(caller), ledger)
+    # Nothing charged; the reservation is known, so the final row releases it.
+    assert ledger.credits_milli == 0 and parts.charged == []
+    assert ledger.reservation is not None and ledger.reservation.milli == 1000
+    assert parts.queue.runs == 1
