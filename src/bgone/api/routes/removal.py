@@ -18,8 +18,6 @@ from bgone.api.contracts import (
 from bgone.api.deps import KeyContextDep
 from bgone.domain import credits
 from bgone.domain.authentication import KeyContext
-
-# Re-exported for the fault tests, which read the price of a result here.
 from bgone.inference.pipeline import RemovalResult
 from bgone.server.container import Services
 from bgone.server.deps import RecordDep, ServicesDep
