@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bgone.db.migrate import upgrade
-from tests.api.stack import Server, Stack
+from tests.support.stack import Server, Stack
 
 EXAMPLES_PER_OPERATION = 12
 # Removal runs the real model on whatever image schemathesis builds (1x1 PNGs, mostly).
