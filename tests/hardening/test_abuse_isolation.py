@@ -3,8 +3,9 @@ management API with key or dashboard session, the dashboard pages), cannot see o
 account B's keys, usage, audit log or account data.
 
 tests/integration/api/test_keys_api.py covers rotate and revoke through the management API
-with a key; this adds the dashboard's doors, account data, usage, query-string and header tricks, and
-records every attempt in a Ledger (`forbidden_successes`) for the shared invariant check.
+with a key; this adds the dashboard's doors, account data, usage, query-string and header
+tricks, and records every attempt in a Ledger (`forbidden_successes`) for the shared
+invariant check.
 """
 
 from __future__ import annotations

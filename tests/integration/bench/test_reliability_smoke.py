@@ -28,11 +28,13 @@ def test_reliability_benchmark_smoke(model_dir: Path) -> None:
     completed = subprocess.run(
         [
             sys.executable,
-            str(REPO / "bench" / "reliability.py"),
+            "-m",
+            "bench.reliability",
             "--smoke",
             "--scenarios",
             "load,battery,fuzz",
         ],
+        cwd=REPO,
         env={**os.environ, "BGONE_MODEL_DIR": str(model_dir)},
         capture_output=True,
         text=True,

@@ -15,7 +15,8 @@ def test_speed_benchmark_smoke(model_dir: Path, datasets: Path, tmp_path: Path) 
     # A model directory of its own: the benchmark makes u2netp-int8 in it.
     shutil.copyfile(model_dir / "u2netp.onnx", tmp_path / "u2netp.onnx")
     completed = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "speed.py"), "--smoke"],
+        [sys.executable, "-m", "bench.speed", "--smoke"],
+        cwd=REPO,
         env={**os.environ, "BGONE_MODEL_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
