@@ -1,0 +1,58 @@
+"""The served /openapi.json, byte for byte, against tests/golden/openapi.json.
+
+The golden file is the document as served before the restructuring (issue 12). An intended
+change is an edit of the golden file, listed in the change's note. A change known to be
+intended but not yet written into the file is listed in PENDING: while it is the only
+difference, the test is an expected failure naming it; any other difference fails.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+import pytest
+
+from tests.support.environment import REPO
+from tests.unit.inprocess import InProcess
+
+GOLDEN = REPO / "tests" / "golden" / "openapi.json"
+# (what the golden file says, what is served instead, why)
+PENDING = [
+    (
+        b'"CSRF token missing or wrong"',
+        b'"Form expired"',
+        "csrf_failed has one title since the error catalogue was merged (step 1); the "
+        "cookie + X-CSRF-Token path on /api/keys that used the other title is being removed",
+    ),
+]
+MAX_DIFF_LINES = 200
+
+
+def readable_diff(golden: bytes, served: bytes) -> str:
+    def lines(document: bytes) -> list[str]:
+        return json.dumps(json.loads(document), indent=1, ensure_ascii=False).splitlines()
+
+    diff = difflib.unified_diff(
+        lines(golden), lines(served), "tests/golden/openapi.json", "served", n=2, lineterm=""
+    )
+    shown = list(diff)
+    more = f"\n... {len(shown) - MAX_DIFF_LINES} more lines" if len(shown) > MAX_DIFF_LINES else ""
+    return "\n".join(shown[:MAX_DIFF_LINES]) + more
+
+
+def test_served_document_is_the_golden_one(app: InProcess) -> None:
+    response = app.client.get("/openapi.json")
+    assert response.status_code == 200
+    served, golden = response.content, GOLDEN.read_bytes()
+    if served == golden:
+        return
+    expected = golden
+    for old, new, _ in PENDING:
+        expected = expected.replace(old, new)
+    if served == expected:
+        pytest.xfail("only pending intended changes differ: " + "; ".join(p[2] for p in PENDING))
+    pytest.fail(
+        "the served /openapi.json differs from tests/golden/openapi.json (an intended change "
+        "is an edit of that file):\n" + readable_diff(golden, served)
+    )
