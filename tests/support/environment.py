@@ -19,3 +19,8 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+def skipped_in_ci(report: pytest.TestReport) -> bool:
+    """In CI nothing may be skipped: a skip there means a real part went missing."""
+    return IN_CI and report.skipped and not hasattr(report, "wasxfail")
