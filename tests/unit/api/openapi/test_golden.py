@@ -37,6 +37,8 @@ def readable_diff(golden: bytes, served: bytes) -> str:
         lines(golden), lines(served), "tests/golden/openapi.json", "served", n=2, lineterm=""
     )
     shown = list(diff)
+    if not shown:
+        return "the same JSON in other bytes (key order, spacing or escaping)"
     more = f"\n... {len(shown) - MAX_DIFF_LINES} more lines" if len(shown) > MAX_DIFF_LINES else ""
     return "\n".join(shown[:MAX_DIFF_LINES]) + more
 
