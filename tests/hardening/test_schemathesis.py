@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,8 +36,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from bgone.db.migrate import upgrade
 from tests.support.imagegen import encode, gradient_rgb
+from tests.support.servers import server_fixtures
 from tests.support.stack import Server, Stack
 
 EXAMPLES_PER_OPERATION = 12
@@ -56,17 +55,12 @@ class Target:
     key: str
 
 
+schemathesis_stack, schemathesis_server = server_fixtures("schemathesis")
+
+
 @pytest.fixture(scope="module")
-def target(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    data_dir = tmp_path_factory.mktemp("schemathesis")
-    stack = Stack("sqlite", data_dir, model_dir, f"sqlite:///{data_dir / 'bgone.db'}")
-    upgrade(stack.database_url)
-    server = stack.start_server()
-    try:
-        yield Target(server, stack.key(stack.account("business")))
-    finally:
-        server.stop()
-        stack.sessions.kw["bind"].dispose()
+def target(schemathesis_stack: Stack, schemathesis_server: Server) -> Target:
+    return Target(schemathesis_server, schemathesis_stack.key(schemathesis_stack.account()))
 
 
 @pytest.fixture(scope="module")
