@@ -26,7 +26,8 @@ class InProcess:
 
 
 @contextmanager
-def in_process_app(data_dir: Path, **settings: object) -> Iterator[InProcess]:
+def in_process_app(data_dir: Path, **changes: Any) -> Iterator[InProcess]:
+    """The app on a fresh SQLite file in `data_dir`; `changes`: Settings fields to override."""
     stack = Stack("unit", data_dir, data_dir / "models", f"sqlite:///{data_dir / 'bgone.db'}")
     chosen = Settings(
         data_dir=data_dir,
@@ -34,8 +35,7 @@ def in_process_app(data_dir: Path, **settings: object) -> Iterator[InProcess]:
         database_url=stack.database_url,
         redis_url="",
         intra_op_threads=1,
-        **settings,
-    )
+    ).model_copy(update=changes)
     remover = FakeRemover(chosen)
     with TestClient(create_app(chosen, remover=remover)) as client:
         try:
@@ -48,9 +48,10 @@ def in_process_app(data_dir: Path, **settings: object) -> Iterator[InProcess]:
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """The catalogue's status and title, the one body shape, the request id echoed."""
     assert response.status_code == status, response.text
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert set(body) == {"errors", "request_id"}
     assert body["request_id"] == response.headers["x-request-id"]
+    error: dict[str, Any]
     (error,) = body["errors"]
     assert set(error) == {"title", "code", "detail"}
     assert (error["code"], error["title"]) == (code, CATALOGUE[code].title)
