@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Models for the test suite are pulled once and kept between runs.
 export BGONE_TEST_MODEL_DIR ?= $(HOME)/.cache/bgone/test-models
 
-.PHONY: install models run serve test lint format bench-quality screenshots clean
+.PHONY: install models run serve check lint test-fast test format bench-quality screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,23 @@ models: install
 run: models
 	$(BIN)/bgone serve
 
-test: lint
-	$(BIN)/pytest
-
-lint: install
+# Seconds: lint, format, types, and the layer rules (import-linter, pyproject.toml).
+check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+lint: check
+
+# Under a minute: tests/unit, in process, with a fake engine; its PostgreSQL variants
+# (marked postgres) are left to `make test`.
+test-fast: install
+	$(BIN)/pytest tests/unit -m "not postgres"
+
+# Everything: unit, integration (real model, databases, browser) and hardening.
+test: check
+	$(BIN)/pytest
 
 format: install
 	$(BIN)/ruff format .
@@ -37,7 +47,7 @@ format: install
 
 bench-quality: models
 	$(BIN)/bgone models pull isnet --accept-licence
-	$(BIN)/python bench/quality.py
+	$(BIN)/python -m bench.quality
 
 # The README's pictures are taken by the browser tests; this copies the latest ones over.
 screenshots:
@@ -46,4 +56,4 @@ screenshots:
 	cp test-output/screenshots/playground.png docs/screenshots/playground.png
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-output
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache test-output

@@ -1,6 +1,6 @@
 """Quality benchmark: score the real pipeline on the shared datasets.
 
-    python bench/quality.py [--models u2netp isnet] [--refinements guided curve raw]
+    python -m bench.quality [--models u2netp isnet] [--refinements guided curve raw]
                             [--datasets DIR] [--limit N]
 
 Every image goes through `Remover.remove` (decode, model, refinement, compose, encode)

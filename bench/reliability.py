@@ -1,12 +1,12 @@
 """Reliability benchmark: load, dependency faults, bad input and the decode fuzz, with the
 invariants of issue 6 checked after each.
 
-    python bench/reliability.py               # a few minutes: 2 min of load, then the rest
-    python bench/reliability.py --duration 30 # shorter load
-    python bench/reliability.py --smoke       # every scenario briefly (what CI runs)
+    python -m bench.reliability               # a few minutes: 2 min of load, then the rest
+    python -m bench.reliability --duration 30 # shorter load
+    python -m bench.reliability --smoke       # every scenario briefly (what CI runs)
 
 Everything runs on 127.0.0.1: a private PostgreSQL cluster and Redis, two `bgone serve`
-replicas and nginx in front (tests/hardening/services.py and nginx.py, deploy/nginx.conf); every
+replicas and nginx in front (tests/support/services.py and nginx.py, deploy/nginx.conf); every
 process it starts is stopped by its pid. It prints one table (scenario, requests, outcomes by
 status, invariant and scenario checks passed), then `/v2/health` p99 under load and each
 replica's peak resident memory against its cap. It exits non-zero when any check fails.
@@ -22,19 +22,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # the shared generators and servers live in tests/hardening
+from tests.support.invariants import InvariantReport
+from tests.support.traffic import wait_for_invariants
 
-from tests.hardening.invariants import InvariantReport  # noqa: E402
-from tests.hardening.traffic import wait_for_invariants  # noqa: E402
-
-from bgone.inference import provision  # noqa: E402
-from bgone.inference.catalog import find_model  # noqa: E402
-from bgone.settings import Settings  # noqa: E402
-from reliability_deploy import deployment  # noqa: E402
-from reliability_faults import ScenarioResult, Timing, fault_scenarios  # noqa: E402
-from reliability_inputs import run_battery, run_fuzz  # noqa: E402
-from reliability_load import LoadResult, make_accounts, run_load  # noqa: E402
+from bench.reliability_deploy import deployment
+from bench.reliability_faults import ScenarioResult, Timing, fault_scenarios
+from bench.reliability_inputs import run_battery, run_fuzz
+from bench.reliability_load import LoadResult, make_accounts, run_load
+from bgone.inference import provision
+from bgone.inference.catalog import find_model
+from bgone.settings import Settings
 
 HEALTH_P99_TARGET_MS = 100.0
 MIN_PROBES_FOR_P99 = 500

@@ -1,7 +1,7 @@
 """The deployment the reliability benchmark runs against, all on 127.0.0.1.
 
-A private PostgreSQL cluster and a private Redis (tests/hardening/services.py), two
-`bgone serve` replicas on them, and Debian's nginx in front (tests/hardening/nginx.py,
+A private PostgreSQL cluster and a private Redis (tests/support/services.py), two
+`bgone serve` replicas on them, and Debian's nginx in front (tests/support/nginx.py,
 deploy/nginx.conf). Replicas are started on fixed ports so that one can be killed and
 brought back behind the same nginx upstream. Every process started here is stopped by its
 pid when the context exits.
@@ -15,10 +15,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.api.stack import Server, Stack, free_port, stop_process
-from tests.hardening.cases import SERVER_SETTINGS
-from tests.hardening.nginx import Nginx
-from tests.hardening.services import PrivatePostgres, PrivateRedis, private_stack
+from tests.support.cases import SERVER_SETTINGS
+from tests.support.nginx import Nginx
+from tests.support.services import PrivatePostgres, PrivateRedis, private_stack
+from tests.support.stack import Server, Stack, free_port, stop_process
 
 
 @dataclass

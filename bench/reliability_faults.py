@@ -1,6 +1,6 @@
 """The fault scenarios: a dependency or a replica goes away under traffic, and comes back.
 
-Each runs `tests.hardening.traffic.Traffic` (client threads sending removals and account
+Each runs `tests.support.traffic.Traffic` (client threads sending removals and account
 reads through nginx) around one fault: PostgreSQL stopped and started, Redis stopped and
 started, SIGTERM to one replica, SIGKILL to the other. Each replica that was stopped is
 started again on its port before the next scenario. The invariants are checked per scenario
@@ -15,10 +15,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.hardening.invariants import InvariantReport
-from tests.hardening.traffic import Traffic, wait_for_invariants
+from tests.support.invariants import InvariantReport
+from tests.support.traffic import Traffic, wait_for_invariants
 
-from reliability_deploy import Deployment
+from bench.reliability_deploy import Deployment
 
 RECOVERY_SECONDS = 30.0
 # More than this for one request is a hang (the client's own timeout is 10 s).
@@ -44,7 +44,7 @@ class Fault:
 class ScenarioResult:
     name: str
     outcomes: Counter[str]
-    invariants: InvariantReport  # invariants 1-4 (tests/hardening/invariants.py)
+    invariants: InvariantReport  # invariants 1-4 (tests/support/invariants.py)
     checks: InvariantReport = field(default_factory=InvariantReport)  # this scenario's own
 
     @property

@@ -1,8 +1,8 @@
 """The input scenarios: the bad-input battery against a replica, and the decode fuzz.
 
-The battery (tests/hardening/cases.py) is sent to one replica directly, so that each answer
+The battery (tests/support/cases.py) is sent to one replica directly, so that each answer
 is bgone's own; every case must get its expected status and error code (and a right image
-for the accepted ones). The fuzz runs `tests.hardening.decode_fuzz` in a child process with
+for the accepted ones). The fuzz runs `tests.support.decode_fuzz` in a child process with
 its address space capped, for a bounded time.
 """
 
@@ -15,15 +15,15 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from tests.api.stack import stop_process
-from tests.hardening.case_sender import send
-from tests.hardening.cases import Case, all_cases
-from tests.hardening.invariants import InvariantReport, Ledger
-from tests.hardening.traffic import wait_for_invariants
+from tests.support.case_sender import send
+from tests.support.cases import Case, all_cases
+from tests.support.invariants import InvariantReport, Ledger
+from tests.support.stack import stop_process
+from tests.support.traffic import wait_for_invariants
 
-from reliability_deploy import Deployment
-from reliability_faults import ScenarioResult
-from reliability_load import error_code
+from bench.reliability_deploy import Deployment
+from bench.reliability_faults import ScenarioResult
+from bench.reliability_load import error_code
 
 REPO = Path(__file__).resolve().parents[1]
 # Address space the fuzzing process may map beyond its start (its limits are 2 MP, 2 MB).
@@ -67,7 +67,7 @@ def run_fuzz(seconds: float) -> ScenarioResult:
         [
             sys.executable,
             "-m",
-            "tests.hardening.decode_fuzz",
+            "tests.support.decode_fuzz",
             "--seconds",
             str(seconds),
             "--memory-cap-mb",

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from tests.hardening import badfiles as files
-from tests.hardening.invariants import Ledger
-from tests.imagegen import encode
+from tests.support import badfiles as files
+from tests.support.imagegen import encode
+from tests.support.invariants import Ledger
 
-from reliability_deploy import Deployment
+from bench.reliability_deploy import Deployment
 
 SMALL_PNG = encode(files.quadrants(), "PNG")
 GIF = encode(files.quadrants(), "GIF")

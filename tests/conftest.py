@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,21 +12,24 @@ from bgone.inference import provision
 from bgone.inference.catalog import find_model
 from bgone.inference.pipeline import Remover
 from bgone.settings import Settings
+from tests.support.environment import DATASETS, REPO, require, skipped_in_ci
+from tests.support.markers import mark_real_parts
 
-pytest_plugins = ["tests.db_fixtures"]
-
-REPO = Path(__file__).resolve().parents[1]
-DATASETS = REPO.parent / "shared" / "datasets"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+pytest_plugins = ["tests.support.db_fixtures", "tests.support.fixtures"]
+__all__ = ["REPO", "require"]  # older tests import them from here
 
 
-def require(condition: bool, reason: str) -> None:
-    """Skip locally when a real component is missing; in CI, missing parts are failures."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_real_parts(items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report: pytest.TestReport = yield
+    if skipped_in_ci(report):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (CI=true), which counts as a failure: {report.longrepr}"
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,21 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 CATALOGUE: dict[str, type[BgoneError]] = {}
+# Codes only the dashboard's pages or the operator's CLI can answer: no API client meets them,
+# so the OpenAPI document need not list them (every other code it must, a test checks).
+NOT_FOR_API_CLIENTS = frozenset(
+    {
+        "login_required",
+        "csrf_failed",
+        "invalid_email",
+        "account_exists",
+        "invalid_origin",
+        "invalid_limit",
+        "unknown_plan",
+        "invalid_account_status",
+        "model_provisioning_failed",
+    }
+)
 
 
 class BgoneError(Exception):

@@ -8,39 +8,24 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from bgone.api.browser import PROXY_GUIDE
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.domain.web_sessions import COOKIE_NAME, start_session
-from tests.api.conftest import built_stack
-from tests.api.stack import Server, Stack
-from tests.hardening.invariants import Ledger, assert_invariants
-from tests.imagegen import encode, gradient_rgb
+from tests.support.imagegen import encode, gradient_rgb
+from tests.support.invariants import Ledger, assert_invariants
+from tests.support.servers import server_fixtures
+from tests.support.stack import Server, Stack
 
 EVIL = "https://evil.example"
 TOOLS = "https://tools.example.com"
 SMALL_PNG = encode(gradient_rgb(32, 24), "PNG")
 
 
-@pytest.fixture(scope="module")
-def abuse_browser_stack(
-    request: pytest.FixtureRequest, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    with built_stack("sqlite", request, model_dir, tmp_path_factory) as built:
-        yield built
-
-
-@pytest.fixture(scope="module")
-def abuse_browser_server(abuse_browser_stack: Stack) -> Iterator[Server]:
-    running = abuse_browser_stack.start_server()
-    yield running
-    running.stop()
+abuse_browser_stack, abuse_browser_server = server_fixtures("abuse_browser")
 
 
 def code_of(response: httpx.Response) -> str:

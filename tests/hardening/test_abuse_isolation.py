@@ -2,9 +2,10 @@
 management API with key or dashboard session, the dashboard pages), cannot see or touch
 account B's keys, usage, audit log or account data.
 
-tests/api/test_keys_api.py covers rotate and revoke through the management API with a key;
-this adds the dashboard's doors, account data, usage, query-string and header tricks, and
-records every attempt in a Ledger (`forbidden_successes`) for the shared invariant check.
+tests/integration/api/test_keys_api.py covers rotate and revoke through the management API
+with a key; this adds the dashboard's doors, account data, usage, query-string and header
+tricks, and records every attempt in a Ledger (`forbidden_successes`) for the shared
+invariant check.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.domain.origins import set_allowed_origins
 from bgone.domain.web_sessions import COOKIE_NAME, start_session
-from tests.api.conftest import redis_url, server, stack  # noqa: F401 - fixtures
-from tests.api.stack import Server, Stack
-from tests.hardening.invariants import Ledger, assert_invariants
-from tests.imagegen import encode, gradient_rgb
+from tests.support.imagegen import encode, gradient_rgb
+from tests.support.invariants import Ledger, assert_invariants
+from tests.support.stack import Server, Stack
 
 SMALL_PNG = encode(gradient_rgb(48, 32), "PNG")
 
@@ -45,8 +45,8 @@ def tenant(on: Stack, origin: str) -> Tenant:
 
 
 def test_one_account_cannot_reach_anothers_data_through_any_door(
-    server: Server,  # noqa: F811 - the shared fixture imported above
-    stack: Stack,  # noqa: F811
+    server: Server,
+    stack: Stack,
 ) -> None:
     a = tenant(stack, "https://a-tools.example")
     b = tenant(stack, "https://b-secret-tools.example")

@@ -20,11 +20,11 @@ from sqlalchemy import Engine, event
 
 from bgone.security.keys import Environment, generate_key
 from bgone.server.app import create_app
-from tests.api.conftest import built_stack, redis_url  # noqa: F401 - a fixture
-from tests.api.stack import Server, Stack
-from tests.hardening.abuse_hosts import client_from
-from tests.hardening.invariants import Ledger, assert_invariants
-from tests.imagegen import encode, gradient_rgb
+from tests.support.abuse_hosts import client_from
+from tests.support.imagegen import encode, gradient_rgb
+from tests.support.invariants import Ledger, assert_invariants
+from tests.support.servers import POSTGRES_REDIS, built_stack, server_fixtures
+from tests.support.stack import Server, Stack
 
 INVALID_KEYS_PER_MINUTE = 8
 SMALL_PNG = encode(gradient_rgb(32, 24), "PNG")
@@ -180,20 +180,15 @@ def attack_and_serve(
     return attacker_statuses, customer_statuses
 
 
-@pytest.fixture(scope="module")
-def abuse_keys_sqlite(
-    request: pytest.FixtureRequest, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Stack, Server]]:
-    with built_stack("sqlite", request, model_dir, tmp_path_factory) as built:
-        server = built.start_server(invalid_keys_per_minute=str(INVALID_KEYS_PER_MINUTE))
-        yield built, server
-        server.stop()
+abuse_keys_stack, abuse_keys_server = server_fixtures(
+    "abuse_keys", invalid_keys_per_minute=str(INVALID_KEYS_PER_MINUTE)
+)
 
 
 def test_invalid_keys_from_one_address_are_throttled_not_valid_customers(
-    abuse_keys_sqlite: tuple[Stack, Server],
+    abuse_keys_stack: Stack, abuse_keys_server: Server
 ) -> None:
-    stack, server = abuse_keys_sqlite
+    stack, server = abuse_keys_stack, abuse_keys_server
     attacker, customers = attack_and_serve(stack, [server], Ledger())
 
     assert attacker[:INVALID_KEYS_PER_MINUTE] == [401] * INVALID_KEYS_PER_MINUTE
@@ -208,10 +203,11 @@ def test_invalid_keys_from_one_address_are_throttled_not_valid_customers(
 
 
 @pytest.mark.postgres
+@pytest.mark.redis
 def test_replicas_share_the_invalid_key_count_through_redis(
     request: pytest.FixtureRequest, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    with built_stack("postgres+redis", request, model_dir, tmp_path_factory) as stack:
+    with built_stack(POSTGRES_REDIS, request, model_dir, tmp_path_factory) as stack:
         replicas = [
             stack.start_server(invalid_keys_per_minute=str(INVALID_KEYS_PER_MINUTE))
             for _ in range(2)

@@ -11,8 +11,6 @@ import re
 import secrets
 import statistics
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,22 +20,15 @@ from bgone.domain import accounts
 from bgone.security.passwords import hash_password
 from bgone.services.login import LOGIN_FAILURES_PER_MINUTE
 from bgone.web.pages import FORM_COOKIE
-from tests.api.conftest import built_stack
-from tests.api.stack import Server, Stack
-from tests.hardening.abuse_hosts import client_from
+from tests.support.abuse_hosts import client_from
+from tests.support.servers import server_fixtures
+from tests.support.stack import Server, Stack
 
 PASSWORD = "correct horse battery"
 TIMING_ATTEMPTS = 15
 
 
-@pytest.fixture(scope="module")
-def abuse_login_stack(
-    request: pytest.FixtureRequest, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Stack, Server]]:
-    with built_stack("sqlite", request, model_dir, tmp_path_factory) as built:
-        server = built.start_server()
-        yield built, server
-        server.stop()
+abuse_login_stack, abuse_login_server = server_fixtures("abuse_login")
 
 
 def account_with_password(stack: Stack) -> str:
@@ -80,9 +71,10 @@ class Addresses:
 
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(
-    abuse_login_stack: tuple[Stack, Server],
+    abuse_login_stack: Stack,
+    abuse_login_server: Server,
 ) -> None:
-    stack, server = abuse_login_stack
+    stack, server = abuse_login_stack, abuse_login_server
     addresses = Addresses(10)
     known = account_with_password(stack)
     unknown = unknown_email()
@@ -101,9 +93,9 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(
 
 @pytest.mark.parametrize("exists", [True, False], ids=["known-email", "unknown-email"])
 def test_failures_for_one_email_are_throttled_from_any_address(
-    abuse_login_stack: tuple[Stack, Server], exists: bool
+    abuse_login_stack: Stack, abuse_login_server: Server, exists: bool
 ) -> None:
-    stack, server = abuse_login_stack
+    stack, server = abuse_login_stack, abuse_login_server
     addresses = Addresses(20 if exists else 30)
     email = account_with_password(stack) if exists else unknown_email()
     for _ in range(LOGIN_FAILURES_PER_MINUTE):
@@ -118,9 +110,10 @@ def test_failures_for_one_email_are_throttled_from_any_address(
 
 
 def test_failures_from_one_address_are_throttled_across_emails(
-    abuse_login_stack: tuple[Stack, Server],
+    abuse_login_stack: Stack,
+    abuse_login_server: Server,
 ) -> None:
-    stack, server = abuse_login_stack
+    stack, server = abuse_login_stack, abuse_login_server
     for _ in range(LOGIN_FAILURES_PER_MINUTE):
         assert log_in(server, unknown_email(), "guess", "127.0.40.1").status_code == 401
     assert log_in(server, unknown_email(), "guess", "127.0.40.1").status_code == 429
@@ -130,10 +123,11 @@ def test_failures_from_one_address_are_throttled_across_emails(
 
 
 def test_no_timing_gap_between_unknown_email_and_wrong_password(
-    abuse_login_stack: tuple[Stack, Server],
+    abuse_login_stack: Stack,
+    abuse_login_server: Server,
 ) -> None:
     """The one timing comparison the issue asks for: medians of 15 attempts each."""
-    stack, server = abuse_login_stack
+    stack, server = abuse_login_stack, abuse_login_server
     addresses = Addresses(50)
     known = [account_with_password(stack) for _ in range(TIMING_ATTEMPTS)]
     for _ in range(2):  # warm-up: connections, caches, the first argon2 run

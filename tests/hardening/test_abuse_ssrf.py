@@ -13,7 +13,6 @@ import ipaddress
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,17 +20,17 @@ import pytest
 
 from bgone.errors import FileTooLarge, InvalidImageUrl
 from bgone.infra.url_fetch import UrlFetcher, is_refused
-from tests.api.conftest import built_stack
-from tests.api.stack import Server, Stack
-from tests.hardening.abuse_hosts import (
+from tests.support.abuse_hosts import (
     ImageHost,
     Sentinel,
     gzip_bomb,
     image_host,
     sentinel_listener,
 )
-from tests.hardening.invariants import Ledger, assert_invariants
-from tests.imagegen import encode, gradient_rgb
+from tests.support.imagegen import encode, gradient_rgb
+from tests.support.invariants import Ledger, assert_invariants
+from tests.support.servers import server_fixtures
+from tests.support.stack import Server, Stack
 
 IMAGE_HOST_ADDRESS = "127.0.0.2"
 FETCH_TIMEOUT_SECONDS = 2
@@ -39,23 +38,12 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 PNG = encode(gradient_rgb(64, 48), "PNG")
 
 
-@pytest.fixture(scope="module")
-def abuse_ssrf_stack(
-    request: pytest.FixtureRequest, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    with built_stack("sqlite", request, model_dir, tmp_path_factory) as built:
-        yield built
-
-
-@pytest.fixture(scope="module")
-def abuse_ssrf_server(abuse_ssrf_stack: Stack) -> Iterator[Server]:
-    running = abuse_ssrf_stack.start_server(
-        url_fetch_allowed_networks=f'["{IMAGE_HOST_ADDRESS}/32"]',
-        url_fetch_timeout_seconds=str(FETCH_TIMEOUT_SECONDS),
-        max_upload_bytes=str(MAX_UPLOAD_BYTES),
-    )
-    yield running
-    running.stop()
+abuse_ssrf_stack, abuse_ssrf_server = server_fixtures(
+    "abuse_ssrf",
+    url_fetch_allowed_networks=f'["{IMAGE_HOST_ADDRESS}/32"]',
+    url_fetch_timeout_seconds=str(FETCH_TIMEOUT_SECONDS),
+    max_upload_bytes=str(MAX_UPLOAD_BYTES),
+)
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,18 @@ The battery is sent once per module (`battery_results`); each case is its own te
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from bgone.errors import InvalidFileType
 from bgone.inference.imageio import DecodeLimits, decode
-from tests.api.conftest import built_stack
-from tests.api.stack import Server, Stack
-from tests.hardening.case_sender import Sent, send
-from tests.hardening.cases import SERVER_SETTINGS, Case, Encoding, all_cases
-from tests.hardening.invariants import Ledger, assert_invariants
+from tests.support.case_sender import Sent, send
+from tests.support.cases import SERVER_SETTINGS, Case, Encoding, all_cases
+from tests.support.invariants import Ledger, assert_invariants
+from tests.support.servers import server_fixtures
+from tests.support.stack import Server, Stack
 
 CASES = all_cases()
 
@@ -33,19 +31,7 @@ class BatteryRun:
     results: dict[str, Sent]
 
 
-@pytest.fixture(scope="module")
-def battery_stack(
-    request: pytest.FixtureRequest, model_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    with built_stack("sqlite", request, model_dir, tmp_path_factory) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-def battery_server(battery_stack: Stack) -> Iterator[Server]:
-    server = battery_stack.start_server(**SERVER_SETTINGS)
-    yield server
-    server.stop()
+battery_stack, battery_server = server_fixtures("battery", **SERVER_SETTINGS)
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import sys
 from collections import Counter
 
 from bgone.inference.imageio import decode
-from tests.conftest import REPO
-from tests.hardening.decode_fuzz import FUZZ_LIMITS, decode_once
-from tests.hardening.fuzz_inputs import repair_png_crcs, valid_seeds
+from tests.support.decode_fuzz import FUZZ_LIMITS, decode_once
+from tests.support.environment import REPO
+from tests.support.fuzz_inputs import repair_png_crcs, valid_seeds
 
 FUZZ_SECONDS = 4
 # Beyond what the process has mapped at start: a 2 MP image and its copies fit many times.
@@ -22,7 +22,7 @@ MEMORY_CAP_MB = 160
 
 def run_module(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tests.hardening.decode_fuzz", *arguments],
+        [sys.executable, "-m", "tests.support.decode_fuzz", *arguments],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -66,7 +66,7 @@ from collections import Counter
 from PIL import Image
 import io
 from bgone.inference.imageio import DecodeLimits
-from tests.hardening import decode_fuzz
+from tests.support import decode_fuzz
 buffer = io.BytesIO()
 Image.new("L", (6000, 6000)).save(buffer, "PNG")
 decode_fuzz.all_seeds()

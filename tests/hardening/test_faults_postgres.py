@@ -1,7 +1,7 @@
 """PostgreSQL stopped under load: 503 `service_unavailable` with Retry-After, never a 500 or a
 hang; service resumes by itself when it returns, and no usage row or credit goes astray.
 
-A private cluster (tests/hardening/services.py) is stopped and started under a running
+A private cluster (tests/support/services.py) is stopped and started under a running
 `bgone serve`, with client threads sending real removals and `/v1/account` calls throughout.
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.stack import Server, Stack
-from tests.conftest import require
-from tests.hardening.services import PrivatePostgres, postgres_available, private_stack
-from tests.hardening.traffic import CLIENT_TIMEOUT_SECONDS, Traffic, wait_for_invariants
+from tests.support.environment import require
+from tests.support.services import PrivatePostgres, postgres_available, private_stack
+from tests.support.stack import Server, Stack
+from tests.support.traffic import CLIENT_TIMEOUT_SECONDS, Traffic, wait_for_invariants
 
 pytestmark = pytest.mark.postgres
 

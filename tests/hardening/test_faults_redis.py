@@ -15,19 +15,19 @@ import redis
 from sqlalchemy import Engine
 
 from bgone.infra.keycache import channel_name
-from tests.api.stack import Server, Stack
-from tests.conftest import require
-from tests.db_fixtures import scratch_postgres_database
-from tests.hardening.invariants import Ledger
-from tests.hardening.services import (
+from tests.support.db_fixtures import scratch_postgres_database
+from tests.support.environment import require
+from tests.support.invariants import Ledger
+from tests.support.services import (
     PrivateRedis,
     private_stack,
     redis_available,
     running_replicas,
 )
-from tests.hardening.traffic import SMALL_PNG, Traffic, wait_for_invariants
+from tests.support.stack import Server, Stack
+from tests.support.traffic import SMALL_PNG, Traffic, wait_for_invariants
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 REVOCATION_BOUND_SECONDS = 5.0  # the documented bound while Redis is away
 LIMIT = 4  # images per minute for the rate-limited accounts

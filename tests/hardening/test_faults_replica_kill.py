@@ -15,12 +15,12 @@ from bgone.db.engine import transaction
 from bgone.db.tables import UsageRecordRow
 from bgone.domain.metering import LOST_CODE
 from bgone.domain.pricing import FULL_COST_MILLI
-from tests.api.stack import Server, Stack
-from tests.conftest import require
-from tests.db_fixtures import scratch_postgres_database
-from tests.hardening.nginx import Nginx, upstream_of
-from tests.hardening.services import MissingBinary, private_stack, running_replicas
-from tests.hardening.traffic import MEDIUM_PNG, Traffic, wait_for_invariants
+from tests.support.db_fixtures import scratch_postgres_database
+from tests.support.environment import require
+from tests.support.nginx import Nginx, upstream_of
+from tests.support.services import MissingBinary, private_stack, running_replicas
+from tests.support.stack import Server, Stack
+from tests.support.traffic import MEDIUM_PNG, Traffic, wait_for_invariants
 
 pytestmark = pytest.mark.postgres
 

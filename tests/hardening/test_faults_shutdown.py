@@ -16,11 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.api.stack import Server, Stack
-from tests.db_fixtures import scratch_postgres_database
-from tests.hardening.invariants import Ledger
-from tests.hardening.services import private_stack
-from tests.hardening.traffic import MEDIUM_PNG, wait_for_invariants
+from tests.support.db_fixtures import scratch_postgres_database
+from tests.support.invariants import Ledger
+from tests.support.services import private_stack
+from tests.support.stack import Server, Stack
+from tests.support.traffic import MEDIUM_PNG, wait_for_invariants
 
 pytestmark = pytest.mark.postgres
 

@@ -1,8 +1,9 @@
-"""Fakes for the fast tier: an engine with `Remover.remove`'s signature, an inline work
-queue, and the ledger the HTTP middleware's RequestRecord is to the removal use case."""
+"""Fakes for the unit tier: an engine that loads no model (behind `RemoverProtocol`), an inline
+work queue, and the ledger that the HTTP middleware's RequestRecord is to the removal use case."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,26 +16,57 @@ from bgone.inference.compose import Box
 from bgone.inference.imageio import DecodeLimits
 from bgone.inference.options import RemovalOptions
 from bgone.inference.pipeline import RemovalResult
+from bgone.inference.protocols import RemoverProtocol
 from bgone.infra.ratelimit import Decision
+from bgone.settings import Settings
 
 T = TypeVar("T")
 
+
+def _fake_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (4, 3), (10, 20, 30, 128)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+FAKE_PNG = _fake_png()
+FAKE_FOREGROUND = Box(left=1, top=0, width=2, height=3)
 RESULT = RemovalResult(
-    data=b"a fixed result",
+    data=FAKE_PNG,
     format="png",
-    width=64,
-    height=48,
-    foreground=Box(left=4, top=2, width=50, height=40),
-    input_width=64,
-    input_height=48,
+    width=4,
+    height=3,
+    foreground=FAKE_FOREGROUND,
+    input_width=4,
+    input_height=3,
 )
 
 
-class FakeRemover:
-    """Stands in for `bgone.inference.pipeline.Remover`: records each call, returns RESULT."""
+@dataclass
+class FakePool:
+    names: list[str] = field(default_factory=list)
 
-    def __init__(self, failure: Exception | None = None) -> None:
-        self.limits = DecodeLimits()
+    def get(self, name: str) -> object:
+        if name not in self.names:
+            self.names.append(name)
+        return name
+
+    def loaded(self) -> list[str]:
+        return sorted(self.names)
+
+
+class FakeRemover:
+    """Answers every removal with RESULT (a 4x3 PNG), or raises `failure`; remembers the
+    options it was given."""
+
+    def __init__(self, settings: Settings | None = None, failure: Exception | None = None) -> None:
+        # The real limits: the server peeks at the upload's size with them before removing.
+        self.limits = (
+            DecodeLimits(settings.max_upload_bytes, settings.max_megapixels)
+            if settings is not None
+            else DecodeLimits()
+        )
+        self.pool = FakePool()
         self.calls: list[RemovalOptions] = []
         self.failure = failure
 
@@ -45,6 +77,10 @@ class FakeRemover:
         if self.failure is not None:
             raise self.failure
         return RESULT
+
+
+def _satisfies_the_protocol(settings: Settings) -> RemoverProtocol:
+    return FakeRemover(settings)  # mypy checks the fake against the protocol here
 
 
 class CountingQueue:

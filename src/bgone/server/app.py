@@ -14,6 +14,7 @@ from bgone import __version__
 from bgone.api.browser import BrowserCorsMiddleware
 from bgone.api.openapi import install_openapi
 from bgone.api.routes import account, keys, removal
+from bgone.inference.protocols import RemoverProtocol
 from bgone.server.container import Services
 from bgone.server.error_handlers import install_error_handlers
 from bgone.server.middleware import RequestMiddleware
@@ -27,12 +28,12 @@ header; get a transparent PNG back. Three request contracts are accepted unchang
 BackgroundErase (`/v2`), ByByBG (`/v1/remove-bg`) and remove.bg (`/v1.0/removebg`)."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, remover: RemoverProtocol | None = None) -> FastAPI:
     chosen = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await run_in_threadpool(Services.open, chosen)
+        services = await run_in_threadpool(Services.open, chosen, remover=remover)
         app.state.services = services
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
         # garbage collector's sweeps, which otherwise pause requests for milliseconds.

@@ -20,6 +20,7 @@ from bgone.db.engine import (
 from bgone.db.migrate import upgrade
 from bgone.domain.authentication import KeyContext
 from bgone.inference.pipeline import Remover
+from bgone.inference.protocols import RemoverProtocol
 from bgone.infra.keycache import KeyCache
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
 from bgone.infra.url_fetch import UrlFetcher
@@ -62,7 +63,7 @@ class Services:
     sessions: SessionFactory
     read_sessions: SessionFactory  # for transactions that only read
     ring: SecretRing
-    remover: Remover
+    remover: RemoverProtocol
     limiter: RateLimiter
     key_cache: KeyCache[KeyContext]
     gate: InferenceGate
@@ -74,13 +75,16 @@ class Services:
     account_documents: dict[tuple[int, str], tuple[float, bytes]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, settings: Settings, migrate: bool = True) -> Services:
+    def open(
+        cls, settings: Settings, migrate: bool = True, remover: RemoverProtocol | None = None
+    ) -> Services:
+        """`remover`: the engine to serve with (tests inject a fake); by default the real one."""
         if migrate:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
         checkpointer = WalCheckpointer(engine)
         checkpointer.start()
-        remover = Remover(settings)
+        remover = remover or Remover(settings)
         # Load the default model now: a missing model fails start-up with the pull command,
         # and the first request does not pay for loading.
         remover.pool.get(settings.default_model)

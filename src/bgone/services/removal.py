@@ -31,23 +31,15 @@ from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
 from bgone.errors import InsufficientCredits, RateLimitExceeded, ResolutionTooHigh
-from bgone.inference.imageio import DecodeLimits, peek_dimensions
+from bgone.inference.imageio import peek_dimensions
 from bgone.inference.options import RemovalOptions
 from bgone.inference.pipeline import RemovalResult
+from bgone.inference.protocols import RemoverProtocol
 from bgone.infra.ratelimit import Decision, RateLimiter
 from bgone.infra.url_fetch import BACKGROUND_ERRORS, UrlFetcher
 from bgone.infra.usage_journal import Journal
 
 T = TypeVar("T")
-
-
-class Engine(Protocol):
-    """What the use case needs of `bgone.inference.pipeline.Remover`."""
-
-    @property
-    def limits(self) -> DecodeLimits: ...
-
-    def remove(self, source: bytes, options: RemovalOptions | None = None) -> RemovalResult: ...
 
 
 class WorkQueue(Protocol):
@@ -97,7 +89,7 @@ class RemovalService:
     journal: Journal  # learns of a reservation before it is made (see `_reserve_once`)
     limiter: RateLimiter
     fetcher: UrlFetcher
-    engine: Engine
+    engine: RemoverProtocol
     work_queue: WorkQueue
     # Told the account that was charged, e.g. to drop a cached balance.
     on_charged: Callable[[int], None]

@@ -15,7 +15,7 @@ from bgone.cli import remove as remove_module
 from bgone.inference.option_table import ENGINE_OPTIONS
 from bgone.inference.options import Channels, OutputFormat, RemovalOptions, Size
 from bgone.settings import Settings
-from tests.imagegen import encode, gradient_rgb
+from tests.support.imagegen import encode, gradient_rgb
 from tests.unit.fakes import FakeRemover
 
 # The public surface, as it was before the table: a later test pins it for good.

@@ -22,7 +22,7 @@ from bgone.infra.usage_journal import Journal
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment
 from bgone.services.removal import RemovalService
-from tests.domain.support import NOW, MakeAccount
+from tests.unit.domain.support import NOW, MakeAccount
 from tests.unit.fakes import CountingQueue, FakeRemover
 from tests.unit.services.support import RecordingKeyCache
 
@@ -62,7 +62,7 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 @pytest.fixture
 def make_parts(sqlite_sessions: SessionFactory, journal: Journal) -> Callable[..., Parts]:
     def make(failure: Exception | None = None) -> Parts:
-        remover, queue = FakeRemover(failure), CountingQueue()
+        remover, queue = FakeRemover(failure=failure), CountingQueue()
         charged: list[int] = []
         service = RemovalService(
             sessions=sqlite_sessions,

@@ -28,7 +28,7 @@ from bgone.infra.ratelimit import LimitsRateLimiter
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment, generate_key
 from bgone.services.authentication import Authenticator
-from tests.domain.support import NOW, MakeAccount
+from tests.unit.domain.support import NOW, MakeAccount
 from tests.unit.services.support import RecordingKeyCache
 
 INVALID_KEYS_PER_MINUTE = 3

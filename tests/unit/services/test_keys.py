@@ -3,8 +3,6 @@ invalidated exactly once for what the change made wrong."""
 
 from __future__ import annotations
 
-import secrets
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -17,11 +15,9 @@ from bgone.domain.audit import AuditAction
 from bgone.domain.key_records import KeyState
 from bgone.domain.plan_limits import LimitChanges
 from bgone.errors import InvalidOrigin, KeyNotActive, NotFound, UnknownPlan
-from bgone.infra.keycache import KeyCache
 from bgone.security.hashing import SecretRing
 from bgone.services.keys import KeyActor, KeyService
-from tests.api.conftest import redis_url  # noqa: F401 - a fixture
-from tests.domain.support import MakeAccount
+from tests.unit.domain.support import MakeAccount
 from tests.unit.services.support import RecordingKeyCache
 
 
@@ -180,29 +176,3 @@ def test_operator_finds_the_owner_and_reads_the_audit_log(
         "operator (cli)",
         actor.actor,
     ]
-
-
-def test_the_clis_publish_only_cache_reaches_a_running_servers_cache(
-    sessions: SessionFactory,
-    ring: SecretRing,
-    make_account: MakeAccount,
-    redis_url: str,  # noqa: F811 - the fixture
-) -> None:
-    """The operator's revocation (an unstarted KeyCache) drops a server's cached answer."""
-    prefix = f"bgone-test-{secrets.token_hex(4)}"
-    server_cache: KeyCache[str] = KeyCache(redis_url, prefix)
-    server_cache.start()
-    try:
-        actor = owner(make_account)
-        issued = KeyService(sessions, sessions, ring, server_cache).create(actor, "a", "production")
-        server_cache.put("digest", "cached answer", issued.record.id, actor.account_id)
-        cli = KeyService(sessions, sessions, ring, KeyCache(redis_url, prefix))
-
-        cli.revoke(KeyActor(cli.owner_of(issued.record.id), "operator (cli)"), issued.record.id)
-
-        deadline = time.monotonic() + 2.0
-        while server_cache.get("digest") is not None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert server_cache.get("digest") is None
-    finally:
-        server_cache.stop()

@@ -25,7 +25,7 @@ from bgone.errors import (
 from bgone.inference.options import OutputFormat, RemovalOptions, Size
 from bgone.security.keys import Environment
 from bgone.services.removal import RemovalOutcome, RemovalRequest
-from tests.imagegen import encode, gradient_rgb
+from tests.support.imagegen import encode, gradient_rgb
 from tests.unit.fakes import RESULT, Ledger
 from tests.unit.services.conftest import Parts
 

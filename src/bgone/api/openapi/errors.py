@@ -15,14 +15,19 @@ from bgone.api.browser import PROXY_GUIDE
 from bgone.api.openapi.schema import Schema
 from bgone.errors import (
     AccountSuspended,
+    BgDownloadTimeout,
     BgoneError,
     BrowserRequestRefused,
     ExpiredApiKey,
+    FailedBgDownload,
     FailedImageDownload,
     FailedToReadImage,
     FileTooLarge,
+    ImageDownloadTimeout,
     InsufficientCredits,
+    InternalError,
     InvalidApiKey,
+    InvalidBgImageUrl,
     InvalidEnvironment,
     InvalidExpiry,
     InvalidFileType,
@@ -33,8 +38,10 @@ from bgone.errors import (
     InvalidRequest,
     KeyLimitReached,
     KeyNotActive,
+    MethodNotAllowed,
     MissingApiKey,
     MissingSource,
+    ModelError,
     ModelNotInstalled,
     MultipleBgSources,
     MultipleSources,
@@ -118,6 +125,14 @@ UNAVAILABLE = case(ServiceUnavailable, "The database is unavailable; retry short
 MODEL_MISSING = case(
     ModelNotInstalled, "model 'u2netp' is not installed; run `bgone models pull u2netp`"
 )
+MODEL_BROKEN = case(
+    ModelError,
+    "/var/lib/bgone/models/u2netp.onnx does not match its sha256; "
+    "run `bgone models pull u2netp` again",
+)
+# What any route may answer, whatever it documents of its own.
+NOT_ALLOWED = case(MethodNotAllowed, "GET is not allowed on /v2.")
+INTERNAL = case(InternalError, "An unexpected error occurred; quote the request id.")
 PRODUCTION_ONLY = case(
     ProductionKeyRequired, "Managing keys needs a production key of the account."
 )
@@ -151,21 +166,18 @@ REMOVAL_ERRORS = (
     RATE_LIMITED,
     BUSY,
     MODEL_MISSING,
+    MODEL_BROKEN,
 )
 URL_ERRORS = (
     case(InvalidImageUrl, "Refused: intranet.local resolves to a non-public address."),
     case(FailedImageDownload, "The image URL answered HTTP 404."),
-    case(FailedImageDownload, "The download took longer than 10 s.", code="image_download_timeout"),
+    case(ImageDownloadTimeout, "The download took longer than 10 s."),
 )
 BG_URL_ERRORS = (
     case(MultipleBgSources, "Send at most one background; got bg_image_url, bg_color."),
-    case(
-        InvalidImageUrl,
-        "Only http and https URLs with a host are accepted.",
-        code="invalid_bg_image_url",
-    ),
-    case(FailedImageDownload, "The image URL answered HTTP 404.", code="failed_bg_download"),
-    case(FailedImageDownload, "The download took longer than 10 s.", code="bg_download_timeout"),
+    case(InvalidBgImageUrl, "Only http and https URLs with a host are accepted."),
+    case(FailedBgDownload, "The image URL answered HTTP 404."),
+    case(BgDownloadTimeout, "The download took longer than 10 s."),
 )
 KEY_ID_ERRORS = (case(NotFound, "no API key key_7Hq2LmX9pR4tVb1c"),)
 NEW_KEY_ERRORS = (

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from http import HTTPStatus
 
 from bgone.api.contracts import REMOVE_BG, Contract
-from bgone.api.openapi.errors import NO_CREDITS, STATUS_MEANING, ErrorCase
+from bgone.api.openapi.errors import INTERNAL, NO_CREDITS, NOT_ALLOWED, STATUS_MEANING, ErrorCase
 from bgone.api.openapi.schema import FILE, JSON, RESULT_TYPES, Schema, ref
 
 ERROR_BODY = "ErrorBody"
@@ -73,7 +73,8 @@ SCHEMAS: dict[str, Schema] = {
             },
             "request_id": {"type": "string", "description": "Same as `X-Request-ID`."},
         },
-        "example": NO_CREDITS.body(),
+        # The first is an everyday error; the others can come from any route.
+        "examples": [NO_CREDITS.body(), NOT_ALLOWED.body(), INTERNAL.body()],
     },
     "Foreground": {
         "type": "object",
