@@ -105,8 +105,22 @@ def is_server_busy(response: Response) -> bool:
         return False
 
 
+# Framing headers belong to HTTP, not to the API: a generated `Content-Length: x)` makes a
+# malformed message that the server's HTTP parser refuses (400, plain text) before any route
+# sees it, which says nothing about the document.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "host", "connection"})
+
+
+def without_framing_headers(case: Case) -> Case:
+    if case.headers:
+        for name in [name for name in case.headers if name.lower() in FRAMING_HEADERS]:
+            del case.headers[name]
+    return case
+
+
 def call(case: Case, target: Target, statuses: Counter[int]) -> Response:
     """Send and check one case; a server_busy answer is retried, never counted."""
+    case = without_framing_headers(case)
     for _ in range(BUSY_RETRIES):
         response = case.call_and_validate(
             base_url=target.server.base_url, checks=CHECKS, timeout=REQUEST_TIMEOUT_SECONDS
