@@ -33,6 +33,7 @@ FLAGS = [
     ["--position"],
     ["--model"],
     ["--refinement"],
+    ["--quality"],
 ]
 
 
