@@ -26,7 +26,11 @@ HEADERS: dict[str, tuple[str, str]] = {
     "X-Foreground-Left": ("integer", "Left edge of the subject's bounding box."),
     "X-Foreground-Width": ("integer", "Width of the subject's bounding box."),
     "X-Foreground-Height": ("integer", "Height of the subject's bounding box."),
-    "X-Credits-Charged": ("number", "Credits this request cost: 1, 0.25 or 0 (staging keys)."),
+    "X-Credits-Charged": (
+        "number",
+        "Credits this request cost: 1, 0.25 or 0 (staging keys); a `best` result may cost "
+        "a multiple the operator sets.",
+    ),
     "X-Quality": ("string", "The quality that ran: `fast` or `best`."),
     "X-Quality-Models": ("string", "The models that ran, comma-separated: `u2netp,isnet`."),
     "X-RateLimit-Limit": ("integer", "Images (of up to 1 MP each) allowed per minute."),
