@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     # Empty means "<data_dir>/models"; resolved in the validator below.
     model_dir: Path | None = None
     default_model: str = "u2netp"
+    # The quality of a request that names none. A request that names a model or a refinement
+    # gets `fast` whatever this says: it asked for something only `fast` honours. `best` is
+    # several times slower (README, Quality).
+    default_quality: Literal["fast", "best"] = "fast"
+    # A `best` result costs this many times what the same `fast` result costs (full 1 credit,
+    # preview 0.25), until plans carry prices per quality.
+    best_quality_credits: float = Field(default=1.0, gt=0)
 
     max_upload_bytes: int = 25 * 1024 * 1024
     max_megapixels: float = 50.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from PIL import Image
@@ -39,7 +39,9 @@ RESULT = RemovalResult(
     foreground=FAKE_FOREGROUND,
     input_width=4,
     input_height=3,
+    models_used=("u2netp",),
 )
+FAKE_BEST_MODELS = ("u2netp", "isnet")
 
 
 @dataclass
@@ -56,8 +58,8 @@ class FakePool:
 
 
 class FakeRemover:
-    """Answers every removal with RESULT (a 4x3 PNG), or raises `failure`; remembers the
-    options it was given."""
+    """Answers every removal with RESULT (a 4x3 PNG; for `best`, with FAKE_BEST_MODELS), or
+    raises `failure`; remembers the options it was given."""
 
     def __init__(self, settings: Settings | None = None, failure: Exception | None = None) -> None:
         # The real limits: the server peeks at the upload's size with them before removing.
@@ -73,10 +75,14 @@ class FakeRemover:
     def remove(
         self, source: bytes | Image.Image, options: RemovalOptions | None = None
     ) -> RemovalResult:
-        self.calls.append(options or RemovalOptions())
+        options = options or RemovalOptions()
+        self.calls.append(options)
         if self.failure is not None:
             raise self.failure
-        return RESULT
+        if options.quality is RESULT.quality:
+            return RESULT
+        # What ran, as the real engine reports it: the headers are rendered from these.
+        return replace(RESULT, quality=options.quality, models_used=FAKE_BEST_MODELS)
 
 
 def _satisfies_the_protocol(settings: Settings) -> RemoverProtocol:

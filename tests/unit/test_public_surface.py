@@ -36,6 +36,7 @@ OPTION_FIELDS = [
     "position",
     "model",
     "refinement",
+    "quality",
 ]
 
 

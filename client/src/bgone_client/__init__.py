@@ -42,7 +42,14 @@ from bgone_client._errors import (
     error_class,
 )
 from bgone_client._models import AccountInfo, RateLimit, RemovalResult
-from bgone_client._requests import ACCOUNT_PATH, REMOVE_PATH, FormatName, SizeName, Source
+from bgone_client._requests import (
+    ACCOUNT_PATH,
+    REMOVE_PATH,
+    FormatName,
+    QualityName,
+    SizeName,
+    Source,
+)
 from bgone_client._retry import BACKOFF_BASE, RETRY_STATUSES, RetryPolicy
 from bgone_client._sync import Client
 from bgone_client._version import __version__
@@ -69,6 +76,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "QualityName",
     "RateLimit",
     "RateLimitError",
     "RemovalResult",

@@ -14,6 +14,7 @@ from bgone_client._requests import (
     ChannelsName,
     ClientBase,
     FormatName,
+    QualityName,
     RefinementName,
     RemoveOptions,
     SizeName,
@@ -82,6 +83,7 @@ class AsyncClient(ClientBase):
         position: str | None = None,
         model: str | None = None,
         refinement: RefinementName | None = None,
+        quality: QualityName | None = None,
         bg_image: Source | None = None,
     ) -> RemovalResult:
         """Remove the background of `source`; the same options as `Client.remove`."""
@@ -97,6 +99,7 @@ class AsyncClient(ClientBase):
             position=position,
             model=model,
             refinement=refinement,
+            quality=quality,
         )
         # Reading a path or file object must not block the event loop.
         call = await asyncio.to_thread(removal_call, source, bg_image, options)

@@ -30,6 +30,8 @@ class RemovalResult:
     credits_charged: float
     request_id: str
     rate_limit: RateLimit | None
+    quality: str = ""  # the quality that ran: "fast" or "best" ("" from an older server)
+    quality_models: tuple[str, ...] = ()  # the models that ran, e.g. ("u2netp", "isnet")
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the result's bytes to `path` and return it."""
@@ -64,6 +66,8 @@ class RemovalResult:
             credits_charged=float(headers.get("x-credits-charged", "0")),
             request_id=headers.get("x-request-id", ""),
             rate_limit=rate_limit,
+            quality=headers.get("x-quality", ""),
+            quality_models=tuple(filter(None, headers.get("x-quality-models", "").split(","))),
         )
 
 

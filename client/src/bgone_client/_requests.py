@@ -20,6 +20,7 @@ SizeName = Literal["preview", "medium", "hd", "full", "auto"]
 FormatName = Literal["png", "webp", "jpg", "zip", "auto"]
 ChannelsName = Literal["rgba", "alpha"]
 RefinementName = Literal["guided", "curve", "raw"]
+QualityName = Literal["fast", "best"]
 FilePart: TypeAlias = tuple[str, bytes, str]  # multipart (file name, bytes, content type)
 
 # remove.bg's contract: the route that also takes a background image.
@@ -58,6 +59,7 @@ class RemoveOptions:
     position: str | None = None
     model: str | None = None
     refinement: RefinementName | None = None
+    quality: QualityName | None = None
 
     def form_fields(self) -> dict[str, str]:
         """The form fields to send; `size` and `format` always, as the library's defaults."""
@@ -75,6 +77,7 @@ class RemoveOptions:
             "position": self.position,
             "model": self.model,
             "refinement": self.refinement,
+            "quality": self.quality,
         }
         return {name: _form_value(value) for name, value in chosen.items() if value is not None}
 

@@ -14,6 +14,7 @@ from bgone_client._requests import (
     ChannelsName,
     ClientBase,
     FormatName,
+    QualityName,
     RefinementName,
     RemoveOptions,
     SizeName,
@@ -80,6 +81,7 @@ class Client(ClientBase):
         position: str | None = None,
         model: str | None = None,
         refinement: RefinementName | None = None,
+        quality: QualityName | None = None,
         bg_image: Source | None = None,
     ) -> RemovalResult:
         """Remove the background of `source`: a path, bytes, a file object or an http(s) URL.
@@ -87,8 +89,9 @@ class Client(ClientBase):
         The options are the HTTP API's (README): `size` (default `full`), `format` (default
         `png`), `channels`, `crop`, `crop_margin` ("10px", "5%"), `bg_color` ("white",
         "#ff000080"), `bg_image` (any source), `roi` ("x1 y1 x2 y2"), `scale` ("80%"),
-        `position` ("center", "50% 80%"), `model`, `refinement`. None leaves the server's
-        choice. Raises a `BgoneAPIError` subclass or `BgoneConnectionError`.
+        `position` ("center", "50% 80%"), `model`, `refinement`, `quality` ("best": slower,
+        better edges; not with `model` or `refinement`). None leaves the server's choice.
+        Raises a `BgoneAPIError` subclass or `BgoneConnectionError`.
         """
         options = RemoveOptions(
             size=size,
@@ -102,6 +105,7 @@ class Client(ClientBase):
             position=position,
             model=model,
             refinement=refinement,
+            quality=quality,
         )
         return RemovalResult.from_response(self._send(removal_call(source, bg_image, options)))
 

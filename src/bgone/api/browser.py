@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bgone.api.contracts import RESULT_HEADERS
 from bgone.domain.origins import normalize_origin
 from bgone.errors import BrowserRequestRefused, InvalidOrigin
 from bgone.server.middleware import API_PATHS
@@ -30,10 +31,15 @@ PREFLIGHT_HEADERS = (
     (b"access-control-max-age", b"600"),
     (b"vary", b"Origin"),
 )
-EXPOSED_HEADERS = (
-    "X-Request-ID, X-Credits-Charged, X-Width, X-Height, X-Foreground-Top, "
-    "X-Foreground-Left, X-Foreground-Width, X-Foreground-Height, X-RateLimit-Limit, "
-    "X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
+EXPOSED_HEADERS = ", ".join(
+    (
+        "X-Request-ID",
+        *RESULT_HEADERS,
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "Retry-After",
+    )
 )
 
 

@@ -61,6 +61,20 @@ REMOVE_BG = Contract(
     accepts_bg_sources=True,
 )
 
+# The headers every removal result carries, in one order: the route renders them, and the
+# OpenAPI document, the CORS exposed headers and the playground list them from here.
+RESULT_HEADERS = (
+    "X-Width",
+    "X-Height",
+    "X-Foreground-Top",
+    "X-Foreground-Left",
+    "X-Foreground-Width",
+    "X-Foreground-Height",
+    "X-Credits-Charged",
+    "X-Quality",  # the quality that ran: fast or best
+    "X-Quality-Models",  # the models that ran, comma-separated
+)
+
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 
 

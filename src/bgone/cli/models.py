@@ -40,6 +40,9 @@ def list_models() -> None:
             spec.description,
         )
     console.print(table)
+    best = provision.best_quality_models(settings.models_path)
+    missing = "" if "isnet" in best else " (pull isnet for u2netp+isnet fusion)"
+    console.print(f"quality=best uses: {', '.join(best)}{missing}")
     console.print(f"model directory: {settings.models_path}")
 
 

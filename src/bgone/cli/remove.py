@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bgone.errors import BgoneError
 from bgone.inference.option_table import ENGINE_OPTIONS, OptionKind, OptionRow
-from bgone.inference.options import RemovalOptions
+from bgone.inference.options import Quality, RemovalOptions
 from bgone.inference.pipeline import Remover
 from bgone.settings import Settings
 
@@ -44,6 +44,7 @@ def _inputs(paths: list[Path]) -> list[Path]:
 CLI_NOTES = {
     "format": "Default: from OUT's extension.",
     "model": "Installed models: bgone models list.",
+    "quality": "Default: BGONE_DEFAULT_QUALITY (fast).",
 }
 
 
@@ -60,8 +61,10 @@ def remove_command(
     fields = {row.name: _field_text(row, flags.get(row.name)) for row in ENGINE_OPTIONS}
     try:
         background = _background(flags.get("bg_image"))
-        options = RemovalOptions.from_fields(fields, bg_image=background)
-        remover = Remover(Settings())
+        settings = Settings()
+        defaults = RemovalOptions(quality=Quality(settings.default_quality))
+        options = RemovalOptions.from_fields(fields, bg_image=background, defaults=defaults)
+        remover = Remover(settings)
         if out is None:
             if len(paths) != 2 or Path(paths[0]).is_dir():
                 raise typer.BadParameter(

@@ -2,24 +2,31 @@
 
 remove.bg's price list, which bgone follows so that its clients' budgets carry over: a
 preview costs a quarter of a credit, every larger result (medium, hd, full, auto) one credit;
-against the per-minute limit an image counts as its megapixels, at least one. Only
-production keys spend credits: staging keys are for trying things out, so they always get a
-preview, free. No HTTP here: every front end (the API today, batch workers later) asks these
-rules the same questions.
+a `best` result costs the operator's multiple of that (`BGONE_BEST_QUALITY_CREDITS`, 1 by
+default, until plans carry prices per quality); against the per-minute limit an image counts
+as its megapixels, at least one. Only production keys spend credits: staging keys are for
+trying things out, so they always get a preview, free. No HTTP here: every front end (the API
+today, batch workers later) asks these rules the same questions.
 """
 
 from __future__ import annotations
 
-from bgone.inference.options import Size
+from bgone.inference.options import Quality, Size
 from bgone.security.keys import Environment
 
 FULL_COST_MILLI = 1000
 PREVIEW_COST_MILLI = 250
 
 
-def result_cost_milli(size: Size) -> int:
-    """Thousandths of a credit for a result of `size`; `auto` is priced as `full`."""
-    return PREVIEW_COST_MILLI if size is Size.PREVIEW else FULL_COST_MILLI
+def result_cost_milli(
+    size: Size, quality: Quality = Quality.FAST, *, best_quality_credits: float = 1.0
+) -> int:
+    """Thousandths of a credit for a result of `size`; `auto` is priced as `full`.
+
+    `best_quality_credits`: what a `best` result costs as a multiple of the `fast` one.
+    """
+    fast = PREVIEW_COST_MILLI if size is Size.PREVIEW else FULL_COST_MILLI
+    return round(fast * best_quality_credits) if quality is Quality.BEST else fast
 
 
 def size_for_key(requested: Size, spends_credits: bool) -> Size:

@@ -22,6 +22,7 @@ from bgone.inference.options import (
     SIZE_ALIASES,
     Channels,
     OutputFormat,
+    Quality,
     Refinement,
     RemovalOptions,
     Size,
@@ -33,6 +34,7 @@ from bgone.inference.options import (
     parse_roi,
     parse_scale,
     parse_size,
+    quality_conflict,
 )
 
 
@@ -187,6 +189,16 @@ OPTION_TABLE: tuple[OptionRow, ...] = (
         choices=tuple(refinement.value for refinement in Refinement),
     ),
     OptionRow(
+        "quality",
+        OptionKind.CHOICE,
+        "`fast`: one model run and guided refinement. `best`: test-time augmentation, u2netp "
+        "fused with isnet when isnet is installed, and matting of the uncertain band (hair, "
+        "fur); several times slower. `best` chooses its own models and refinement, so it "
+        "cannot be combined with `model` or `refinement`. The server's default when absent.",
+        _choice(Quality, "quality", {}),
+        choices=tuple(quality.value for quality in Quality),
+    ),
+    OptionRow(
         "type",
         OptionKind.CHOICE,
         "Subject type.",
@@ -249,6 +261,13 @@ def parse_fields(
         for row in rows
         if row.name in values and row.parse is not None
     }
+    if "quality" not in changes and ("model" in changes or "refinement" in changes):
+        # Naming a model or a refinement asks for something specific, which only `fast`
+        # honours: such a request gets it whatever quality the defaults (the operator) chose.
+        changes["quality"] = Quality.FAST
+    quality_conflict(
+        changes.get("quality", defaults.quality), changes.get("model"), changes.get("refinement")
+    )
     scale = changes.get("scale", defaults.scale)
     if changes.get("position", defaults.position) is None and scale is not None:
         changes["position"] = (0.5, 0.5)  # remove.bg: setting scale implies centring

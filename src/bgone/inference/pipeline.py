@@ -28,6 +28,7 @@ from bgone.inference.options import (
     WHITE,
     Channels,
     OutputFormat,
+    Quality,
     RemovalOptions,
 )
 from bgone.inference.refine import refine_mask
@@ -53,6 +54,8 @@ class RemovalResult:
     input_width: int
     input_height: int
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    quality: Quality = Quality.FAST
+    models_used: tuple[str, ...] = ()  # the models that ran, for `X-Quality-Models`
 
     @property
     def media_type(self) -> str:
@@ -137,7 +140,8 @@ class Remover:
             timings[stage] = now - clock
             clock = now
 
-        session = self.pool.get(options.model or self.settings.default_model)
+        model_name = options.model or self.settings.default_model
+        session = self.pool.get(model_name)
         bg_image = self._accept(options.bg_image).rgb if options.bg_image is not None else None
         decoded = self._accept(source)
         lap("decode")
@@ -175,6 +179,8 @@ class Remover:
             input_width=input_w,
             input_height=input_h,
             timings=timings,
+            quality=options.quality,
+            models_used=(model_name,),
         )
 
     def _encode(

@@ -19,6 +19,7 @@ from bgone.db.engine import (
 )
 from bgone.db.migrate import upgrade
 from bgone.domain.authentication import KeyContext
+from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
 from bgone.inference.protocols import RemoverProtocol
 from bgone.infra.keycache import KeyCache
@@ -148,6 +149,8 @@ class Services:
             engine=self.remover,
             work_queue=self.gate,
             on_charged=self.forget_account_document,
+            default_quality=Quality(self.settings.default_quality),
+            best_quality_credits=self.settings.best_quality_credits,
         )
 
     def forget_account_document(self, account_id: int) -> None:

@@ -4,8 +4,8 @@ The HTTP routes call it today and batch workers will tomorrow; each hands over t
 and the options as text (`RemovalRequest`) and a ledger the request's final usage row is
 written from (`RemovalLedger`). Every side effect happens once, in this order:
 
-1. fetch the sources, parse the options, measure the image (header only) and refuse one
-   larger than the plan allows;
+1. fetch the sources, parse the options (over the operator's default quality), measure the
+   image (header only) and refuse one larger than the plan allows;
 2. admit: one hit on the account's rate limit, weighed by the image's megapixels;
 3. reserve: the result's credits, with a pending usage row (production keys only; `auto`
    falls back to a preview when a full result is too many);
@@ -32,7 +32,7 @@ from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
 from bgone.errors import InsufficientCredits, RateLimitExceeded, ResolutionTooHigh
 from bgone.inference.imageio import peek_dimensions
-from bgone.inference.options import RemovalOptions
+from bgone.inference.options import Quality, RemovalOptions, Size
 from bgone.inference.pipeline import RemovalResult
 from bgone.inference.protocols import RemoverProtocol
 from bgone.infra.ratelimit import Decision, RateLimiter
@@ -70,7 +70,8 @@ class RemovalRequest:
     caller: KeyContext
     endpoint: str  # what the usage rows name as the endpoint
     fields: Mapping[str, str]  # option name -> text, as `RemovalOptions.from_fields` reads
-    defaults: RemovalOptions  # the front end's own defaults (each provider has its own)
+    # The front end's own defaults (each provider has its own); the quality is the operator's.
+    defaults: RemovalOptions
     image: bytes | None = None
     image_url: str | None = None
     background: bytes | None = None
@@ -93,13 +94,15 @@ class RemovalService:
     work_queue: WorkQueue
     # Told the account that was charged, e.g. to drop a cached balance.
     on_charged: Callable[[int], None]
+    # The operator's choices (BGONE_DEFAULT_QUALITY, BGONE_BEST_QUALITY_CREDITS).
+    default_quality: Quality = Quality.FAST
+    best_quality_credits: float = 1.0
 
     async def remove(self, request: RemovalRequest, ledger: RemovalLedger) -> RemovalOutcome:
         caller = request.caller
         image, background = await self._sources(request)
-        options = RemovalOptions.from_fields(
-            request.fields, bg_image=background, defaults=request.defaults
-        )
+        defaults = replace(request.defaults, quality=self.default_quality)
+        options = RemovalOptions.from_fields(request.fields, bg_image=background, defaults=defaults)
         self._measure(image, caller, ledger)
         size = pricing.size_for_key(options.size, caller.spends_credits)
         if size is not options.size:
@@ -154,14 +157,19 @@ class RemovalService:
         if not request.caller.spends_credits:
             return options
         try:
-            self._reserve_once(request, ledger, pricing.result_cost_milli(options.size))
+            self._reserve_once(request, ledger, self._cost(options.size, options.quality))
             return options
         except InsufficientCredits:
             cheaper = pricing.fallback_when_short(options.size)
             if cheaper is None:
                 raise
-        self._reserve_once(request, ledger, pricing.result_cost_milli(cheaper))
+        self._reserve_once(request, ledger, self._cost(cheaper, options.quality))
         return replace(options, size=cheaper)
+
+    def _cost(self, size: Size, quality: Quality) -> int:
+        return pricing.result_cost_milli(
+            size, quality, best_quality_credits=self.best_quality_credits
+        )
 
     def _reserve_once(self, request: RemovalRequest, ledger: RemovalLedger, milli: int) -> None:
         """Reserve with a pending usage row; the request's final usage row settles both.

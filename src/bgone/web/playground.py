@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bgone.api.contracts import BACKGROUND_ERASE, BYBYBG, REMOVE_BG, Contract
+from bgone.api.contracts import BACKGROUND_ERASE, BYBYBG, REMOVE_BG, RESULT_HEADERS, Contract
 from bgone.inference.option_table import OPTIONS_BY_NAME
-from bgone.server.deps import ViewerDep
+from bgone.server.deps import ServicesDep, ViewerDep
 from bgone.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -73,15 +73,18 @@ SAMPLES = (
 )
 
 
-def _config() -> dict[str, object]:
+def _config(default_quality: str) -> dict[str, object]:
     return {
         "endpoints": [endpoint.as_config() for endpoint in ENDPOINTS],
         "samples": [sample.name for sample in SAMPLES],
+        # What the server applies when no quality is sent: the curl command leaves it out then.
+        "quality": default_quality,
+        "result_headers": [name.lower() for name in RESULT_HEADERS],
     }
 
 
 @router.get("/playground")
-async def playground(request: Request, viewer: ViewerDep) -> Response:
+async def playground(request: Request, viewer: ViewerDep, services: ServicesDep) -> Response:
     return render(
         request,
         "playground.html",
@@ -92,6 +95,7 @@ async def playground(request: Request, viewer: ViewerDep) -> Response:
         sizes=list(OPTIONS_BY_NAME["size"].choices),
         formats=list(OPTIONS_BY_NAME["format"].choices),
         channels=list(OPTIONS_BY_NAME["channels"].choices),
+        qualities=list(OPTIONS_BY_NAME["quality"].choices),
         api_access=bool(viewer and viewer.account.plan.api_access),
-        config=_config(),
+        config=_config(services.settings.default_quality),
     )

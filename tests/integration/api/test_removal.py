@@ -83,6 +83,32 @@ def test_result_headers(server: Server, key: str, person_jpeg: bytes) -> None:
     ):
         assert name in headers
     assert headers["x-ratelimit-limit"] == "500"
+    assert (headers["x-quality"], headers["x-quality-models"]) == ("fast", "u2netp")
+
+
+def test_quality_best_runs_and_says_so(server: Server, key: str, person_jpeg: bytes) -> None:
+    response = httpx.post(
+        server.base_url + "/v2",
+        headers={"x-api-key": key},
+        files={"image_file": ("p.jpg", person_jpeg)},
+        data={"quality": "best"},
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["x-quality"] == "best"
+    ready = httpx.get(server.base_url + "/readyz").json()
+    # u2netp always runs for `best`; isnet joins where it is installed (/readyz says which).
+    assert response.headers["x-quality-models"].split(",")[0] == "u2netp"
+    assert ready["best_quality_models"][0] == "u2netp"
+    conflict = httpx.post(
+        server.base_url + "/v2",
+        headers={"x-api-key": key},
+        files={"image_file": ("p.jpg", person_jpeg)},
+        data={"quality": "best", "refinement": "raw"},
+        timeout=60,
+    )
+    assert conflict.status_code == 400
+    assert conflict.json()["errors"][0]["code"] == "invalid_quality"
 
 
 def test_v2_json_base64_and_options(server: Server, key: str) -> None:

@@ -166,6 +166,21 @@ def test_removebg_preview_with_a_colour_names_the_output_after_the_content_type(
         assert result.format == "JPEG" and result.size == (width, height)
 
 
+def test_quality_best_is_sent_shown_in_the_headers_and_in_the_curl_command(
+    page: Page, web_server: Server, web_stack: Stack
+) -> None:
+    key = new_key(web_stack)
+    open_playground(page, web_server)
+    expect(page.get_by_test_id("opt-quality")).to_have_value("fast")  # the server's default
+    assert "quality" not in page.get_by_test_id("curl-command").inner_text()
+    page.get_by_test_id("opt-quality").select_option("best")
+    send(page, key, "/v2")
+    wait_for_result(page)
+    assert header(page, "x-quality") == "best"
+    assert header(page, "x-quality-models").split(",")[0] == "u2netp"
+    assert '-F "quality=best"' in page.get_by_test_id("curl-command").inner_text()
+
+
 def test_awkward_file_names_are_quoted_so_the_command_still_runs(
     page: Page, web_server: Server, web_stack: Stack, person_jpeg: bytes, tmp_path: Path
 ) -> None:

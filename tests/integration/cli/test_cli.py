@@ -112,6 +112,7 @@ def test_models_list_shows_installed_state(env: dict[str, str]) -> None:
     assert completed.returncode == 0
     text = completed.stdout.decode()
     assert "u2netp" in text and "isnet" in text and "yes" in text
+    assert "quality=best uses: u2netp" in text  # and isnet, where the suite pulled it
 
 
 def test_models_add_then_use(

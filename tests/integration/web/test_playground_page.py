@@ -67,12 +67,16 @@ def test_offers_every_option_value(playground_server: Server) -> None:
         ("size", ("preview", "medium", "hd", "full", "auto")),
         ("format", ("png", "webp", "jpg", "zip", "auto")),
         ("channels", ("rgba", "alpha")),
+        ("quality", ("fast", "best")),
     ):
         select = re.search(rf'<select id="opt-{name}".*?</select>', html, re.S)
         assert select, name
         assert re.findall(r'<option value="([^"]+)"', select.group(0)) == list(values)
     for field in ("crop", "crop_margin", "bg_color"):
         assert f'name="{field}"' in html
+    # The operator's default quality is preselected, and the curl command leaves it out.
+    assert '<option value="fast" selected>' in html
+    assert page_config(html)["quality"] == "fast"
 
 
 def test_key_input_is_a_password_and_assets_are_local(playground_server: Server) -> None:

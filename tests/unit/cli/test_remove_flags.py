@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from bgone.cli import app
 from bgone.cli import remove as remove_module
 from bgone.inference.option_table import ENGINE_OPTIONS
-from bgone.inference.options import Channels, OutputFormat, RemovalOptions, Size
+from bgone.inference.options import Channels, OutputFormat, Quality, RemovalOptions, Size
 from bgone.settings import Settings
 from tests.support.imagegen import encode, gradient_rgb
 from tests.unit.fakes import FakeRemover
@@ -33,6 +33,7 @@ FLAGS = [
     ["--position"],
     ["--model"],
     ["--refinement"],
+    ["--quality"],
 ]
 
 
@@ -90,3 +91,43 @@ def test_a_bad_flag_value_answers_the_tables_code(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["remove", str(source), "out.png", "--size", "giant"])
     assert result.exit_code == 1
     assert "invalid_size" in result.output
+
+
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeRemover:
+    fake = FakeRemover()
+    monkeypatch.setattr(remove_module, "Remover", lambda settings: fake)
+    return fake
+
+
+def photo(tmp_path: Path) -> str:
+    source = tmp_path / "in.png"
+    source.write_bytes(encode(gradient_rgb(64, 48), "PNG"))
+    return str(source)
+
+
+def test_quality_best_reaches_the_engine_and_conflicts_with_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, out = fake_engine(monkeypatch), str(tmp_path / "out.png")
+    result = CliRunner().invoke(app, ["remove", photo(tmp_path), out, "--quality", "best"])
+    assert result.exit_code == 0, result.output
+    assert [options.quality for options in fake.calls] == [Quality.BEST]
+    arguments = ["remove", photo(tmp_path), out, "--quality", "best", "--model", "u2netp"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 1 and "invalid_quality" in result.output
+    assert "model=u2netp" in result.output and len(fake.calls) == 1
+
+
+def test_the_operators_default_quality_applies_unless_a_refinement_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, out = fake_engine(monkeypatch), str(tmp_path / "out.png")
+    monkeypatch.setenv("BGONE_DEFAULT_QUALITY", "best")
+    for extra in ([], ["--refinement", "raw"], ["--quality", "fast"]):
+        result = CliRunner().invoke(app, ["remove", photo(tmp_path), out, *extra])
+        assert result.exit_code == 0, result.output
+    assert [options.quality for options in fake.calls] == [
+        Quality.BEST,
+        Quality.FAST,
+        Quality.FAST,
+    ]

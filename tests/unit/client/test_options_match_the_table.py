@@ -27,7 +27,7 @@ def test_the_typed_options_object_names_every_option_but_the_background_image() 
     assert {field.name for field in fields(RemoveOptions)} == set(option_names()) - {"bg_image"}
 
 
-@pytest.mark.parametrize("name", ["size", "format", "channels", "refinement"])
+@pytest.mark.parametrize("name", ["size", "format", "channels", "refinement", "quality"])
 def test_the_literal_values_are_the_tables_choices(name: str) -> None:
     hints = typing.get_type_hints(RemoveOptions)
     [literal, _none] = typing.get_args(hints[name])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bgone.domain import pricing
-from bgone.inference.options import Size
+from bgone.inference.options import Quality, Size
 from bgone.security.keys import Environment
 
 
@@ -42,3 +42,27 @@ def test_an_accounts_keys_share_one_bucket_per_environment() -> None:
     assert pricing.rate_bucket(8, Environment.PRODUCTION) != pricing.rate_bucket(
         7, Environment.PRODUCTION
     )
+
+
+@pytest.mark.parametrize(
+    ("size", "multiple", "milli"),
+    [
+        (Size.FULL, 1.0, 1000),
+        (Size.PREVIEW, 1.0, 250),
+        (Size.HD, 3.0, 3000),
+        (Size.PREVIEW, 3.0, 750),
+        (Size.AUTO, 1.5, 1500),
+        (Size.PREVIEW, 1.1, 275),
+    ],
+)
+def test_a_best_result_costs_the_operators_multiple_of_the_fast_one(
+    size: Size, multiple: float, milli: int
+) -> None:
+    assert pricing.result_cost_milli(size, Quality.BEST, best_quality_credits=multiple) == milli
+    fast = pricing.result_cost_milli(size, Quality.FAST, best_quality_credits=multiple)
+    assert fast == pricing.result_cost_milli(size)  # the multiple never touches `fast`
+
+
+def test_by_default_best_costs_what_fast_costs() -> None:
+    for size in Size:
+        assert pricing.result_cost_milli(size, Quality.BEST) == pricing.result_cost_milli(size)

@@ -10,6 +10,8 @@ from bgone.inference.options import (
     Color,
     Length,
     OutputFormat,
+    Quality,
+    Refinement,
     RemovalOptions,
     Size,
 )
@@ -82,6 +84,7 @@ def test_scale_implies_centre_and_position_parses() -> None:
         ("position", "left"),
         ("position", "1% 2% 3%"),
         ("refinement", "magic"),
+        ("quality", "max"),
     ],
 )
 def test_bad_values_raise_stable_codes(field: str, value: str) -> None:
@@ -93,3 +96,35 @@ def test_bad_values_raise_stable_codes(field: str, value: str) -> None:
 
 def test_empty_values_mean_default() -> None:
     assert RemovalOptions.from_fields({"size": "", "format": None}) == RemovalOptions()
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"model": "u2netp"}, "drop model=u2netp or"),
+        ({"refinement": "GUIDED"}, "drop refinement=guided or"),  # the default, but explicit
+        ({"model": "isnet", "refinement": "raw"}, "drop model=isnet and refinement=raw or"),
+    ],
+)
+def test_best_with_an_explicit_model_or_refinement_is_invalid_quality(
+    fields: dict[str, str], named: str
+) -> None:
+    with pytest.raises(InvalidOption) as caught:
+        RemovalOptions.from_fields({"quality": "best", **fields})
+    assert caught.value.code == "invalid_quality" and named in caught.value.detail
+
+
+def test_best_alone_and_fast_with_anything_parse() -> None:
+    assert RemovalOptions.from_fields({"quality": "Best"}).quality is Quality.BEST
+    fast = RemovalOptions.from_fields({"quality": "fast", "model": "isnet", "refinement": "raw"})
+    assert (fast.quality, fast.model, fast.refinement) == (Quality.FAST, "isnet", Refinement.RAW)
+
+
+def test_a_default_of_best_gives_way_to_a_named_model_or_refinement() -> None:
+    best = RemovalOptions(quality=Quality.BEST)
+    assert RemovalOptions.from_fields({}, defaults=best).quality is Quality.BEST
+    assert RemovalOptions.from_fields({"size": "hd"}, defaults=best).quality is Quality.BEST
+    for fields in ({"model": "u2netp"}, {"refinement": "curve"}):
+        assert RemovalOptions.from_fields(fields, defaults=best).quality is Quality.FAST
+    # Re-parsing over options that already chose `best` keeps it (the CLI's format guess).
+    assert RemovalOptions.from_fields({"format": "jpg"}, defaults=best).quality is Quality.BEST

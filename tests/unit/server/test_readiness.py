@@ -12,6 +12,7 @@ def test_ready_once_started_with_the_default_model_loaded(app: InProcess) -> Non
     body = response.json()
     assert (body["status"], body["database"], body["models"]) == ("ready", "ok", ["u2netp"])
     assert set(body["pipeline"]) == {"pending", "workers", "queue_size"}
+    assert body["best_quality_models"] == ["u2netp"]  # no isnet in the model directory
 
 
 def test_liveness_needs_nothing(app: InProcess) -> None:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine
@@ -61,7 +61,8 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 
 @pytest.fixture
 def make_parts(sqlite_sessions: SessionFactory, journal: Journal) -> Callable[..., Parts]:
-    def make(failure: Exception | None = None) -> Parts:
+    def make(failure: Exception | None = None, **operator: Any) -> Parts:
+        """`operator`: the service's operator settings (default_quality, best_quality_credits)."""
         remover, queue = FakeRemover(failure=failure), CountingQueue()
         charged: list[int] = []
         service = RemovalService(
@@ -72,6 +73,7 @@ def make_parts(sqlite_sessions: SessionFactory, journal: Journal) -> Callable[..
             engine=remover,
             work_queue=queue,
             on_charged=charged.append,
+            **operator,
         )
         return Parts(service, remover, queue, sqlite_sessions, charged)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bgone.api.contracts import Contract
 from bgone.api.openapi.errors import ErrorCase, option_case
 from bgone.api.openapi.schema import FILE, IMAGE_TYPES, JSON, MULTIPART, URLENCODED, Schema
+from bgone.errors import InvalidOption
 from bgone.inference.option_table import (
     OPTION_TABLE,
     OPTIONS_BY_NAME,
@@ -23,7 +24,7 @@ from bgone.inference.option_table import (
     OptionRow,
     option_error_codes,
 )
-from bgone.inference.options import RemovalOptions
+from bgone.inference.options import Quality, RemovalOptions, quality_conflict
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,23 @@ def option_fields(contract: Contract) -> list[FieldDoc]:
     ]
 
 
+def _quality_conflict_detail() -> str:
+    """What `quality=best` with an explicit model answers: the likelier `invalid_quality`."""
+    try:
+        quality_conflict(Quality.BEST, "u2netp", None)
+    except InvalidOption as error:
+        return error.detail
+    raise AssertionError("quality=best with a model is a conflict")
+
+
 def option_error_cases(contract: Contract) -> list[ErrorCase]:
     """`invalid_<option>` for every option and text source the contract validates."""
     names = [code.removeprefix("invalid_") for code in option_error_codes()]
     names += [*contract.base64_fields, *contract.alpha_base64_fields]
+    details = {"quality": _quality_conflict_detail()}
     return [
-        option_case(name, f"{name} has a value outside its documented range.") for name in names
+        option_case(name, details.get(name, f"{name} has a value outside its documented range."))
+        for name in names
     ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from http import HTTPStatus
 
-from bgone.api.contracts import REMOVE_BG, Contract
+from bgone.api.contracts import REMOVE_BG, RESULT_HEADERS, Contract
 from bgone.api.openapi.errors import INTERNAL, NO_CREDITS, NOT_ALLOWED, STATUS_MEANING, ErrorCase
 from bgone.api.openapi.schema import FILE, JSON, RESULT_TYPES, Schema, ref
 
@@ -26,7 +26,13 @@ HEADERS: dict[str, tuple[str, str]] = {
     "X-Foreground-Left": ("integer", "Left edge of the subject's bounding box."),
     "X-Foreground-Width": ("integer", "Width of the subject's bounding box."),
     "X-Foreground-Height": ("integer", "Height of the subject's bounding box."),
-    "X-Credits-Charged": ("number", "Credits this request cost: 1, 0.25 or 0 (staging keys)."),
+    "X-Credits-Charged": (
+        "number",
+        "Credits this request cost: 1, 0.25 or 0 (staging keys); a `best` result may cost "
+        "a multiple the operator sets.",
+    ),
+    "X-Quality": ("string", "The quality that ran: `fast` or `best`."),
+    "X-Quality-Models": ("string", "The models that ran, comma-separated: `u2netp,isnet`."),
     "X-RateLimit-Limit": ("integer", "Images (of up to 1 MP each) allowed per minute."),
     "X-RateLimit-Remaining": ("integer", "Images left in the current window."),
     "X-RateLimit-Reset": ("integer", "Unix time at which the window resets."),
@@ -41,16 +47,6 @@ RATE_HEADERS = (
     "RateLimit-Policy",
     "RateLimit",
 )
-RESULT_HEADERS = (
-    "X-Width",
-    "X-Height",
-    "X-Foreground-Top",
-    "X-Foreground-Left",
-    "X-Foreground-Width",
-    "X-Foreground-Height",
-    "X-Credits-Charged",
-)
-
 SCHEMAS: dict[str, Schema] = {
     ERROR_BODY: {
         "type": "object",

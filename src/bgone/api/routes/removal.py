@@ -51,6 +51,7 @@ async def remove(
 
 
 def _result_headers(result: RemovalResult, credits_milli: int) -> dict[str, str]:
+    """The values of `RESULT_HEADERS`, in its order."""
     box = result.foreground
     return {
         "X-Width": str(result.width),
@@ -60,6 +61,8 @@ def _result_headers(result: RemovalResult, credits_milli: int) -> dict[str, str]
         "X-Foreground-Width": str(box.width),
         "X-Foreground-Height": str(box.height),
         "X-Credits-Charged": f"{credits.milli_to_credits(credits_milli):g}",
+        "X-Quality": result.quality.value,
+        "X-Quality-Models": ",".join(result.models_used),
     }
 
 

@@ -11,16 +11,16 @@
   const size = $("opt-size");
   const format = $("opt-format");
   const channels = $("opt-channels");
+  const quality = $("opt-quality");
   const crop = $("opt-crop");
   const cropMargin = $("opt-crop-margin");
   const bgColor = $("opt-bg-color");
   const keyInput = $("api-key");
   const remember = $("remember-key");
   const KEY_STORAGE = "bgone.playground.apiKey";
-  // Response headers worth showing, in this order.
+  // Response headers worth showing, in this order; a result's own come from the server.
   const HEADERS = [
-    "content-type", "content-length", "x-credits-charged", "x-request-id", "x-width", "x-height",
-    "x-foreground-top", "x-foreground-left", "x-foreground-width", "x-foreground-height",
+    "content-type", "content-length", "x-request-id", ...config.result_headers,
     "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after",
   ];
   const EXTENSIONS = {
@@ -47,6 +47,7 @@
     const fields = [["size", size.value]];
     if (format.value !== current.format) fields.push(["format", format.value]);
     if (channels.value !== "rgba") fields.push(["channels", channels.value]);
+    if (quality.value !== config.quality) fields.push(["quality", quality.value]);
     if (crop.checked) {
       fields.push(["crop", "true"]);
       if (cropMargin.value.trim()) fields.push(["crop_margin", cropMargin.value.trim()]);
@@ -175,7 +176,7 @@
     });
   });
   endpointSelect.addEventListener("change", () => { endpointChanged(); changed(); });
-  [size, format, channels, crop, cropMargin, bgColor].forEach((input) => {
+  [size, format, channels, quality, crop, cropMargin, bgColor].forEach((input) => {
     input.addEventListener("input", changed);
     input.addEventListener("change", changed);
   });
@@ -341,6 +342,7 @@
 
   size.value = previous.size;
   format.value = previous.format;
+  quality.value = config.quality;
   endpointChanged();
   showOriginal();
   changed();
