@@ -22,8 +22,9 @@ import numpy as np
 from PIL import Image
 
 from bgone.errors import ModelError
+from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Channels, OutputFormat, Refinement, RemovalOptions
-from bgone.inference.pipeline import Remover, runtime_config
+from bgone.inference.pipeline import Remover
 from bgone.inference.session import ModelPool, ModelSession
 from bgone.settings import Settings
 
@@ -67,7 +68,7 @@ class MemoSession:
 
 class MemoPool(ModelPool):
     def __init__(self, settings: Settings) -> None:
-        super().__init__(runtime_config(settings))
+        super().__init__(EngineConfig.from_settings(settings).runtime)
         self.memos: dict[str, MemoSession] = {}
 
     def get(self, name: str) -> ModelSession:
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings()
-    remover = Remover(settings, MemoPool(settings))
+    remover = Remover(EngineConfig.from_settings(settings), MemoPool(settings))
     data = {name: load_set(args.datasets, name, args.limit) for name in SETS}
     print(
         f"images: {', '.join(f'{name} {len(samples)}' for name, samples in data.items())}; "

@@ -45,6 +45,7 @@ from tests.support.process import (
 from bgone.errors import ModelError
 from bgone.inference import provision, quantize
 from bgone.inference.catalog import find_model, local_models
+from bgone.inference.engine_config import EngineConfig
 from bgone.inference.pipeline import Remover
 from bgone.inference.samples import SAMPLES_DIR
 from bgone.inference.session import preprocess
@@ -189,7 +190,7 @@ class BareModel:
 
 # -- (2) bgone in-process, per stage ------------------------------------------------
 def in_process(settings: Settings, photos: dict[int, bytes], count: int) -> list[str]:
-    remover = Remover(settings)
+    remover = Remover(EngineConfig.from_settings(settings))
     lines = []
     for size, photo in photos.items():
         remover.remove(photo)

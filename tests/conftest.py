@@ -10,6 +10,7 @@ import pytest
 
 from bgone.inference import provision
 from bgone.inference.catalog import find_model
+from bgone.inference.engine_config import EngineConfig
 from bgone.inference.pipeline import Remover
 from bgone.settings import Settings
 from tests.support.environment import DATASETS, REPO, require, skipped_in_ci
@@ -50,7 +51,7 @@ def engine_settings(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def remover(engine_settings: Settings) -> Remover:
-    return Remover(engine_settings)
+    return Remover(EngineConfig.from_settings(engine_settings))
 
 
 @pytest.fixture(scope="session")

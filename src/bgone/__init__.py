@@ -29,13 +29,14 @@ def remove(
     settings: Settings | None = None,
 ) -> RemovalResult:
     """Remove the background of one image (bytes or PIL image)."""
+    from bgone.inference.engine_config import EngineConfig
     from bgone.inference.pipeline import Remover
     from bgone.settings import Settings
 
     global _default_remover
     if settings is not None:
-        return Remover(settings).remove(source, options)
+        return Remover(EngineConfig.from_settings(settings)).remove(source, options)
     with _default_lock:
         if _default_remover is None:
-            _default_remover = Remover(Settings())
+            _default_remover = Remover(EngineConfig.from_settings(Settings()))
     return _default_remover.remove(source, options)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bgone.errors import BgoneError
+from bgone.inference.engine_config import EngineConfig
 from bgone.inference.option_table import ENGINE_OPTIONS, OptionKind, OptionRow
 from bgone.inference.options import Quality, RemovalOptions
 from bgone.inference.pipeline import Remover
@@ -64,7 +65,7 @@ def remove_command(
         settings = Settings()
         defaults = RemovalOptions(quality=Quality(settings.default_quality))
         options = RemovalOptions.from_fields(fields, bg_image=background, defaults=defaults)
-        remover = Remover(settings)
+        remover = Remover(EngineConfig.from_settings(settings))
         if out is None:
             if len(paths) != 2 or Path(paths[0]).is_dir():
                 raise typer.BadParameter(

@@ -15,10 +15,9 @@ from PIL import Image
 
 from bgone.errors import ResolutionTooHigh
 from bgone.inference.compose import Box, compose
+from bgone.inference.engine_config import EngineConfig
 from bgone.inference.imageio import (
     DecodedImage,
-    DecodeLimits,
-    EncodeConfig,
     decode,
     encode,
     normalise_mode,
@@ -32,9 +31,8 @@ from bgone.inference.options import (
     RemovalOptions,
 )
 from bgone.inference.refine import refine_mask
-from bgone.inference.session import ModelPool, RuntimeConfig
+from bgone.inference.session import ModelPool
 from bgone.inference.threadplan import InFlight
-from bgone.settings import Settings
 
 MEDIA_TYPES = {
     "png": "image/png",
@@ -66,16 +64,6 @@ class RemovalResult:
         return self.input_width * self.input_height / 1_000_000
 
 
-def runtime_config(settings: Settings) -> RuntimeConfig:
-    return RuntimeConfig(
-        model_dir=settings.models_path,
-        intra_op_threads=settings.intra_op_threads,
-        inter_op_threads=settings.inter_op_threads,
-        concurrency=settings.inference_concurrency,
-        providers=tuple(settings.execution_providers),
-    )
-
-
 def working_size(width: int, height: int, budget_pixels: float) -> tuple[int, int]:
     """The largest size within the pixel budget, keeping the aspect ratio; never upscales."""
     if width * height <= budget_pixels:
@@ -94,17 +82,12 @@ def _has_transparency(image: Image.Image) -> bool:
 class Remover:
     """The engine. One per process; thread-safe; sessions shared through the pool."""
 
-    def __init__(self, settings: Settings, pool: ModelPool | None = None) -> None:
-        self.settings = settings
-        self.pool = pool or ModelPool(runtime_config(settings))
-        self.limits = DecodeLimits(settings.max_upload_bytes, settings.max_megapixels)
-        self.encoding = EncodeConfig(
-            png_encoder=settings.png_encoder,
-            png_compress_level=settings.png_compress_level,
-            jpeg_quality=settings.jpeg_quality,
-            webp_quality=settings.webp_quality,
-        )
-        self.in_flight = InFlight(settings.overlap_max_megapixels * 1_000_000)
+    def __init__(self, config: EngineConfig, pool: ModelPool | None = None) -> None:
+        self.config = config
+        self.pool = pool or ModelPool(config.runtime)
+        self.limits = config.limits
+        self.encoding = config.encoding
+        self.in_flight = InFlight(config.overlap_max_pixels)
 
     def _accept(self, source: bytes | Image.Image) -> DecodedImage:
         if isinstance(source, bytes | bytearray | memoryview):
@@ -140,7 +123,7 @@ class Remover:
             timings[stage] = now - clock
             clock = now
 
-        model_name = options.model or self.settings.default_model
+        model_name = options.model or self.config.default_model
         session = self.pool.get(model_name)
         bg_image = self._accept(options.bg_image).rgb if options.bg_image is not None else None
         decoded = self._accept(source)

@@ -19,6 +19,7 @@ from bgone.db.engine import (
 )
 from bgone.db.migrate import upgrade
 from bgone.domain.authentication import KeyContext
+from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
 from bgone.inference.protocols import RemoverProtocol
@@ -85,7 +86,7 @@ class Services:
         engine = make_engine(settings.database_url)
         checkpointer = WalCheckpointer(engine)
         checkpointer.start()
-        remover = remover or Remover(settings)
+        remover = remover or Remover(EngineConfig.from_settings(settings))
         # Load the default model now: a missing model fails start-up with the pull command,
         # and the first request does not pay for loading.
         remover.pool.get(settings.default_model)

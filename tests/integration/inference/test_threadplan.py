@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from bgone.inference.catalog import find_model
+from bgone.inference.engine_config import EngineConfig
 from bgone.inference.pipeline import Remover
 from bgone.inference.session import ModelSession, RuntimeConfig
 from bgone.inference.threadplan import CorePlan, InFlight
@@ -154,7 +155,7 @@ def test_side_by_side_runs_happen_and_the_next_wide_run_hands_memory_back(
 def test_the_engine_goes_narrow_only_with_company(
     engine_settings: Settings, person_jpeg: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    remover = Remover(engine_settings)
+    remover = Remover(EngineConfig.from_settings(engine_settings))
     model = remover.pool.get(engine_settings.default_model)
     seen: list[bool] = []
     original = ModelSession.predict
