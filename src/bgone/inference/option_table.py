@@ -18,14 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from bgone.errors import InvalidOption
-from bgone.inference.options import (
-    SIZE_ALIASES,
-    Channels,
-    OutputFormat,
-    Quality,
-    Refinement,
-    RemovalOptions,
-    Size,
+from bgone.inference.option_values import (
     parse_bool,
     parse_choice,
     parse_color,
@@ -34,6 +27,15 @@ from bgone.inference.options import (
     parse_roi,
     parse_scale,
     parse_size,
+)
+from bgone.inference.options import (
+    SIZE_ALIASES,
+    Channels,
+    OutputFormat,
+    Quality,
+    Refinement,
+    RemovalOptions,
+    Size,
     quality_conflict,
 )
 
