@@ -54,6 +54,29 @@ class Refinement(StrEnum):
     RAW = "raw"  # the model's mask, resized, untouched
 
 
+class Quality(StrEnum):
+    FAST = "fast"  # one model run, guided refinement (default)
+    BEST = "best"  # test-time augmentation, isnet fusion when installed, band matting
+
+
+def quality_conflict(quality: Quality, model: str | None, refinement: Refinement | None) -> None:
+    """`best` chooses its models and refinement itself: an explicit one is a conflict.
+
+    `refinement` is the one the caller asked for (None when not given), so that an
+    explicit `guided` is refused as well.
+    """
+    if quality is not Quality.BEST:
+        return
+    named = [f"model={model}"] if model is not None else []
+    named += [f"refinement={refinement.value}"] if refinement is not None else []
+    if named:
+        raise InvalidOption(
+            "quality",
+            f"quality=best chooses its own models and refinement; drop {' and '.join(named)} "
+            "or ask for quality=fast.",
+        )
+
+
 @dataclass(frozen=True)
 class Length:
     value: float
@@ -109,6 +132,7 @@ class RemovalOptions:
     position: tuple[float, float] | None = None  # fractions; None = original
     model: str | None = None  # None = the configured default
     refinement: Refinement = Refinement.GUIDED
+    quality: Quality = Quality.FAST
 
     @classmethod
     def from_fields(
