@@ -1,176 +1,165 @@
-"""Quality benchmark: score the real pipeline on the shared datasets.
+"""Quality benchmark: bgone's tiers beside rembg's pipelines, same u2netp, one run.
 
-    python -m bench.quality [--models u2netp isnet] [--refinements guided curve raw]
-                            [--datasets DIR] [--limit N]
+    python bench/quality.py [--datasets DIR] [--limit N] [--no-rembg] [--no-timing]
 
-Every image goes through `Remover.remove` (decode, model, refinement, compose, encode)
-with `channels=alpha`; the decoded PNG mask is compared with the ground truth. The
-model's output is memoised per image so each refinement costs no extra inference.
+Per shared set (alphamatting27, ecssd50, duts_te) it prints MAE, IoU, the trimap-band MAE
+(alphamatting27) and the median seconds per image of: bgone `fast` (the default), `best`,
+`best` without isnet, the raw models, and rembg's default, `post_process_mask` and
+`alpha_matting`; then who wins where, the robustness check of the default (photo resized
+by 0.9x or saved again as JPEG q85), the times of `best` at 1 and 12 MP, and every target
+of the README's Quality section as PASS/FAIL, relative to this run.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
+import json
+import subprocess
 import sys
-import time
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
-from bgone.errors import ModelError
-from bgone.inference.engine_config import EngineConfig
-from bgone.inference.options import Channels, OutputFormat, Refinement, RemovalOptions
-from bgone.inference.pipeline import Remover
-from bgone.inference.session import ModelPool, ModelSession
+from bgone.inference.options import Quality, Refinement, RemovalOptions
 from bgone.settings import Settings
+from bench.quality_data import SETS, VARIANTS, Sample, load_set
+from bench.quality_engine import Engine, Outcome, Pipeline
+from bench.quality_rembg import run_rembg
+from bench.quality_targets import Results, targets
 
 DEFAULT_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-SETS = ("alphamatting27", "ecssd50")
+TIMING = Path(__file__).resolve().parent / "quality_timing.py"
+FAST = Pipeline("bgone fast (default)", RemovalOptions())
+PIPELINES = (
+    FAST,
+    Pipeline("bgone best", RemovalOptions(quality=Quality.BEST)),
+    Pipeline("bgone best, no isnet", RemovalOptions(quality=Quality.BEST), True),
+    # The hair set only: the lever exists for hair, and loses there already (best.py).
+    Pipeline(
+        "bgone best + band matting (not adopted)",
+        RemovalOptions(quality=Quality.BEST),
+        band_matting=True,
+        sets=("alphamatting27",),
+    ),
+    Pipeline("u2netp raw", RemovalOptions(model="u2netp", refinement=Refinement.RAW)),
+    Pipeline("isnet raw", RemovalOptions(model="isnet", refinement=Refinement.RAW)),
+)
+# IS-Net has almost certainly been trained on DUTS-TE's photos (README, Quality).
+SEEN = {("duts_te", "bgone best"), ("duts_te", "isnet raw")}
 
 
-@dataclass
-class Sample:
-    stem: str
-    image: bytes
-    truth: np.ndarray  # float32 in [0, 1]
-    unknown_band: np.ndarray | None  # bool, where the trimap is 128
+def log(message: str) -> None:
+    print(f"# {message}", file=sys.stderr, flush=True)
 
 
-@dataclass
-class Score:
-    mae: float
-    sad_thousands: float
-    mse: float
-    iou: float
-    band_mae: float | None
+def timing(*arguments: str) -> dict[str, float]:
+    completed = subprocess.run(
+        [sys.executable, str(TIMING), *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
+    result: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
 
 
-class MemoSession:
-    """Wraps a session so one image is inferred once, whatever the refinement."""
-
-    def __init__(self, session: ModelSession) -> None:
-        self._session = session
-        self._memo: dict[bytes, np.ndarray] = {}
-        self.seconds = 0.0
-
-    def predict(self, image: Image.Image, narrow: bool = False) -> np.ndarray:
-        key = image.tobytes()[:4096] + repr(image.size).encode()
-        if key not in self._memo:
-            started = time.perf_counter()
-            self._memo[key] = self._session.predict(image, narrow)
-            self.seconds += time.perf_counter() - started
-        return self._memo[key]
-
-
-class MemoPool(ModelPool):
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(EngineConfig.from_settings(settings).runtime)
-        self.memos: dict[str, MemoSession] = {}
-
-    def get(self, name: str) -> ModelSession:
-        if name not in self.memos:
-            self.memos[name] = MemoSession(super().get(name))
-        return self.memos[name]  # type: ignore[return-value]
-
-
-def load_set(root: Path, name: str, limit: int | None) -> list[Sample]:
-    folder = root / name
-    samples = []
-    with (folder / "manifest.csv").open() as handle:
-        for row in list(csv.DictReader(handle))[:limit]:
-            truth = np.asarray(Image.open(folder / row["gt"]))
-            if truth.ndim == 3:
-                truth = truth[..., 0]
-            trimap = folder / "trimaps" / "Trimap1" / Path(row["gt"]).name
-            band = np.asarray(Image.open(trimap).convert("L")) == 128 if trimap.exists() else None
-            samples.append(
-                Sample(
-                    row["stem"],
-                    (folder / row["image"]).read_bytes(),
-                    truth.astype(np.float32) / 255.0,
-                    band,
-                )
-            )
-    return samples
-
-
-def score(predicted: np.ndarray, sample: Sample) -> Score:
-    difference = np.abs(predicted - sample.truth)
-    predicted_mask, true_mask = predicted >= 0.5, sample.truth >= 0.5
-    union = int((predicted_mask | true_mask).sum())
-    iou = float((predicted_mask & true_mask).sum()) / union if union else 1.0
-    band = sample.unknown_band
-    band_mae = float(difference[band].mean()) if band is not None and band.any() else None
-    return Score(
-        float(difference.mean()),
-        float(difference.sum()) / 1000.0,
-        float((difference**2).mean()),
-        iou,
-        band_mae,
+def row(set_name: str, label: str, outcome: Outcome) -> str:
+    band = f"{outcome.score.band_mae:.4f}" if outcome.score.band_mae is not None else "-"
+    seen = " (isnet has seen these)" if (set_name, label) in SEEN else ""
+    return (
+        f"| {set_name:14} | {label + seen:44} | {outcome.score.mae:.4f} | "
+        f"{outcome.score.iou:.4f} | {band:>8} | {outcome.median_seconds:6.3f} |"
     )
 
 
-def evaluate(remover: Remover, samples: list[Sample], model: str, refinement: Refinement) -> Score:
-    options = RemovalOptions(
-        channels=Channels.ALPHA, format=OutputFormat.PNG, model=model, refinement=refinement
-    )
-    scores = []
-    for sample in samples:
-        result = remover.remove(sample.image, options)
-        alpha = np.asarray(Image.open(io.BytesIO(result.data)).convert("L"), dtype=np.float32)
-        scores.append(score(alpha / 255.0, sample))
-    bands = [s.band_mae for s in scores if s.band_mae is not None]
-    return Score(
-        mae=float(np.mean([s.mae for s in scores])),
-        sad_thousands=float(np.mean([s.sad_thousands for s in scores])),
-        mse=float(np.mean([s.mse for s in scores])),
-        iou=float(np.mean([s.iou for s in scores])),
-        band_mae=float(np.mean(bands)) if bands else None,
-    )
+def print_table(results: Results) -> None:
+    print("| set            | pipeline" + " " * 36 + " | MAE    | IoU    | band MAE | s/img  |")
+    print("|" + "|".join(["-" * 16, "-" * 46, "-" * 8, "-" * 8, "-" * 10, "-" * 8]) + "|")
+    for set_name in results.sets:
+        for label, by_set in results.table.items():
+            if set_name in by_set:
+                print(row(set_name, label, by_set[set_name]))
+    print()
+    for label in results.table:
+        if not label.startswith("bgone") or len(results.table[label]) < len(results.sets):
+            continue
+        rivals = {
+            name: by_set for name, by_set in results.table.items() if name.startswith("rembg")
+        }
+        if not rivals:
+            break
+        mae_wins = iou_wins = 0
+        for set_name in results.sets:
+            if set_name not in results.table[label]:
+                continue
+            ours = results.table[label][set_name].score
+            mae_wins += all(ours.mae < theirs[set_name].score.mae for theirs in rivals.values())
+            iou_wins += all(ours.iou > theirs[set_name].score.iou for theirs in rivals.values())
+        count = len(results.sets)
+        print(
+            f"{label}: wins on MAE on {mae_wins} of {count} sets, on IoU on {iou_wins} of "
+            f"{count} sets (against every rembg pipeline)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["u2netp", "isnet"])
-    parser.add_argument("--refinements", nargs="+", default=[r.value for r in Refinement])
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
-    parser.add_argument("--limit", type=int, default=None, help="images per set (smoke runs)")
+    parser.add_argument("--limit", type=int, default=None, help="images per set (quick runs)")
+    parser.add_argument("--no-rembg", action="store_true", help="skip rembg's pipelines")
+    parser.add_argument("--no-timing", action="store_true", help="skip the 1 and 12 MP times")
     args = parser.parse_args(argv)
 
     settings = Settings()
-    remover = Remover(EngineConfig.from_settings(settings), MemoPool(settings))
-    data = {name: load_set(args.datasets, name, args.limit) for name in SETS}
+    data: dict[str, list[Sample]] = {
+        name: load_set(args.datasets, name, args.limit) for name in SETS
+    }
     print(
         f"images: {', '.join(f'{name} {len(samples)}' for name, samples in data.items())}; "
         f"model dir {settings.models_path}"
     )
-    width = max(len("model"), *(len(model) for model in args.models))
-    header = (
-        f"| {'model':{width}} | {'refinement':10} | {'set':14} | {'MAE':>7} | {'SAD(k)':>7} | "
-        f"{'MSE':>7} | {'IoU':>6} | {'band MAE':>8} |"
-    )
-    print(header)
-    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
-    for model in args.models:
-        try:
-            remover.pool.get(model)
-        except ModelError as error:
-            print(f"| {model:{width}} | skipped: {error.detail}")
-            continue
-        for refinement in args.refinements:
-            for name, samples in data.items():
-                result = evaluate(remover, samples, model, Refinement(refinement))
-                band = f"{result.band_mae:.4f}" if result.band_mae is not None else "-"
-                print(
-                    f"| {model:{width}} | {refinement:10} | {name:14} | {result.mae:7.4f} | "
-                    f"{result.sad_thousands:7.2f} | {result.mse:7.4f} | {result.iou:6.3f} | "
-                    f"{band:>8} |",
-                    flush=True,
-                )
+    results = Results(tuple(SETS))
+    with tempfile.TemporaryDirectory(prefix="bgone-quality-") as tmp:
+        engine = Engine(settings, Path(tmp))
+        for pipeline in PIPELINES:
+            if pipeline.options.model is not None and not engine.has(pipeline.options.model):
+                log(f"{pipeline.label}: skipped, {pipeline.options.model} is not installed")
+                continue
+            for set_name, samples in data.items():
+                if pipeline.sets is not None and set_name not in pipeline.sets:
+                    continue
+                log(f"{pipeline.label} on {set_name}")
+                outcome = engine.evaluate(pipeline, samples)
+                results.table.setdefault(pipeline.label, {})[set_name] = outcome
+                results.models[pipeline.label] = outcome.models_used
+        for variant, transform in VARIANTS.items():
+            for set_name, samples in data.items():
+                log(f"robustness: {variant} on {set_name}")
+                changed = engine.evaluate(FAST, [transform(sample) for sample in samples])
+                results.robustness[(variant, set_name)] = changed.score.iou
+        if not args.no_rembg:
+            everything = [sample for samples in data.values() for sample in samples]
+            log("rembg's three pipelines")
+            for name, by_set in run_rembg(
+                everything, settings.models_path / "u2netp.onnx", Path(tmp), log
+            ).items():
+                results.table[f"rembg {name}"] = by_set
+    print_table(results)
+    if not args.no_timing:
+        log("times of best at 1 and 12 MP, IS-Net's bare run, the model-input resize")
+        results.times["isnet bare 1 MP"] = timing("isnet-bare")
+        results.times["best 1 MP"] = timing("best", "1")
+        results.times["best 1 MP, no isnet"] = timing("best", "1", "--no-isnet")
+        results.times["best 12 MP"] = timing("best", "12")
+        for megapixels in ("1", "12"):
+            results.times[f"model-input resize {megapixels} MP"] = timing("resize", megapixels)
+        print()
+        for name, figures in results.times.items():
+            print(f"{name}: {figures['seconds']:.3f} s, peak RSS {figures['peak_rss_mb']:.0f} MB")
+    print()
+    print("models used by best: " + ", ".join(results.models.get("bgone best", ())))
+    for line in targets(results, FAST.label):
+        print(line)
     return 0
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from bgone.errors import ResolutionTooHigh
+from bgone.inference.best import BestLevers, best_alpha, best_plan
 from bgone.inference.compose import Box, compose
 from bgone.inference.engine_config import EngineConfig
 from bgone.inference.imageio import (
@@ -28,7 +29,9 @@ from bgone.inference.options import (
     Channels,
     OutputFormat,
     Quality,
+    Refinement,
     RemovalOptions,
+    quality_conflict,
 )
 from bgone.inference.refine import refine_mask
 from bgone.inference.session import ModelPool
@@ -53,7 +56,9 @@ class RemovalResult:
     input_height: int
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     quality: Quality = Quality.FAST
-    models_used: tuple[str, ...] = ()  # the models that ran, for `X-Quality-Models`
+    # The models that ran, in order (for `X-Quality-Models`): `best` lists isnet only
+    # when it was installed and ran.
+    models_used: tuple[str, ...] = ()
 
     @property
     def media_type(self) -> str:
@@ -82,8 +87,14 @@ def _has_transparency(image: Image.Image) -> bool:
 class Remover:
     """The engine. One per process; thread-safe; sessions shared through the pool."""
 
-    def __init__(self, config: EngineConfig, pool: ModelPool | None = None) -> None:
+    def __init__(
+        self,
+        config: EngineConfig,
+        pool: ModelPool | None = None,
+        best_levers: BestLevers | None = None,
+    ) -> None:
         self.config = config
+        self.best_levers = best_levers or BestLevers()
         self.pool = pool or ModelPool(config.runtime)
         self.limits = config.limits
         self.encoding = config.encoding
@@ -123,8 +134,16 @@ class Remover:
             timings[stage] = now - clock
             clock = now
 
+        # The engine sees an explicit `guided` as the default; front ends that know what
+        # was asked call quality_conflict themselves before building the options.
+        explicit_refinement = (
+            options.refinement if options.refinement is not Refinement.GUIDED else None
+        )
+        quality_conflict(options.quality, options.model, explicit_refinement)
+        best = options.quality is Quality.BEST
+        plan = best_plan(self.pool.config.model_dir) if best else None
         model_name = options.model or self.config.default_model
-        session = self.pool.get(model_name)
+        session = None if best else self.pool.get(model_name)
         bg_image = self._accept(options.bg_image).rgb if options.bg_image is not None else None
         decoded = self._accept(source)
         lap("decode")
@@ -136,9 +155,18 @@ class Remover:
             photo = photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         lap("resize")
         declare(size[0] * size[1])
-        mask = session.predict(photo, narrow=self.in_flight.overlap())
-        lap("inference")
-        alpha = refine_mask(mask, photo, options.refinement)
+        if plan is not None:
+            # best's stages interleave models and refinement: timed as one.
+            alpha = best_alpha(photo, self.pool, self.in_flight.overlap(), plan, self.best_levers)
+            models_used = plan.models
+            lap("inference")
+        else:
+            assert session is not None
+            mask = session.predict(photo, narrow=self.in_flight.overlap())
+            lap("inference")
+            alpha = refine_mask(mask, photo, options.refinement)
+            models_used = (model_name,)
+            del mask
         if decoded.alpha is not None:
             # What the source already made transparent stays transparent.
             source_alpha = decoded.alpha.resize(size, Image.Resampling.BILINEAR)
@@ -149,7 +177,7 @@ class Remover:
         # The result layer is a copy: the photo and its alpha (about 60 MB at 12 MP) go
         # before encoding, the stage with the highest peak, so two large photos in
         # process stay within the memory target (README, Performance).
-        del decoded, photo, alpha, mask
+        del decoded, photo, alpha
         lap("compose")
         data, image_format = self._encode(composition.image, options, icc_profile)
         lap("encode")
@@ -163,7 +191,7 @@ class Remover:
             input_height=input_h,
             timings=timings,
             quality=options.quality,
-            models_used=(model_name,),
+            models_used=models_used,
         )
 
     def _encode(

@@ -1,0 +1,130 @@
+"""bgone's side of bench/quality.py: the real engine, with each model run done once.
+
+Every photo goes through `Remover.remove` (decode, models, refinement, compose, encode)
+with `channels=alpha`. Pipelines that run the same model on the same input share that
+run through a memo; each pipeline is still charged the model's own seconds, so the
+times printed are what it would take alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bgone.errors import ModelError
+from bgone.inference.best import BestLevers
+from bgone.inference.options import Channels, OutputFormat, RemovalOptions
+from bgone.inference.engine_config import EngineConfig
+from bgone.inference.pipeline import Remover
+from bgone.inference.session import ModelPool, ModelSession
+from bgone.settings import Settings
+from bench.quality_data import Sample, Score, mean_score, score
+
+
+@dataclass
+class Memo:
+    """Model outputs by (model, input), with the seconds each first took."""
+
+    outputs: dict[tuple[str, bytes], tuple[np.ndarray, float]] = field(default_factory=dict)
+    # Seconds a pipeline would have spent on the runs it found in the memo.
+    saved_seconds: float = 0.0
+
+
+class MemoSession:
+    def __init__(self, name: str, session: ModelSession, memo: Memo) -> None:
+        self._name, self._session, self._memo = name, session, memo
+        self.spec, self.family = session.spec, session.family
+
+    def predict(self, image: Image.Image, narrow: bool = False) -> np.ndarray:
+        key = (self._name, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+        found = self._memo.outputs.get(key)
+        if found is None:
+            started = time.perf_counter()
+            mask = self._session.predict(image, narrow)
+            found = (mask, time.perf_counter() - started)
+            self._memo.outputs[key] = found
+        else:
+            self._memo.saved_seconds += found[1]
+        return found[0].copy()
+
+
+class MemoPool(ModelPool):
+    def __init__(self, settings: Settings, memo: Memo) -> None:
+        super().__init__(EngineConfig.from_settings(settings).runtime)
+        self.memo = memo
+
+    def get(self, name: str) -> ModelSession:
+        return MemoSession(name, super().get(name), self.memo)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    label: str
+    options: RemovalOptions
+    without_fusion_model: bool = False  # run with a model dir that holds u2netp only
+    band_matting: bool = False  # best's lever that is off by default (best.py)
+    sets: tuple[str, ...] | None = None  # None: every set
+
+
+@dataclass
+class Outcome:
+    score: Score
+    median_seconds: float
+    models_used: tuple[str, ...]
+
+
+class Engine:
+    """Two removers over one memo: the configured model dir, and one holding u2netp only."""
+
+    def __init__(self, settings: Settings, scratch: Path) -> None:
+        self.memo = Memo()
+        self.full = Remover(EngineConfig.from_settings(settings), MemoPool(settings, self.memo))
+        base_only = scratch / "u2netp-only"
+        base_only.mkdir()
+        shutil.copyfile(settings.models_path / "u2netp.onnx", base_only / "u2netp.onnx")
+        alone = settings.model_copy(update={"model_dir": base_only})
+        self.base_only = Remover(EngineConfig.from_settings(alone), MemoPool(alone, self.memo))
+        self.matting = Remover(EngineConfig.from_settings(settings), MemoPool(settings, self.memo), BestLevers(True))
+
+    def has(self, model: str) -> bool:
+        try:
+            self.full.pool.get(model)
+        except ModelError:
+            return False
+        return True
+
+    def alpha(
+        self, pipeline: Pipeline, sample: Sample
+    ) -> tuple[np.ndarray, float, tuple[str, ...]]:
+        remover = self.base_only if pipeline.without_fusion_model else self.full
+        remover = self.matting if pipeline.band_matting else remover
+        options = RemovalOptions(
+            channels=Channels.ALPHA,
+            format=OutputFormat.PNG,
+            model=pipeline.options.model,
+            refinement=pipeline.options.refinement,
+            quality=pipeline.options.quality,
+        )
+        saved_before = self.memo.saved_seconds
+        started = time.perf_counter()
+        result = remover.remove(sample.image, options)
+        seconds = time.perf_counter() - started + self.memo.saved_seconds - saved_before
+        alpha = np.asarray(Image.open(io.BytesIO(result.data)).convert("L"), dtype=np.float32)
+        return alpha / 255.0, seconds, result.models_used
+
+    def evaluate(self, pipeline: Pipeline, samples: list[Sample]) -> Outcome:
+        scores, seconds = [], []
+        models: tuple[str, ...] = ()
+        for sample in samples:
+            alpha, spent, models = self.alpha(pipeline, sample)
+            scores.append(score(alpha, sample))
+            seconds.append(spent)
+        return Outcome(mean_score(scores), statistics.median(seconds), models)

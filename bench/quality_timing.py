@@ -1,0 +1,104 @@
+"""Times for bench/quality.py, each in a fresh process so its peak RSS is its own.
+
+    python bench/quality_timing.py best MEGAPIXELS [--no-isnet]   # best in process
+    python bench/quality_timing.py isnet-bare                      # IS-Net's session.run
+    python bench/quality_timing.py resize MEGAPIXELS               # the model-input resize
+
+Each prints one JSON object: the median seconds of a few runs after a warm-up, and the
+process's peak RSS in MB. Photos are made as bench/speed.py makes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import onnxruntime as ort
+from PIL import Image
+
+from bgone.inference.catalog import find_model
+from bgone.inference.options import Quality, RemovalOptions
+from bgone.inference.engine_config import EngineConfig
+from bgone.inference.pipeline import Remover
+from bgone.inference.session import preprocess
+from bgone.settings import Settings
+from speed import make_photos
+
+RUNS = 3
+
+
+def median_seconds(function: Callable[[], object], runs: int = RUNS) -> float:
+    function()  # warm-up: sessions, arenas and pymatting's compiled kernels
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def best(megapixels: int, no_isnet: bool) -> float:
+    settings = Settings()
+    with tempfile.TemporaryDirectory() as scratch:
+        if no_isnet:
+            shutil.copyfile(settings.models_path / "u2netp.onnx", Path(scratch) / "u2netp.onnx")
+            settings = settings.model_copy(update={"model_dir": Path(scratch)})
+        remover = Remover(EngineConfig.from_settings(settings))
+        photo = make_photos([megapixels])[megapixels]
+        options = RemovalOptions(quality=Quality.BEST)
+        runs = RUNS if megapixels <= 4 else 1
+        return median_seconds(lambda: remover.remove(photo, options), runs)
+
+
+def isnet_bare() -> float:
+    settings = Settings()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.intra_op_threads
+    spec = find_model("isnet", settings.models_path)
+    session = ort.InferenceSession(
+        str(settings.models_path / spec.file_name), options, providers=["CPUExecutionProvider"]
+    )
+    photo = Image.open(io.BytesIO(make_photos([1])[1]))
+    feed = {session.get_inputs()[0].name: preprocess(photo, spec.family_spec)}
+    return median_seconds(lambda: session.run(None, feed))
+
+
+def resize(megapixels: int) -> float:
+    settings = Settings()
+    family = find_model("u2netp", settings.models_path).family_spec
+    photo = Image.open(io.BytesIO(make_photos([megapixels])[megapixels]))
+    photo.load()
+    return median_seconds(lambda: preprocess(photo, family), 10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=["best", "isnet-bare", "resize"])
+    parser.add_argument("megapixels", type=int, nargs="?", default=1)
+    parser.add_argument("--no-isnet", action="store_true")
+    args = parser.parse_args(argv)
+    if args.what == "best":
+        seconds = best(args.megapixels, args.no_isnet)
+    elif args.what == "isnet-bare":
+        seconds = isnet_bare()
+    else:
+        seconds = resize(args.megapixels)
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The `best` quality tier: every lever the installed models and the CPU allow.
+
+u2netp with test-time augmentation (augment.py); IS-Net too when it is installed, fused
+by per-pixel confidence (fusion.py); then the guided refinement. Each choice and
+constant was made with bench/quality.py on all shared sets at once (IS-Net's weight on
+alphamatting27 and ecssd50 only: it has seen DUTS-TE's photos). Closed-form matting of
+the uncertain band (matting.py) is a measured lever that `best` leaves off: on
+alphamatting27 it made MAE and IoU worse (README, Quality); the bench keeps a row of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from bgone.inference.augment import Canvas, mirrored_mean
+from bgone.inference.catalog import find_model
+from bgone.inference.fusion import confidence_fusion, to_canvas
+from bgone.inference.options import Refinement
+from bgone.inference.provision import is_installed
+from bgone.inference.refine import refine_mask
+from bgone.inference.session import ModelPool
+
+BASE_MODEL = "u2netp"
+FUSION_MODEL = "isnet"
+# IS-Net's share of the vote where both models are equally sure (u2netp has the rest).
+# Of 0.2, 0.3 and 0.4, 0.3 gave the lowest mean MAE relative to `fast` over
+# alphamatting27 and ecssd50 (0.0731 and 0.0171, against 0.0793 and 0.0192).
+FUSION_MODEL_WEIGHT = 0.3
+# The masks are combined on a grid of this long side (IS-Net's input size): a finer grid
+# adds nothing that the guided refinement does not take from the photo.
+CANVAS_LONG_SIDE = 1024
+
+
+@dataclass(frozen=True)
+class BestPlan:
+    """Which models `best` runs with this model directory, and which it lacks."""
+
+    models: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BestLevers:
+    """Levers measured but not on by default; the bench turns them on for its own rows."""
+
+    band_matting: bool = False
+
+
+def best_plan(model_dir: Path) -> BestPlan:
+    """From what is installed (the catalog and provisioning decide, nothing is loaded)."""
+    fusion = find_model(FUSION_MODEL, model_dir)
+    if is_installed(fusion, model_dir):
+        return BestPlan((BASE_MODEL, FUSION_MODEL), ())
+    return BestPlan((BASE_MODEL,), (FUSION_MODEL,))
+
+
+def best_alpha(
+    photo: Image.Image,
+    pool: ModelPool,
+    narrow: bool,
+    plan: BestPlan,
+    levers: BestLevers = BestLevers(),
+) -> Image.Image:
+    """The photo (RGB, working size) -> its L-mode alpha at the same size."""
+    canvas = Canvas.for_photo(photo, CANVAS_LONG_SIDE)
+    with_fusion = FUSION_MODEL in plan.models
+    masks = [mirrored_mean(pool.get(BASE_MODEL), photo, canvas, narrow)]
+    weights = [1.0 - FUSION_MODEL_WEIGHT if with_fusion else 1.0]
+    if with_fusion:
+        # One pass: IS-Net costs about ten u2netp runs, over the time budget to mirror.
+        fusion_mask = pool.get(FUSION_MODEL).predict(photo, narrow)
+        masks.append(to_canvas(fusion_mask, canvas.width, canvas.height))
+        weights.append(FUSION_MODEL_WEIGHT)
+    fused = confidence_fusion(masks, weights)
+    refined = refine_mask(fused, photo, Refinement.GUIDED)
+    if not levers.band_matting:
+        return refined
+    from bgone.inference.matting import matte_band  # pymatting compiles kernels on import
+
+    return matte_band(photo, refined, fused)
