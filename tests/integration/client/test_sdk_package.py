@@ -20,7 +20,7 @@ def test_importing_the_sdk_loads_nothing_of_the_server() -> None:
 
 
 def test_bgone_client_re_exports_the_same_objects() -> None:
-    assert set(bgone.client.__all__) == set(bgone_client.__all__) - {"__version__"}
+    assert set(bgone.client.__all__) == set(bgone_client.__all__)
     for name in bgone.client.__all__:
         assert getattr(bgone.client, name) is getattr(bgone_client, name), name
 
