@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import resource
 import shutil
 import statistics
 import sys
@@ -47,7 +46,13 @@ def median_seconds(function: Callable[[], object], runs: int = RUNS) -> float:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This process's own high-water mark. Not getrusage's ru_maxrss: Linux carries that
+    over exec from the forking parent (the bench, several GB with its memo)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def best(megapixels: int, no_isnet: bool) -> float:
