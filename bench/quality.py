@@ -1,6 +1,6 @@
 """Quality benchmark: bgone's tiers beside rembg's pipelines, same u2netp, one run.
 
-    python bench/quality.py [--datasets DIR] [--limit N] [--no-rembg] [--no-timing]
+    python -m bench.quality [--datasets DIR] [--limit N] [--no-rembg] [--no-timing]
 
 Per shared set (alphamatting27, ecssd50, duts_te) it prints MAE, IoU, the trimap-band MAE
 (alphamatting27) and the median seconds per image of: bgone `fast` (the default), `best`,
@@ -19,15 +19,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bgone.inference.options import Quality, Refinement, RemovalOptions
-from bgone.settings import Settings
 from bench.quality_data import SETS, VARIANTS, Sample, load_set
 from bench.quality_engine import Engine, Outcome, Pipeline
 from bench.quality_rembg import run_rembg
 from bench.quality_targets import Results, targets
+from bgone.inference.options import Quality, Refinement, RemovalOptions
+from bgone.settings import Settings
 
 DEFAULT_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-TIMING = Path(__file__).resolve().parent / "quality_timing.py"
+REPO = Path(__file__).resolve().parents[1]
 FAST = Pipeline("bgone fast (default)", RemovalOptions())
 PIPELINES = (
     FAST,
@@ -53,7 +53,9 @@ def log(message: str) -> None:
 
 def timing(*arguments: str) -> dict[str, float]:
     completed = subprocess.run(
-        [sys.executable, str(TIMING), *arguments],
+        # A fresh process per figure, so each peak RSS is its own.
+        [sys.executable, "-m", "bench.quality_timing", *arguments],
+        cwd=REPO,
         capture_output=True,
         text=True,
         check=True,

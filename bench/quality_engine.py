@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from bench.quality_data import Sample, Score, mean_score, score
 from bgone.errors import ModelError
 from bgone.inference.best import BestLevers
-from bgone.inference.options import Channels, OutputFormat, RemovalOptions
 from bgone.inference.engine_config import EngineConfig
+from bgone.inference.options import Channels, OutputFormat, RemovalOptions
 from bgone.inference.pipeline import Remover
 from bgone.inference.session import ModelPool, ModelSession
 from bgone.settings import Settings
-from bench.quality_data import Sample, Score, mean_score, score
 
 
 @dataclass
@@ -92,7 +92,9 @@ class Engine:
         shutil.copyfile(settings.models_path / "u2netp.onnx", base_only / "u2netp.onnx")
         alone = settings.model_copy(update={"model_dir": base_only})
         self.base_only = Remover(EngineConfig.from_settings(alone), MemoPool(alone, self.memo))
-        self.matting = Remover(EngineConfig.from_settings(settings), MemoPool(settings, self.memo), BestLevers(True))
+        self.matting = Remover(
+            EngineConfig.from_settings(settings), MemoPool(settings, self.memo), BestLevers(True)
+        )
 
     def has(self, model: str) -> bool:
         try:

@@ -20,7 +20,7 @@ from PIL import Image
 
 from bench.quality_data import Sample, Score, mean_score, score
 from bench.quality_engine import Outcome
-from speed import REMBG_VENV, ensure_rembg
+from bench.speed import REMBG_VENV, ensure_rembg
 
 RUNNER = Path(__file__).resolve().parent / "rembg_cutouts.py"
 PIPELINES = ("default", "post_process_mask", "alpha_matting")

@@ -1,8 +1,8 @@
 """Times for bench/quality.py, each in a fresh process so its peak RSS is its own.
 
-    python bench/quality_timing.py best MEGAPIXELS [--no-isnet]   # best in process
-    python bench/quality_timing.py isnet-bare                      # IS-Net's session.run
-    python bench/quality_timing.py resize MEGAPIXELS               # the model-input resize
+    python -m bench.quality_timing best MEGAPIXELS [--no-isnet]   # best in process
+    python -m bench.quality_timing isnet-bare                      # IS-Net's session.run
+    python -m bench.quality_timing resize MEGAPIXELS               # the model-input resize
 
 Each prints one JSON object: the median seconds of a few runs after a warm-up, and the
 process's peak RSS in MB. Photos are made as bench/speed.py makes them.
@@ -24,13 +24,13 @@ from pathlib import Path
 import onnxruntime as ort
 from PIL import Image
 
+from bench.speed import make_photos
 from bgone.inference.catalog import find_model
-from bgone.inference.options import Quality, RemovalOptions
 from bgone.inference.engine_config import EngineConfig
+from bgone.inference.options import Quality, RemovalOptions
 from bgone.inference.pipeline import Remover
 from bgone.inference.session import preprocess
 from bgone.settings import Settings
-from speed import make_photos
 
 RUNS = 3
 

@@ -1,7 +1,7 @@
 """Run inside rembg's own environment (see speed.py's ensure_rembg): cut out photos with
 rembg's own code and write each alpha as a PNG, for bench/quality.py to score.
 
-    REMBG_VENV/bin/python bench/rembg_cutouts.py JOBS.json OUTPUT_DIR
+    REMBG_VENV/bin/python bench/rembg_cutouts.py  (run by bench.quality_rembg) JOBS.json OUTPUT_DIR
 
 JOBS.json is a list of {"key": ..., "path": ...}. For each of rembg's three pipelines (its
 default, `post_process_mask`, `alpha_matting` with its documented defaults) the alpha of

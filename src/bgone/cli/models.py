@@ -10,6 +10,7 @@ from rich.table import Table
 
 from bgone.errors import BgoneError
 from bgone.inference import provision, quantize
+from bgone.inference.best import best_plan
 from bgone.inference.catalog import FAMILIES, all_models, find_model
 from bgone.settings import Settings
 
@@ -40,9 +41,9 @@ def list_models() -> None:
             spec.description,
         )
     console.print(table)
-    best = provision.best_quality_models(settings.models_path)
-    missing = "" if "isnet" in best else " (pull isnet for u2netp+isnet fusion)"
-    console.print(f"quality=best uses: {', '.join(best)}{missing}")
+    plan = best_plan(settings.models_path)
+    missing = "".join(f" (pull {name} for its fusion with u2netp)" for name in plan.missing)
+    console.print(f"quality=best uses: {', '.join(plan.models)}{missing}")
     console.print(f"model directory: {settings.models_path}")
 
 

@@ -19,7 +19,7 @@ from bgone.inference.augment import Canvas, mirrored_mean
 from bgone.inference.catalog import find_model
 from bgone.inference.fusion import confidence_fusion, to_canvas
 from bgone.inference.options import Refinement
-from bgone.inference.provision import is_installed
+from bgone.inference.provision import is_verified
 from bgone.inference.refine import refine_mask
 from bgone.inference.session import ModelPool
 
@@ -50,9 +50,11 @@ class BestLevers:
 
 
 def best_plan(model_dir: Path) -> BestPlan:
-    """From what is installed (the catalog and provisioning decide, nothing is loaded)."""
+    """From what is installed and verified (the catalog and provisioning decide, nothing is
+    loaded): a corrupt IS-Net file leaves `best` to u2netp rather than failing it. `/readyz`
+    and `bgone models list` report this plan."""
     fusion = find_model(FUSION_MODEL, model_dir)
-    if is_installed(fusion, model_dir):
+    if is_verified(fusion, model_dir):
         return BestPlan((BASE_MODEL, FUSION_MODEL), ())
     return BestPlan((BASE_MODEL,), (FUSION_MODEL,))
 

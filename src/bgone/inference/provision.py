@@ -70,19 +70,13 @@ def require_verified(spec: ModelSpec, model_dir: Path) -> Path:
     return path
 
 
-def best_quality_models(model_dir: Path) -> tuple[str, ...]:
-    """The models `quality=best` runs with this model directory: u2netp, and isnet fused with
-    it when isnet is installed and verified. `/readyz` and `bgone models list` report it.
-
-    Stands in for the engine's `best_plan(model_dir).models` until the two branches meet.
-    """
-    isnet = next(spec for spec in BUILTIN_MODELS if spec.name == "isnet")
-    path = model_path(isnet, model_dir)
-    if path.is_file():
-        status = path.stat()
-        if _matches(path, status.st_size, status.st_mtime_ns, isnet.sha256):
-            return ("u2netp", "isnet")
-    return ("u2netp",)
+def is_verified(spec: ModelSpec, model_dir: Path) -> bool:
+    """Installed and matching its sha256, without raising; cheap to ask again."""
+    path = model_path(spec, model_dir)
+    if not path.is_file():
+        return False
+    status = path.stat()
+    return _matches(path, status.st_size, status.st_mtime_ns, spec.sha256)
 
 
 @functools.lru_cache(maxsize=8)

@@ -14,8 +14,8 @@ from bgone.errors import InvalidOption
 from bgone.inference import provision
 from bgone.inference.best import best_plan
 from bgone.inference.catalog import find_model
-from bgone.inference.options import Channels, Quality, Refinement, RemovalOptions
 from bgone.inference.engine_config import EngineConfig
+from bgone.inference.options import Channels, Quality, Refinement, RemovalOptions
 from bgone.inference.pipeline import Remover
 from bgone.settings import Settings
 from tests.conftest import require
@@ -53,7 +53,11 @@ def u2netp_only(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Re
 @pytest.fixture(scope="module")
 def full(with_isnet: Path, tmp_path_factory: pytest.TempPathFactory) -> Remover:
     data = tmp_path_factory.mktemp("data")
-    return Remover(EngineConfig.from_settings(Settings(data_dir=data, model_dir=with_isnet, intra_op_threads=2)))
+    return Remover(
+        EngineConfig.from_settings(
+            Settings(data_dir=data, model_dir=with_isnet, intra_op_threads=2)
+        )
+    )
 
 
 def test_best_without_isnet_says_so_and_cuts_out_the_person(

@@ -20,8 +20,8 @@ import pytest
 from PIL import Image
 
 from bgone.inference.catalog import FAMILIES
-from bgone.inference.options import Channels, Refinement, RemovalOptions
 from bgone.inference.engine_config import EngineConfig
+from bgone.inference.options import Channels, Refinement, RemovalOptions
 from bgone.inference.pipeline import Remover
 from bgone.inference.session import preprocess
 from bgone.settings import Settings
@@ -69,7 +69,9 @@ def test_add_then_remove_with_a_birefnet_signature_graph(
     )
     assert b"tiny" in listed.stdout and b"birefnet" in listed.stdout
 
-    remover = Remover(EngineConfig.from_settings(Settings(data_dir=tmp_path / "d", model_dir=store)))
+    remover = Remover(
+        EngineConfig.from_settings(Settings(data_dir=tmp_path / "d", model_dir=store))
+    )
     options = RemovalOptions(model="tiny", refinement=Refinement.RAW, channels=Channels.ALPHA)
     result = remover.remove(person_jpeg, options)
     assert result.models_used == ("tiny",) and (result.width, result.height) == (267, 400)

@@ -1,5 +1,5 @@
-"""What `quality=best` will use, as `/readyz` and `bgone models list` report it: isnet joins
-u2netp only when its file is installed and matches its sha256."""
+"""What `quality=best` will use (best_plan), as `/readyz` and `bgone models list` report it:
+isnet joins u2netp only when its file is installed and matches its sha256."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bgone.inference import provision
+from bgone.inference import catalog
+from bgone.inference.best import best_plan
 from bgone.inference.catalog import BUILTIN_MODELS
 
 
@@ -19,11 +20,11 @@ def with_isnet_sha256(monkeypatch: pytest.MonkeyPatch, digest: str) -> None:
         dataclasses.replace(spec, sha256=digest) if spec.name == "isnet" else spec
         for spec in BUILTIN_MODELS
     )
-    monkeypatch.setattr(provision, "BUILTIN_MODELS", rows)
+    monkeypatch.setattr(catalog, "BUILTIN_MODELS", rows)
 
 
 def test_u2netp_alone_without_isnet(tmp_path: Path) -> None:
-    assert provision.best_quality_models(tmp_path) == ("u2netp",)
+    assert best_plan(tmp_path).models == ("u2netp",)
 
 
 def test_isnet_joins_once_installed_and_verified(
@@ -32,10 +33,10 @@ def test_isnet_joins_once_installed_and_verified(
     weights = b"isnet weights"
     with_isnet_sha256(monkeypatch, hashlib.sha256(weights).hexdigest())
     (tmp_path / "isnet.onnx").write_bytes(weights)
-    assert provision.best_quality_models(tmp_path) == ("u2netp", "isnet")
+    assert best_plan(tmp_path).models == ("u2netp", "isnet")
 
 
 def test_a_corrupt_isnet_file_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with_isnet_sha256(monkeypatch, hashlib.sha256(b"the real weights").hexdigest())
     (tmp_path / "isnet.onnx").write_bytes(b"something else entirely")
-    assert provision.best_quality_models(tmp_path) == ("u2netp",)
+    assert best_plan(tmp_path).models == ("u2netp",)

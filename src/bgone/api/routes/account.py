@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bgone.api.deps import KeyContextDep
 from bgone.domain.authentication import KeyContext
-from bgone.inference.provision import best_quality_models
+from bgone.inference.best import best_plan
 from bgone.server.deps import ServicesDep
 from bgone.services.account_summary import AccountSummary
 
@@ -83,14 +83,16 @@ async def health() -> dict[str, str]:
 @health_router.get("/readyz", summary="Readiness: database reachable and model loaded")
 async def ready(services: ServicesDep) -> JSONResponse:
     database = await run_in_threadpool(services.database_ready)
-    best = await run_in_threadpool(best_quality_models, services.settings.models_path)
+    plan = await run_in_threadpool(best_plan, services.settings.models_path)
     models = services.remover.pool.loaded()
     model_ok = services.settings.default_model in models
     body = {
         "status": "ready" if database and model_ok else "not_ready",
         "database": "ok" if database else "unreachable",
         "models": models,
-        "best_quality_models": list(best),  # what quality=best runs here (isnet if installed)
+        "best_quality_models": list(
+            plan.models
+        ),  # what quality=best runs here (isnet if installed)
         "pipeline": {
             "pending": services.gate.pending,
             "workers": services.gate.workers,
