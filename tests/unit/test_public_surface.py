@@ -11,7 +11,9 @@ import inspect
 
 import bgone
 import bgone.inference
+from bgone.inference.option_table import ENGINE_OPTIONS
 from bgone.inference.options import RemovalOptions
+from tests.support.environment import REPO
 from tests.unit.surface import (
     CLI_FILE,
     VARIABLES_FILE,
@@ -64,3 +66,12 @@ def test_library_entry_point() -> None:
 def test_removal_options_are_importable_from_inference() -> None:
     assert bgone.inference.RemovalOptions is RemovalOptions
     assert [field.name for field in dataclasses.fields(RemovalOptions)] == OPTION_FIELDS
+
+
+def test_the_readmes_option_table_names_every_option_of_the_table() -> None:
+    """The README lists the removal options by hand; this keeps it in step with the table."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("| option | values |") :]
+    section = section[: section.index("\n\n")]
+    for row in ENGINE_OPTIONS:
+        assert f"`{row.name}`" in section, row.name
