@@ -21,7 +21,7 @@ import redis
 from bgone.db.engine import SessionFactory, make_engine, make_session_factory, transaction
 from bgone.domain import accounts, api_keys
 from bgone.domain.plan_limits import LimitChanges
-from bgone.infra.keycache import ALL, LOCAL_TTL_SECONDS, announce_key_change
+from bgone.infra.keycache import ALL, LOCAL_TTL_SECONDS, KeyCache
 from bgone.security.hashing import load_secret_ring
 from bgone.settings import Settings
 from tests.support.process import free_port, start_bgone_serve, stop_process
@@ -121,7 +121,8 @@ class Stack:
     def changed_behind_the_servers_back(self) -> None:
         """After editing the database directly: make every server notice, as the CLI does."""
         if self.redis_url:
-            announce_key_change(self.settings, ALL)
+            # An unstarted cache only publishes, as the CLI's does.
+            KeyCache[object](self.redis_url, self.settings.redis_key_prefix).invalidate(ALL)
             time.sleep(0.3)
         else:
             time.sleep(LOCAL_TTL_SECONDS + 0.2)

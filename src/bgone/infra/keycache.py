@@ -17,8 +17,6 @@ from typing import Generic, TypeVar
 
 import redis
 
-from bgone.settings import Settings
-
 log = logging.getLogger(__name__)
 
 REDIS_TTL_SECONDS = 30.0
@@ -120,11 +118,6 @@ class KeyCache(Generic[V]):
 
 def channel_name(redis_key_prefix: str) -> str:
     return f"{redis_key_prefix}:keys:invalidate"
-
-
-def announce_key_change(settings: Settings, key_id: str) -> None:
-    """For processes without a cache of their own (the CLI): tell the servers."""
-    publish_invalidation(settings.redis_url, channel_name(settings.redis_key_prefix), key_id)
 
 
 def publish_invalidation(redis_url: str, channel: str, key_id: str) -> None:
