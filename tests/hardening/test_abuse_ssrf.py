@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bgone.errors import FileTooLarge, InvalidImageUrl
-from bgone.infra.url_fetch import UrlFetcher, is_refused
+from bgone import __version__
+from bgone.errors import FailedImageDownload, FileTooLarge, InvalidBgImageUrl, InvalidImageUrl
+from bgone.infra.url_fetch import BACKGROUND_ERRORS, UrlFetcher, is_refused
 from tests.support.abuse_hosts import (
     ImageHost,
     Sentinel,
@@ -95,6 +96,9 @@ def test_private_and_disguised_addresses_are_refused_and_never_reached(
         f"http://017700000001:{port}/image.png",
         f"http://localhost:{port}/image.png",
         f"http://[2002:7f00:1::]:{port}/image.png",  # 6to4 wrapping of 127.0.0.1
+        f"http://[64:ff9b::7f00:1]:{port}/image.png",  # NAT64 wrapping of 127.0.0.1
+        f"http://[::127.0.0.1]:{port}/image.png",  # IPv4-compatible form
+        f"http://0177.0.0.1:{port}/image.png",  # octal that httpx refuses to parse
         # Redirect chains that start on the allowed image host and end on loopback.
         host.redirect("/hop-once", f"http://127.0.0.1:{port}/secret"),
         host.redirect("/chain-1", host.redirect("/chain-2", f"http://2130706433:{port}/x")),
@@ -232,10 +236,54 @@ def test_a_gzip_bomb_never_expands_past_the_cap_in_memory(abuse_image_host: Imag
         fetcher.fetch(url)
 
 
+def test_the_fetcher_announces_itself_as_bgone(abuse_image_host: ImageHost) -> None:
+    url = abuse_image_host.serve("/agent.png", PNG)
+    fetcher = UrlFetcher.from_strings(MAX_UPLOAD_BYTES, 5, [f"{IMAGE_HOST_ADDRESS}/32"])
+    assert fetcher.fetch(url) == PNG
+    assert abuse_image_host.handler.user_agents[-1] == f"bgone/{__version__}"
+
+
+# URLs that httpx (or urllib) cannot parse: octal and unicode-digit hosts, a broken
+# IPv6 literal. Each must be the sender's typed 400, never an exception that escapes.
+UNPARSEABLE_URLS = [
+    "http://0177.0.0.1/a.png",
+    "http://\u0661\u0662\u0667.0.0.1/a.png",  # Arabic-Indic digits: 127.0.0.1
+    "http://\uff11\uff12\uff17.0.0.1/a.png",  # full-width digits
+    "http://[::1/a.png",
+]
+
+
+@pytest.mark.parametrize("url", UNPARSEABLE_URLS)
+def test_an_unparseable_url_is_the_senders_invalid_url(url: str, abuse_sentinel: Sentinel) -> None:
+    fetcher = UrlFetcher(MAX_UPLOAD_BYTES, timeout_seconds=5)
+    with pytest.raises(InvalidImageUrl) as refused:
+        fetcher.fetch(url)
+    assert refused.value.code == "invalid_image_url"
+    with pytest.raises(InvalidBgImageUrl):
+        fetcher.fetch(url, BACKGROUND_ERRORS)
+    assert abuse_sentinel.connections == []
+
+
+def test_a_redirect_to_an_unparseable_url_is_a_failed_download(
+    abuse_image_host: ImageHost,
+) -> None:
+    """There the image host answered wrongly, not the sender: httpx reads the Location as a
+    protocol error, which is the download's typed 400."""
+    url = abuse_image_host.redirect("/to-octal", "http://0177.0.0.1/a.png")
+    fetcher = UrlFetcher.from_strings(MAX_UPLOAD_BYTES, 5, [f"{IMAGE_HOST_ADDRESS}/32"])
+    with pytest.raises(FailedImageDownload) as failed:
+        fetcher.fetch(url)
+    assert failed.value.code == "failed_image_download"
+
+
 @pytest.mark.parametrize(
     "text",
     ["127.0.0.1", "::1", "10.0.0.1", "169.254.169.254", "::ffff:127.0.0.1", "100.64.0.1",
-     "0.0.0.0", "2002:7f00:1::", "2001:0:4136:e378:8000:63bf:80ff:fffe", "fe80::1", "fc00::1"],
+     "0.0.0.0", "2002:7f00:1::", "2001:0:4136:e378:8000:63bf:80ff:fffe", "fe80::1", "fc00::1",
+     # NAT64, well-known prefix (RFC 6052) and local-use prefix (RFC 8215), and the
+     # deprecated IPv4-compatible form: Python counts all of them as global.
+     "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::7f00:1", "64:ff9b:1:ffff::808:808",
+     "::127.0.0.1", "::10.0.0.1", "::169.254.169.254"],
 )  # fmt: skip
 def test_every_internal_form_is_refused(text: str) -> None:
     assert is_refused(ipaddress.ip_address(text), ())
@@ -243,6 +291,8 @@ def test_every_internal_form_is_refused(text: str) -> None:
 
 def test_public_addresses_pass_and_allowed_networks_are_exempt() -> None:
     assert not is_refused(ipaddress.ip_address("93.184.215.14"), ())
+    # A NAT64 address is the IPv4 address it wraps: a public one passes.
+    assert not is_refused(ipaddress.ip_address("64:ff9b::5db8:d70e"), ())
     allowed = (ipaddress.ip_network("10.1.0.0/16"),)
     assert not is_refused(ipaddress.ip_address("10.1.2.3"), allowed)
     assert is_refused(ipaddress.ip_address("10.2.0.1"), allowed)

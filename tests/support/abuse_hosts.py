@@ -68,8 +68,11 @@ class ImageHostHandler(BaseHTTPRequestHandler):
 
     routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
     drip_paths: ClassVar[set[str]] = set()
+    # The User-Agent of every request, in order: how the fetcher announces itself.
+    user_agents: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
+        self.user_agents.append(self.headers.get("User-Agent", ""))
         if self.path in self.drip_paths:
             self._drip()
             return
@@ -122,7 +125,9 @@ class ImageHost:
 
 @contextmanager
 def image_host(address: str) -> Iterator[ImageHost]:
-    handler = type("Handler", (ImageHostHandler,), {"routes": {}, "drip_paths": set()})
+    handler = type(
+        "Handler", (ImageHostHandler,), {"routes": {}, "drip_paths": set(), "user_agents": []}
+    )
     server = ThreadingHTTPServer((address, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -3,7 +3,8 @@
 Every host is resolved once, every address it resolves to is vetted, and the connection
 goes to a vetted address: a public-looking name that resolves to 127.0.0.1 is refused, and
 a second DNS answer (rebinding) is never asked for. Numeric forms (`2130706433`, `0x7f.1`,
-`::ffff:127.0.0.1`, 6to4 and Teredo wrappings) are checked as the address they mean.
+`::ffff:127.0.0.1`, IPv4-compatible `::127.0.0.1`, 6to4, Teredo and NAT64 wrappings) are
+checked as the address they mean. A URL that cannot be parsed is the sender's invalid URL.
 Redirects are followed by hand, at most `max_redirects`, each re-checked the same way.
 One deadline covers connecting, every read and every redirect, so a server that drips a
 byte a second is cut off; bytes are capped after content decoding, which is done with a
@@ -24,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from bgone import __version__
 from bgone.errors import (
     BgDownloadTimeout,
     FailedBgDownload,
@@ -56,20 +58,34 @@ class RefusedAddress(Exception):
     """Raised inside the connection layer; deliberately not an httpcore error."""
 
 
+# NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+# NAT64's local-use prefix (RFC 8215): where in it the IPv4 address sits depends on the
+# operator's prefix length, so nothing in it can be unwrapped; it is refused whole.
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+# The deprecated IPv4-compatible form `::a.b.c.d` (RFC 4291), `::` and `::1` among them.
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one stands for (mapped, 6to4, Teredo client), if any."""
+    """The IPv4 address an IPv6 one stands for (mapped, compatible, 6to4, Teredo client,
+    NAT64), if any."""
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
     if address.teredo is not None:
         return address.teredo[1]
+    if address in NAT64_WELL_KNOWN or address in IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
 
 def is_refused(address: IpAddress, allowed: Iterable[IpNetwork]) -> bool:
     networks = tuple(allowed)
     if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64_LOCAL_USE and not any(address in n for n in networks):
+            return True
         inner = embedded_ipv4(address)
         if inner is not None and is_refused(inner, networks):
             return True  # ::ffff:127.0.0.1 is 127.0.0.1
@@ -208,7 +224,13 @@ class UrlFetcher:
         return errors.timeout(f"The download took longer than {self.timeout_seconds:g} s.")
 
     def _check_url(self, url: str, errors: SourceErrors) -> None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            # httpx parses more strictly than urllib (octal IPv4, IDNA): a URL it refuses
+            # would otherwise escape the fetch as httpx.InvalidURL, not the sender's error.
+            httpx.URL(url)
+        except (ValueError, httpx.InvalidURL) as error:
+            raise errors.invalid(f"The URL cannot be parsed: {error}.") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise errors.invalid("Only http and https URLs with a host are accepted.")
         if parts.username or parts.password:
@@ -233,5 +255,10 @@ class UrlFetcher:
         return b"".join(chunks)
 
 
-# Images are compressed already: ask for them as they are (a server may still gzip).
-REQUEST_HEADERS = {"Accept": "image/*", "Accept-Encoding": "identity"}
+# Images are compressed already: ask for them as they are (a server may still gzip). The
+# User-Agent names bgone, not the HTTP library, so image hosts can tell who fetches.
+REQUEST_HEADERS = {
+    "Accept": "image/*",
+    "Accept-Encoding": "identity",
+    "User-Agent": f"bgone/{__version__}",
+}
