@@ -231,7 +231,7 @@ WRONG_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("bg_color", "rgb(999,0,0)", V2),
     ("roi", "0 0 10", V2),
     ("roi", "0% 0% 150% 100%", REMOVE_BG),
-    ("roi", "50px 50px 10px 10px", V2),
+    ("roi", "1" * 400 + " 0 10 10", REMOVE_BG),  # float() makes 400 digits infinity
     ("scale", "5%", REMOVE_BG),
     ("scale", "150%", REMOVE_BG),
     ("scale", "big", V2),
@@ -275,6 +275,20 @@ def option_cases() -> list[Case]:
             as_json({"image_base64": b64(SMALL_PNG), "size": 5}),
             400,
             "invalid_size",
+        ),
+        Case(
+            "option_roi_without_area",
+            V2,
+            upload(SMALL_PNG, roi="50px 50px 10px 10px"),
+            400,
+            "roi_region_empty",
+        ),
+        Case(
+            "option_roi_outside_the_image",
+            REMOVE_BG,
+            upload(SMALL_PNG, roi="5000px 0px 6000px 10px"),
+            400,
+            "roi_exceeds_bounds",
         ),
         Case("option_upper_case_name", V2, upload(SMALL_PNG, SIZE="giant"), 400, "invalid_size"),
         Case(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-from bgone.errors import InvalidOption, UnknownForeground
+from bgone.errors import RoiExceedsBounds, RoiRegionEmpty, UnknownForeground
 from bgone.inference.options import Channels, Margin, RemovalOptions, Roi
 
 # Alpha above this counts as subject when measuring the foreground box (about 3%).
@@ -50,13 +50,21 @@ def foreground_box(alpha: Image.Image) -> Box:
 
 
 def apply_roi(alpha: Image.Image, roi: Roi) -> Image.Image:
+    """Clear the alpha outside the region. remove.bg's codes: roi_region_empty for a region
+    without area, roi_exceeds_bounds for one wholly outside the image; a region partly
+    outside is clipped (pixel values are read at the working size, which may be smaller)."""
     width, height = alpha.size
-    left = max(0, round(roi.x1.resolve(width)))
-    top = max(0, round(roi.y1.resolve(height)))
-    right = min(width, round(roi.x2.resolve(width)))
-    bottom = min(height, round(roi.y2.resolve(height)))
+    left, top = round(roi.x1.resolve(width)), round(roi.y1.resolve(height))
+    right, bottom = round(roi.x2.resolve(width)), round(roi.y2.resolve(height))
     if right <= left or bottom <= top:
-        raise InvalidOption("roi", "The region of interest is empty or outside the image.")
+        raise RoiRegionEmpty(
+            f"The region of interest has no area ({left},{top} to {right},{bottom} px)."
+        )
+    if left >= width or top >= height:
+        raise RoiExceedsBounds(
+            f"The region of interest starts at {left},{top} px, outside the {width}x{height} image."
+        )
+    right, bottom = min(width, right), min(height, bottom)
     kept = Image.new("L", alpha.size, 0)
     kept.paste(alpha.crop((left, top, right, bottom)), (left, top))
     return kept

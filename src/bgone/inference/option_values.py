@@ -6,6 +6,7 @@ the option table (bgone.inference.option_table) names which parser reads which o
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from enum import StrEnum
@@ -69,7 +70,10 @@ def parse_length(name: str, text: str) -> Length:
     match = _LENGTH.match(text.strip().lower())
     if not match:
         raise InvalidOption(name, f"{name}: {text!r} is not a length like '30px' or '10%'.")
-    return Length(float(match.group(1)), percent=match.group(2) == "%")
+    value = float(match.group(1))
+    if not math.isfinite(value):  # hundreds of digits: float() makes them infinity
+        raise InvalidOption(name, f"{name}: {text[:40]!r}... is too large a length.")
+    return Length(value, percent=match.group(2) == "%")
 
 
 def parse_margin(text: str) -> Margin:

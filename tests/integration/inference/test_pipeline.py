@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bgone.errors import InvalidOption, UnknownForeground, UnknownModel
+from bgone.errors import (
+    RoiExceedsBounds,
+    RoiRegionEmpty,
+    UnknownForeground,
+    UnknownModel,
+)
 from bgone.inference.options import Refinement, RemovalOptions
 from bgone.inference.pipeline import Remover
 from tests.support.imagegen import encode, open_bytes, sixteen_bit_gray_png, with_orientation
@@ -150,8 +155,10 @@ def test_roi_clears_everything_outside(remover: Remover, person_jpeg: bytes) -> 
     mask = np.asarray(image)
     assert mask[:, 134:].max() == 0
     assert mask[:, :133].max() > 200
-    with pytest.raises(InvalidOption):
+    with pytest.raises(RoiRegionEmpty):
         run(remover, person_jpeg, roi="50% 0% 10% 100%")
+    with pytest.raises(RoiExceedsBounds):
+        run(remover, person_jpeg, roi="300px 0px 400px 100px")  # the photo is 267 px wide
 
 
 def test_scale_and_position(remover: Remover, person_jpeg: bytes) -> None:

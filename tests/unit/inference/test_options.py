@@ -79,6 +79,10 @@ def test_scale_implies_centre_and_position_parses() -> None:
         ("bg_color", "#12345"),
         ("roi", "0 0 10"),
         ("roi", "0% 0% 150% 100%"),
+        # 400 digits: float() makes it infinity, which no pixel arithmetic survives.
+        ("roi", "1" * 400 + " 0 10 10"),
+        ("roi", "0 0 " + "9" * 400 + "% 10"),
+        ("crop_margin", "9" * 400 + "px"),
         ("scale", "5%"),
         ("scale", "120%"),
         ("position", "left"),
