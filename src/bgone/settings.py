@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 25 * 1024 * 1024
     max_megapixels: float = 50.0
+    # The longest side an image may have, checked from the header like the megapixels.
+    max_side_pixels: int = Field(default=20_000, ge=1)
 
     # The thread plan: intra_op_threads x inference_concurrency <= cores. Measured on 2
     # cores, one model run at a time with 2 threads gives both the best latency and the

@@ -144,9 +144,16 @@ def _broken_file_cases() -> list[Case]:
         ("bomb_webp_lossy_16383", files.webp_lossy_claiming(16_383, 16_383)),
         ("bomb_webp_lossy_9000", files.webp_lossy_claiming(9000, 9000)),
     ]
-    return [Case(name, V2, upload(data), 400, "failed_to_read_image") for name, data in broken] + [
-        Case(name, V2, upload(data), 400, "resolution_too_high") for name, data in bombs
+    # Within 50 MP, but a side past BGONE_MAX_SIDE_PIXELS (20,000): refused from the header.
+    lines = [
+        ("line_png_50000000x1", files.png_header_claiming(50_000_000, 1)),
+        ("line_jpeg_1x50000", files.jpeg_claiming(1, 50_000)),
     ]
+    return (
+        [Case(name, V2, upload(data), 400, "failed_to_read_image") for name, data in broken]
+        + [Case(name, V2, upload(data), 400, "resolution_too_high") for name, data in bombs]
+        + [Case(name, V2, upload(data), 400, "invalid_dimensions") for name, data in lines]
+    )
 
 
 def _accepted_file_cases() -> list[Case]:

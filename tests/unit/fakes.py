@@ -64,7 +64,9 @@ class FakeRemover:
     def __init__(self, settings: Settings | None = None, failure: Exception | None = None) -> None:
         # The real limits: the server peeks at the upload's size with them before removing.
         self.limits = (
-            DecodeLimits(settings.max_upload_bytes, settings.max_megapixels)
+            DecodeLimits(
+                settings.max_upload_bytes, settings.max_megapixels, settings.max_side_pixels
+            )
             if settings is not None
             else DecodeLimits()
         )

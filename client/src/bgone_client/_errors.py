@@ -101,7 +101,8 @@ ERRORS_BY_STATUS: Mapping[int, type[BgoneAPIError]] = {
 _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     InvalidRequestError: (
         "invalid_request missing_source multiple_sources multiple_bg_sources"
-        " failed_to_read_image resolution_too_high unknown_foreground roi_region_empty"
+        " failed_to_read_image resolution_too_high invalid_dimensions unknown_foreground"
+        " roi_region_empty"
         " roi_exceeds_bounds invalid_image_url"
         " invalid_bg_image_url failed_image_download image_download_timeout failed_bg_download"
         " bg_download_timeout invalid_model invalid_environment invalid_key_name"

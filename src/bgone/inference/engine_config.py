@@ -29,7 +29,9 @@ class EngineConfig:
                 concurrency=settings.inference_concurrency,
                 providers=tuple(settings.execution_providers),
             ),
-            limits=DecodeLimits(settings.max_upload_bytes, settings.max_megapixels),
+            limits=DecodeLimits(
+                settings.max_upload_bytes, settings.max_megapixels, settings.max_side_pixels
+            ),
             encoding=EncodeConfig(
                 png_encoder=settings.png_encoder,
                 png_compress_level=settings.png_compress_level,

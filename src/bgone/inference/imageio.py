@@ -17,7 +17,13 @@ from types import ModuleType
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
-from bgone.errors import FailedToReadImage, FileTooLarge, InvalidFileType, ResolutionTooHigh
+from bgone.errors import (
+    FailedToReadImage,
+    FileTooLarge,
+    InvalidDimensions,
+    InvalidFileType,
+    ResolutionTooHigh,
+)
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 
@@ -53,6 +59,8 @@ _KNOWN_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 class DecodeLimits:
     max_bytes: int = 25 * 1024 * 1024
     max_megapixels: float = 50.0
+    # A 50,000,000 x 1 line is within 50 MP, yet no model or resize is meant for it.
+    max_side_pixels: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,16 @@ def _opened_header(data: bytes, kind: str, limits: DecodeLimits) -> Image.Image:
             f"The image is {width}x{height} ({megapixels:.1f} MP); the maximum supported input "
             f"resolution is {limits.max_megapixels:g} megapixels."
         )
+    check_sides(width, height, limits)
     return image
+
+
+def check_sides(width: int, height: int, limits: DecodeLimits) -> None:
+    if max(width, height) > limits.max_side_pixels:
+        raise InvalidDimensions(
+            f"The image is {width}x{height}; no side may be longer than "
+            f"{limits.max_side_pixels} pixels."
+        )
 
 
 def _open(data: bytes, kind: str, limits: DecodeLimits) -> Image.Image:

@@ -19,6 +19,7 @@ from bgone.inference.compose import Box, compose
 from bgone.inference.engine_config import EngineConfig
 from bgone.inference.imageio import (
     DecodedImage,
+    check_sides,
     decode,
     encode,
     normalise_mode,
@@ -109,6 +110,7 @@ class Remover:
                 f"The image is {width}x{height}; the maximum is "
                 f"{self.limits.max_megapixels:g} megapixels."
             )
+        check_sides(width, height, self.limits)
         image, icc = normalise_mode(source, source.info.get("icc_profile"))
         alpha = image.getchannel("A") if image.mode == "RGBA" else None
         return DecodedImage(image.convert("RGB"), alpha, icc, "image")

@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from bgone.errors import FailedToReadImage, FileTooLarge, InvalidFileType, ResolutionTooHigh
-from bgone.inference.imageio import DecodeLimits, EncodeConfig, decode, encode
+from bgone.errors import (
+    FailedToReadImage,
+    FileTooLarge,
+    InvalidDimensions,
+    InvalidFileType,
+    ResolutionTooHigh,
+)
+from bgone.inference.engine_config import EngineConfig
+from bgone.inference.imageio import DecodeLimits, EncodeConfig, decode, encode, peek_dimensions
+from bgone.settings import Settings
 from tests.support.imagegen import (
     encode as save,
 )
@@ -149,6 +157,28 @@ def test_megapixel_limit_is_enforced() -> None:
     big = Image.new("RGB", (3000, 2000))  # 6 MP > 5 MP limit
     with pytest.raises(ResolutionTooHigh, match="maximum"):
         decode(save(big, "JPEG"), LIMITS)
+
+
+def test_a_side_longer_than_the_limit_is_refused_from_the_header() -> None:
+    # 50 MP exactly, so within the megapixel limit: only the side limit catches it.
+    line = png_header_only(50_000_000, 1)
+    limits = DecodeLimits(max_bytes=2_000_000, max_megapixels=50.0)
+    with pytest.raises(InvalidDimensions) as refused:
+        peek_dimensions(line, limits)
+    assert (refused.value.status, refused.value.code) == (400, "invalid_dimensions")
+    assert "20000" in refused.value.detail
+    with pytest.raises(InvalidDimensions):
+        decode(line, limits)
+    with pytest.raises(InvalidDimensions):
+        peek_dimensions(png_header_only(1, 50_000_000), limits)
+
+
+def test_the_side_limit_is_the_setting() -> None:
+    limits = EngineConfig.from_settings(Settings(max_side_pixels=300)).limits
+    assert limits.max_side_pixels == 300
+    assert peek_dimensions(png_header_only(300, 2), limits) == (300, 2)
+    with pytest.raises(InvalidDimensions, match="300"):
+        peek_dimensions(png_header_only(301, 2), limits)
 
 
 def test_png_chunk_helper_makes_valid_crc() -> None:

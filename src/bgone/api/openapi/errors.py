@@ -28,6 +28,7 @@ from bgone.errors import (
     InternalError,
     InvalidApiKey,
     InvalidBgImageUrl,
+    InvalidDimensions,
     InvalidEnvironment,
     InvalidExpiry,
     InvalidFileType,
@@ -159,6 +160,7 @@ REMOVAL_ERRORS = (
         ResolutionTooHigh,
         "The image has 61.2 MP; your plan allows up to 25 MP.",
     ),
+    case(InvalidDimensions, "The image is 50000000x1; no side may be longer than 20000 pixels."),
     case(UnknownForeground, "No foreground was found to crop to."),
     case(RoiRegionEmpty, "The region of interest has no area (500,0 to 100,800 px)."),
     case(
