@@ -258,7 +258,9 @@ def encode(
             return _fpng_encode(image, icc_profile)
         image.save(buffer, "PNG", compress_level=config.png_compress_level, **extra)
     elif image_format == "webp":
-        image.save(buffer, "WEBP", quality=config.webp_quality, method=4, **extra)
+        # exact: libwebp otherwise rewrites the colour under alpha 0 from the visible pixels
+        # around it; compose has zeroed it, and zeros are what must be in the file.
+        image.save(buffer, "WEBP", quality=config.webp_quality, method=4, exact=True, **extra)
     elif image_format == "jpg":
         if image.mode not in ("RGB", "L"):
             raise ValueError(f"JPEG cannot hold mode {image.mode}; flatten first")

@@ -16,6 +16,7 @@ from PIL import Image
 from bgone.errors import ResolutionTooHigh
 from bgone.inference.best import BestLevers, best_alpha, best_plan
 from bgone.inference.compose import Box, compose
+from bgone.inference.edge_fill import extend_edge_colours
 from bgone.inference.engine_config import EngineConfig
 from bgone.inference.imageio import (
     DecodedImage,
@@ -213,10 +214,12 @@ class Remover:
         return encode(image, chosen.value, icc, self.encoding), chosen.value
 
     def _zip(self, image: Image.Image, icc: bytes | None) -> bytes:
-        """remove.bg's ZIP: color.jpg (the colours) plus alpha.png (the mask)."""
+        """remove.bg's ZIP: color.jpg (the colours) plus alpha.png (the mask). Under alpha 0
+        the colours are the foreground's edge colours extended, never the photo's."""
         rgba = image.convert("RGBA")
+        colours = extend_edge_colours(rgba)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-            archive.writestr("color.jpg", encode(rgba.convert("RGB"), "jpg", icc, self.encoding))
+            archive.writestr("color.jpg", encode(colours, "jpg", icc, self.encoding))
             archive.writestr("alpha.png", encode(rgba.getchannel("A"), "png", None, self.encoding))
         return buffer.getvalue()
