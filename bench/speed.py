@@ -42,6 +42,7 @@ from tests.support.process import (
     wait_ready,
 )
 
+from bench.speed_png import png_before_after
 from bgone.errors import ModelError
 from bgone.inference import provision, quantize
 from bgone.inference.catalog import find_model, local_models
@@ -207,7 +208,7 @@ def in_process(settings: Settings, photos: dict[int, bytes], count: int) -> list
         )
         lines.append(
             f"  {size:>2} MP: total {statistics.median(totals) * 1000:.0f} ms ({parts} ms); "
-            f"PNG {len(result.data) / 1e6:.1f} MB"
+            + png_before_after(photo, result, remover.encoding)
         )
     return lines
 
