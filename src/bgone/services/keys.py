@@ -19,6 +19,7 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import accounts, api_keys, audit, origins
 from bgone.domain.accounts import Account, AccountStatus
 from bgone.domain.clock import utc_now
+from bgone.domain.durations import check_lifetime
 from bgone.domain.key_records import IssuedKey, KeyRecord
 from bgone.domain.plan_limits import LimitChanges
 from bgone.security.hashing import SecretRing
@@ -94,7 +95,8 @@ class KeyService:
                 self.secret_ring,
                 ip=by.ip,
                 now=moment,
-                expires_at=moment + lifetime if lifetime is not None else None,
+                # Checked before the addition: a date past the year 9999 would overflow.
+                expires_at=moment + check_lifetime(lifetime) if lifetime is not None else None,
             )
 
     def rotate(

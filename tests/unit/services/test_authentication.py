@@ -167,6 +167,26 @@ def test_zero_grace_expires_the_old_key_at_once(
         authenticate(sessions, old.secret, ring, now=NOW)
 
 
+def test_an_expired_key_points_to_its_replacement_only_when_it_has_one(
+    sessions: SessionFactory, make_account: MakeAccount, ring: SecretRing
+) -> None:
+    account = make_account()
+    with transaction(sessions) as session:
+        rotated = api_keys.create_key(session, account.id, "a", "production", "me", ring, now=NOW)
+        api_keys.rotate(session, account.id, rotated.record.id, "me", ring, timedelta(0), now=NOW)
+        lapsed = api_keys.create_key(
+            session, account.id, "b", "production", "me", ring, now=NOW,
+            expires_at=NOW + timedelta(hours=1),
+        )  # fmt: skip
+
+    with pytest.raises(ExpiredApiKey, match="use the key that replaced it"):
+        authenticate(sessions, rotated.secret, ring, now=NOW)
+    with pytest.raises(ExpiredApiKey) as refused:
+        authenticate(sessions, lapsed.secret, ring, now=NOW + timedelta(hours=2))
+    assert "replaced" not in refused.value.detail
+    assert "create a new key" in refused.value.detail
+
+
 def test_server_secret_rotation_keeps_old_keys_working_and_rehashes_them(
     sessions: SessionFactory, make_account: MakeAccount
 ) -> None:
