@@ -72,6 +72,25 @@ def test_rotate_invalidates_the_old_key_once(
     assert key_cache.invalidated == [old.record.id]
 
 
+def test_rotating_a_replacement_invalidates_the_predecessor_whose_grace_it_ended(
+    service: KeyService, key_cache: RecordingKeyCache, make_account: MakeAccount
+) -> None:
+    actor = owner(make_account)
+    first = service.create(actor, "shop", "production")
+    second = service.rotate(actor, first.record.id, timedelta(days=7)).issued
+    key_cache.invalidated.clear()
+
+    third = service.rotate(actor, second.record.id, timedelta(days=7))
+
+    assert third.ended_predecessor == first.record.id
+    # The first key's cached answers still say it works for a week: they must go too.
+    assert key_cache.invalidated == [second.record.id, first.record.id]
+    [ended] = [
+        record for record in service.list_keys(actor.account_id) if record.id == first.record.id
+    ]
+    assert ended.expires_at is not None and ended.expires_at <= third.issued.record.created_at
+
+
 def test_revoke_invalidates_once_and_audits_once(
     service: KeyService,
     sessions: SessionFactory,
