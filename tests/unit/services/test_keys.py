@@ -58,6 +58,25 @@ def test_create_audits_with_the_actor_and_invalidates_nothing(
     assert key_cache.invalidated == []
 
 
+# The longest valid email: a 64-character local part and a 255-character domain.
+LONGEST_EMAIL = "a" * 64 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 63, "e" * 59]) + ".com"
+
+
+def test_the_dashboard_manages_keys_for_the_longest_email(
+    service: KeyService, sessions: SessionFactory, make_account: MakeAccount
+) -> None:
+    assert len(LONGEST_EMAIL) == 320
+    account = make_account(email=LONGEST_EMAIL)
+    actor = KeyActor(account.id, f"dashboard:{account.email}", "192.0.2.7")
+
+    issued = service.create(actor, "shop", "production")
+    rotated = service.rotate(actor, issued.record.id)
+    service.revoke(actor, rotated.issued.record.id)
+
+    assert issued.record.created_by == rotated.issued.record.created_by == actor.actor
+    assert {event.actor for event in events(sessions, account.id)} == {actor.actor}
+
+
 def test_rotate_invalidates_the_old_key_once(
     service: KeyService, key_cache: RecordingKeyCache, make_account: MakeAccount
 ) -> None:
