@@ -115,10 +115,11 @@ def rotate(
     """Replace a key; the old one works for the grace period. New key on the last line."""
     with operator_key_service(Settings()) as service:
         period = parse_grace(grace)
-        issued = service.rotate(operator_of(service, key_id), key_id, period).issued
-    typer.echo(
-        f"rotated {key_id}: it stops working in {grace}; new key {issued.record.id}:", err=True
-    )
+        rotated = service.rotate(operator_of(service, key_id), key_id, period)
+    issued, ends = rotated.issued, rotated.replaced.expires_at
+    # The end as it is: the old key's own expiry may come before the grace period's.
+    until = ends.isoformat(timespec="seconds") if ends else "?"
+    typer.echo(f"rotated {key_id}: it works until {until}; new key {issued.record.id}:", err=True)
     typer.echo(issued.secret)
 
 
