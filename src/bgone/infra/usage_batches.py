@@ -114,6 +114,34 @@ def _commit_one_by_one(
     return outcomes
 
 
+def replay_rows(sessions: SessionFactory, rows: list[FinalRow]) -> int:
+    """Write spooled `rows`, one by one if one of them is bad; returns how many were bad.
+
+    Raises when the database is unreachable: the spool is kept for the next try (rows
+    already written are skipped then, by request id). A bad row is logged and dropped, or
+    it would hold back every row behind it for ever.
+    """
+    try:
+        with transaction(sessions) as session:
+            write_final_rows(session, rows)
+        return 0
+    except Exception as error:
+        if database_unreachable(error):
+            raise
+        log.warning("replaying %d spooled rows one by one: %s", len(rows), first_line(error))
+    bad = 0
+    for row in rows:
+        try:
+            with transaction(sessions) as session:
+                write_final_rows(session, [row])
+        except Exception as error:
+            if database_unreachable(error):
+                raise
+            log.error("dropped the spooled usage row of %s: %s", row.entry.request_id, error)
+            bad += 1
+    return bad
+
+
 def _spool(journal: Journal, rows: list[FinalRow], error: BaseException) -> OSError | None:
     """Keep `rows` in the journal while the database is away; the error if even that fails."""
     try:

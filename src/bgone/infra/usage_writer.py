@@ -25,7 +25,7 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.domain.credits import Reservation
 from bgone.domain.metering import FinalRow, release_pending, release_stale, write_final_rows
 from bgone.domain.usage import UsageEntry
-from bgone.infra.usage_batches import UsageWrite, commit_batch, first_line
+from bgone.infra.usage_batches import UsageWrite, commit_batch, first_line, replay_rows
 from bgone.infra.usage_journal import Journal
 
 log = logging.getLogger(__name__)
@@ -136,10 +136,9 @@ class UsageWriter:
 
     def _replay_spool(self) -> None:
         rows = self._journal.spooled_rows()
-        with transaction(self._sessions) as session:
-            write_final_rows(session, rows)
+        bad = replay_rows(self._sessions, rows)
         self._journal.clear_spool()
-        log.warning("database back: %d spooled usage rows written", len(rows))
+        log.warning("database back: %d spooled usage rows written", len(rows) - bad)
 
     def _recover_orphans(self) -> None:
         for orphan in self._journal.claim_orphans():

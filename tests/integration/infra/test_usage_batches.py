@@ -19,6 +19,7 @@ from bgone.domain.metering import FinalRow
 from bgone.domain.usage import UsageEntry
 from bgone.infra.usage_batches import UsageWrite, commit_batch
 from bgone.infra.usage_journal import Journal
+from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing
 from tests.support.db_fixtures import POSTGRES
 from tests.unit.domain.support import NOW
@@ -125,3 +126,19 @@ def test_an_address_too_long_for_its_column_loses_no_row(
     assert stored is not None and stored.last_used_at == NOW + timedelta(seconds=1)
     if sessions.kw["bind"].dialect.name == POSTGRES:
         assert stored.last_used_ip == "192.0.2.9"
+
+
+def test_a_bad_spooled_row_does_not_hold_back_the_others_replay(
+    sessions: SessionFactory, journal: Journal, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = account(sessions, "owner")
+    good = [write.row for write in good_writes(sessions, owner)]
+    journal.spool([*good[:10], FinalRow(entry(NO_SUCH_ACCOUNT, "bad-spooled")), *good[10:]])
+
+    with caplog.at_level(logging.ERROR, logger="bgone.infra"):
+        writer = UsageWriter(sessions, journal)  # replays the spool as it starts
+        writer.close()
+
+    assert kept_rows(sessions, owner.id) == GOOD_ROWS
+    assert used_milli(sessions, owner.id) == RESERVED_ROWS * 1000
+    assert "bad-spooled" in caplog.text
