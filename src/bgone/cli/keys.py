@@ -11,7 +11,7 @@ from bgone.cli.common import console, fail
 from bgone.db.engine import make_engine, make_session_factory, transaction
 from bgone.db.migrate import upgrade
 from bgone.domain import accounts
-from bgone.domain.durations import parse_duration
+from bgone.domain.durations import parse_grace, parse_lifetime
 from bgone.domain.key_records import key_document
 from bgone.errors import BgoneError, NotFound
 from bgone.infra.keycache import KeyCache
@@ -64,7 +64,7 @@ def create(
 ) -> None:
     """Create a key; it is shown once, alone on the last line."""
     with operator_key_service(Settings()) as service:
-        lifetime = parse_duration(expires_in) if expires_in else None
+        lifetime = parse_lifetime(expires_in) if expires_in is not None else None
         actor = KeyActor(account_id_of(service, email), OPERATOR)
         issued = service.create(actor, name, environment, lifetime)
     typer.echo(
@@ -114,11 +114,12 @@ def rotate(
 ) -> None:
     """Replace a key; the old one works for the grace period. New key on the last line."""
     with operator_key_service(Settings()) as service:
-        period = parse_duration(grace)
-        issued = service.rotate(operator_of(service, key_id), key_id, period).issued
-    typer.echo(
-        f"rotated {key_id}: it stops working in {grace}; new key {issued.record.id}:", err=True
-    )
+        period = parse_grace(grace)
+        rotated = service.rotate(operator_of(service, key_id), key_id, period)
+    issued, ends = rotated.issued, rotated.replaced.expires_at
+    # The end as it is: the old key's own expiry may come before the grace period's.
+    until = ends.isoformat(timespec="seconds") if ends else "?"
+    typer.echo(f"rotated {key_id}: it works until {until}; new key {issued.record.id}:", err=True)
     typer.echo(issued.secret)
 
 

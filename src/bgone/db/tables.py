@@ -36,6 +36,9 @@ NAMING_CONVENTION = {
 }
 
 EMAIL_LENGTH = 320
+# Who changed a key, as stored: "dashboard:" and an email of EMAIL_LENGTH is the longest
+# today ("key:key_…", "operator (cli)", "api" are short); the rest leaves room for a prefix.
+ACTOR_LENGTH = EMAIL_LENGTH + 32
 IP_LENGTH = 45  # the longest textual IPv6 address
 KEY_ID_LENGTH = 20  # "key_" + 16 base62 characters
 KEY_NAME_LENGTH = 100
@@ -95,7 +98,7 @@ class ApiKeyRow(Base):
     display: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash_version: Mapped[int] = mapped_column(Integer)
-    created_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    created_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
@@ -117,7 +120,7 @@ class AuditEventRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     # Deliberately not a foreign key: the audit trail must outlive whatever it mentions.
     key_id: Mapped[str | None] = mapped_column(String(KEY_ID_LENGTH))
-    actor: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
     detail: Mapped[str] = mapped_column(Text, default="")
 

@@ -1,4 +1,4 @@
-"""API key management: create, list, rotate with a grace period, revoke.
+"""API key management: create, list, revoke (rotation is bgone.domain.key_rotation).
 
 The secret is returned once, at creation; only its HMAC digest is stored. A key id that
 belongs to another account is reported exactly like one that does not exist, so ids cannot
@@ -7,7 +7,7 @@ be probed across accounts.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -16,15 +16,13 @@ from bgone.db.tables import KEY_NAME_LENGTH, ApiKeyRow
 from bgone.domain import audit
 from bgone.domain.accounts import Account, AccountStatus, effective_limits, lock_account
 from bgone.domain.clock import now_or_default
-from bgone.domain.key_records import IssuedKey, KeyRecord, KeyState, record_from_row
+from bgone.domain.durations import check_lifetime
+from bgone.domain.key_records import IssuedKey, KeyRecord, record_from_row
 from bgone.errors import (
     AccountSuspended,
     InvalidEnvironment,
-    InvalidExpiry,
-    InvalidGracePeriod,
     InvalidKeyName,
     KeyLimitReached,
-    KeyNotActive,
     NotFound,
     PlanWithoutApiAccess,
 )
@@ -33,8 +31,6 @@ from bgone.security.keys import Environment, display_form, generate_key, random_
 
 KEY_ID_PREFIX = "key_"
 KEY_ID_RANDOM_LENGTH = 16
-DEFAULT_ROTATION_GRACE = timedelta(hours=24)
-MAX_ROTATION_GRACE = timedelta(days=30)
 
 
 def create_key(
@@ -48,22 +44,22 @@ def create_key(
     now: datetime | None = None,
     expires_at: datetime | None = None,
 ) -> IssuedKey:
-    """A new key, optionally expiring at `expires_at` (which must lie in the future)."""
+    """A new key, optionally expiring at `expires_at` (a second to a century from now)."""
     moment = now_or_default(now)
-    if expires_at is not None and expires_at <= moment:
-        raise InvalidExpiry("a key's expiry must lie in the future")
+    if expires_at is not None:
+        check_lifetime(expires_at - moment)
     checked_name = _checked_name(name)
     checked_environment = _checked_environment(environment)
     # Locking the account serialises concurrent creations, so two of them cannot both see
     # one slot left (SQLite serialises writers anyway and ignores FOR UPDATE).
     account = lock_account(session, account_id)
-    _require_may_issue(account)
+    require_may_issue(account)
     max_keys = effective_limits(account).max_keys
     if _count_usable_keys(session, account.id, moment) >= max_keys:
         raise KeyLimitReached(
             f"this account may have {max_keys} active keys; revoke one to create another"
         )
-    issued = _insert_key(
+    issued = insert_key(
         session,
         account.id,
         checked_name,
@@ -96,51 +92,7 @@ def list_keys(session: Session, account_id: int) -> list[KeyRecord]:
 
 
 def get_key(session: Session, account_id: int, key_id: str) -> KeyRecord:
-    return record_from_row(_owned_row(session, account_id, key_id))
-
-
-def rotate(
-    session: Session,
-    account_id: int,
-    key_id: str,
-    actor: str,
-    ring: SecretRing,
-    grace: timedelta = DEFAULT_ROTATION_GRACE,
-    ip: str | None = None,
-    now: datetime | None = None,
-) -> IssuedKey:
-    """A new key with the same name and environment; the old one works for `grace` more.
-
-    The grace period lets deployments switch over without downtime. Rotation is allowed at
-    the key limit, since the old key is on its way out.
-    """
-    moment = now_or_default(now)
-    if not timedelta(0) <= grace <= MAX_ROTATION_GRACE:
-        raise InvalidGracePeriod(f"grace must be between 0 and {MAX_ROTATION_GRACE.days} days")
-    account = lock_account(session, account_id)
-    _require_may_issue(account)
-    old = _owned_row(session, account.id, key_id, lock=True)
-    state = record_from_row(old).state_at(moment)
-    if state is not KeyState.ACTIVE:
-        raise KeyNotActive(f"key {key_id} is {state.value} and cannot be rotated")
-    issued = _insert_key(
-        session, account.id, old.name, Environment(old.environment), actor, ring, moment
-    )
-    accepted_until = moment + grace
-    old.expires_at = accepted_until
-    old.replaced_by = issued.record.id
-    session.flush()
-    audit.record(
-        session,
-        account.id,
-        audit.AuditAction.KEY_ROTATED,
-        actor=actor,
-        ip=ip,
-        key_id=old.id,
-        detail=f"replaced by {issued.record.id}; accepted until {accepted_until.isoformat()}",
-        at=moment,
-    )
-    return issued
+    return record_from_row(owned_row(session, account_id, key_id))
 
 
 def revoke(
@@ -153,7 +105,7 @@ def revoke(
 ) -> KeyRecord:
     """Refuse the key from now on. Revoking twice changes nothing and is not an error."""
     moment = now_or_default(now)
-    row = _owned_row(session, account_id, key_id, lock=True)
+    row = owned_row(session, account_id, key_id, lock=True)
     if row.revoked_at is None:
         row.revoked_at = moment
         session.flush()
@@ -169,7 +121,7 @@ def revoke(
     return record_from_row(row)
 
 
-def _insert_key(
+def insert_key(
     session: Session,
     account_id: int,
     name: str,
@@ -198,7 +150,7 @@ def _insert_key(
     return IssuedKey(record=record_from_row(row), secret=secret)
 
 
-def _owned_row(session: Session, account_id: int, key_id: str, lock: bool = False) -> ApiKeyRow:
+def owned_row(session: Session, account_id: int, key_id: str, lock: bool = False) -> ApiKeyRow:
     statement = select(ApiKeyRow).where(ApiKeyRow.id == key_id, ApiKeyRow.account_id == account_id)
     row = session.scalars(statement.with_for_update() if lock else statement).one_or_none()
     if row is None:
@@ -215,7 +167,7 @@ def _count_usable_keys(session: Session, account_id: int, moment: datetime) -> i
     return session.scalar(statement) or 0
 
 
-def _require_may_issue(account: Account) -> None:
+def require_may_issue(account: Account) -> None:
     if account.status is AccountStatus.SUSPENDED:
         raise AccountSuspended("this account is suspended")
     if not effective_limits(account).api_access:

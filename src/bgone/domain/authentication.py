@@ -54,6 +54,7 @@ class KeyVerdict(StrEnum):
 class KeyLookup:
     context: KeyContext
     verdict: KeyVerdict
+    replaced: bool = False  # a rotation replaced the key: its error can point there
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def look_up(session: Session, key: PresentedKey, moment: datetime) -> KeyLookup:
         verdict = KeyVerdict.STALE_HASH
     else:
         verdict = KeyVerdict.USABLE
-    return KeyLookup(_context(row, account_from_rows(account_row, plan_row)), verdict)
+    context = _context(row, account_from_rows(account_row, plan_row))
+    return KeyLookup(context, verdict, replaced=row.replaced_by is not None)
 
 
 def record_expired_use(session: Session, context: KeyContext, ip: str | None, at: datetime) -> None:

@@ -60,11 +60,14 @@ def _pick(override: T | None, default: T) -> T:
 
 
 def resolve_limits(plan: Plan, overrides: LimitOverrides) -> Limits:
+    rate_per_minute = _pick(overrides.rate_per_minute, plan.rate_per_minute)
     return Limits(
         api_access=plan.api_access,
-        rate_per_minute=_pick(overrides.rate_per_minute, plan.rate_per_minute),
-        # Staging traffic is throttled by plan only: it is for integration tests.
-        staging_rate_per_minute=plan.staging_rate_per_minute,
+        rate_per_minute=rate_per_minute,
+        # Staging traffic is throttled by plan (it is for integration tests), but never
+        # above the account's own production rate: an account held to 5 a minute, or a
+        # plan edited with a staging rate above its rate, must not get more through staging.
+        staging_rate_per_minute=min(plan.staging_rate_per_minute, rate_per_minute),
         monthly_credits_milli=_pick(overrides.monthly_credits_milli, plan.monthly_credits_milli),
         max_megapixels=_pick(overrides.max_megapixels, plan.max_megapixels),
         max_keys=_pick(overrides.max_keys, plan.max_keys),

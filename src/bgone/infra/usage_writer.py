@@ -8,6 +8,7 @@ request's credit reservation in that same transaction (domain/metering.py).
 When the database cannot be reached, the batch goes to the journal's spool instead (fsynced,
 so the answer may still go out) and is replayed once the database answers again; the same
 thread also recovers the journals of dead processes and pending rows too old to be alive.
+How one batch is committed, and what a bad row in it does, is bgone.infra.usage_batches.
 """
 
 from __future__ import annotations
@@ -20,14 +21,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from bgone.db.engine import SessionFactory, transaction
-from bgone.domain.authentication import touch_key_usage
 from bgone.domain.credits import Reservation
 from bgone.domain.metering import FinalRow, release_pending, release_stale, write_final_rows
 from bgone.domain.usage import UsageEntry
+from bgone.infra.usage_batches import UsageWrite, commit_batch, first_line, replay_rows
 from bgone.infra.usage_journal import Journal
 
 log = logging.getLogger(__name__)
@@ -42,9 +40,7 @@ STALE_AFTER = timedelta(minutes=15)
 
 @dataclass
 class _Pending:
-    row: FinalRow
-    ip: str | None
-    touch_key: bool
+    write: UsageWrite
     future: asyncio.Future[None]
     loop: asyncio.AbstractEventLoop
 
@@ -56,17 +52,6 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_result(None)
     else:
         future.set_exception(error)
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0]
-
-
-def database_unreachable(error: BaseException) -> bool:
-    """Connection-level failures (worth spooling for), as opposed to bugs in the rows."""
-    if isinstance(error, OperationalError | PoolTimeout):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 class UsageWriter:
@@ -94,7 +79,8 @@ class UsageWriter:
         """Returns once the row is committed or spooled; raises if neither was possible."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put(_Pending(FinalRow(entry, reservation), ip, touch_key, future, loop))
+        write = UsageWrite(FinalRow(entry, reservation), ip, touch_key)
+        self._queue.put(_Pending(write, future, loop))
         await future
 
     def close(self) -> None:
@@ -124,37 +110,10 @@ class UsageWriter:
                     self._queue.put(None)  # finish this batch, then stop
                     break
                 batch.append(following)
-            error = self._commit(batch)
-            for pending in batch:
+            errors = commit_batch(self._sessions, self._journal, [p.write for p in batch])
+            for pending, error in zip(batch, errors, strict=True):
                 pending.loop.call_soon_threadsafe(_settle, pending.future, error)
             self._maintain()
-
-    def _commit(self, batch: list[_Pending]) -> BaseException | None:
-        rows = [pending.row for pending in batch]
-        try:
-            with transaction(self._sessions) as session:
-                write_final_rows(session, rows)
-                touched = sorted(
-                    (pending.row.entry.key_id, pending.ip, pending.row.entry.at)
-                    for pending in batch
-                    if pending.touch_key and pending.row.entry.key_id
-                )
-                for key_id, ip, at in touched:
-                    touch_key_usage(session, key_id, ip, at)
-        except Exception as error:
-            if not database_unreachable(error):
-                log.error("could not record %d usage rows: %s", len(batch), error)
-                return error
-            try:
-                self._journal.spool(rows)
-            except OSError as spool_error:  # reported to every waiting request
-                log.error("could not spool %d usage rows: %s", len(batch), spool_error)
-                return spool_error
-            log.warning(
-                "database unreachable, %d usage rows spooled: %s", len(rows), _first_line(error)
-            )
-        self._journal.forget_reservations([row.entry.request_id for row in rows])
-        return None
 
     # -- recovery --------------------------------------------------------------------
     def _maintain(self, force: bool = False) -> None:
@@ -173,14 +132,13 @@ class UsageWriter:
                 if released:
                     log.warning("released %d pending requests older than %s", released, STALE_AFTER)
         except Exception as error:  # the database is still away: try again later
-            log.info("usage recovery postponed: %s", _first_line(error))
+            log.info("usage recovery postponed: %s", first_line(error))
 
     def _replay_spool(self) -> None:
         rows = self._journal.spooled_rows()
-        with transaction(self._sessions) as session:
-            write_final_rows(session, rows)
+        bad = replay_rows(self._sessions, rows)
         self._journal.clear_spool()
-        log.warning("database back: %d spooled usage rows written", len(rows))
+        log.warning("database back: %d spooled usage rows written", len(rows) - bad)
 
     def _recover_orphans(self) -> None:
         for orphan in self._journal.claim_orphans():

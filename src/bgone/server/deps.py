@@ -12,6 +12,7 @@ from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.domain.accounts import Account
 from bgone.domain.web_sessions import COOKIE_NAME, WebSession, find_session
+from bgone.server.client_address import storable_address
 from bgone.server.container import Services
 from bgone.server.middleware import RequestRecord, request_record
 
@@ -26,7 +27,8 @@ def get_record(request: Request) -> RequestRecord:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's IP address, or None when what uvicorn was handed is none."""
+    return storable_address(request.client.host if request.client else None)
 
 
 @dataclass(frozen=True)

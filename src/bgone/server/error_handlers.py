@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
@@ -81,6 +81,18 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _data_error(request: Request, error: Exception) -> JSONResponse:
+    # A value the database refuses (too long for its column, out of range): the database is
+    # there, so retrying will not help and a 503 would page someone for nothing. Logged, as
+    # a column too small for valid input is ours to fix.
+    assert isinstance(error, DataError)
+    reason = (str(error.orig).splitlines() or ["invalid value"])[0][:200]
+    log.warning("database refused a value: %s", reason)
+    return error_response(
+        request, InvalidRequest(f"A value in the request cannot be stored ({reason}).")
+    )
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=error)
     response = error_response(request, InternalError("Something went wrong on our side."))
@@ -94,6 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BgoneError, _bgone_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)  # a DBAPIError, but the request's fault
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeout, _database_error)  # every connection busy or dead

@@ -19,6 +19,7 @@ from bgone.domain.credits import Reservation
 from bgone.domain.usage import UsageEntry
 from bgone.errors import FileTooLarge, error_body
 from bgone.infra.ratelimit import Decision
+from bgone.server.client_address import storable_address
 from bgone.server.container import Services
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ class RequestMiddleware:
             return
         started = time.perf_counter()
         client = scope.get("client")
-        record = RequestRecord(request_id=uuid.uuid4().hex, client_ip=client[0] if client else None)
+        address = storable_address(client[0] if client else None)
+        record = RequestRecord(request_id=uuid.uuid4().hex, client_ip=address)
         scope.setdefault("state", {})["record"] = record
         status = 500  # what the usage row says if the app fails before answering
         metered = is_metered(scope["path"])

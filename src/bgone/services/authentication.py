@@ -124,7 +124,12 @@ class Authenticator:
                 elif lookup.verdict is KeyVerdict.STALE_HASH:
                     upgrade_hash(session, lookup.context.key_id, key.current)
             if lookup.verdict is KeyVerdict.EXPIRED:
-                raise ExpiredApiKey("this API key has expired; use the key that replaced it")
+                raise ExpiredApiKey(
+                    "this API key has expired; use the key that replaced it"
+                    if lookup.replaced
+                    # A lapsed lifetime: nothing replaced it, so pointing there would mislead.
+                    else "this API key has expired; create a new key on the account page"
+                )
         context = lookup.context
         # Cached before the access check, so a suspended account is refused from memory too.
         self.key_cache.put(key.current.digest, context, context.key_id, context.account_id)

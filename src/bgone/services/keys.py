@@ -16,10 +16,12 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from bgone.db.engine import SessionFactory, transaction
-from bgone.domain import accounts, api_keys, audit, origins
+from bgone.domain import accounts, api_keys, audit, key_rotation, origins
 from bgone.domain.accounts import Account, AccountStatus
 from bgone.domain.clock import utc_now
+from bgone.domain.durations import check_lifetime
 from bgone.domain.key_records import IssuedKey, KeyRecord
+from bgone.domain.key_rotation import Rotated
 from bgone.domain.plan_limits import LimitChanges
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment
@@ -39,12 +41,6 @@ class KeyActor:
     account_id: int
     actor: str  # e.g. "key:key_…", "dashboard:owner@example.com", "operator (cli)"
     ip: str | None = None
-
-
-@dataclass(frozen=True)
-class Rotation:
-    issued: IssuedKey
-    replaced: KeyRecord  # the old key, as it is now: in its grace period
 
 
 class KeyService:
@@ -94,20 +90,23 @@ class KeyService:
                 self.secret_ring,
                 ip=by.ip,
                 now=moment,
-                expires_at=moment + lifetime if lifetime is not None else None,
+                # Checked before the addition: a date past the year 9999 would overflow.
+                expires_at=moment + check_lifetime(lifetime) if lifetime is not None else None,
             )
 
     def rotate(
-        self, by: KeyActor, key_id: str, grace: timedelta = api_keys.DEFAULT_ROTATION_GRACE
-    ) -> Rotation:
+        self, by: KeyActor, key_id: str, grace: timedelta = key_rotation.DEFAULT_ROTATION_GRACE
+    ) -> Rotated:
         with transaction(self.sessions) as session:
-            issued = api_keys.rotate(
+            rotated = key_rotation.rotate(
                 session, by.account_id, key_id, by.actor, self.secret_ring, grace=grace, ip=by.ip
             )
-            replaced = api_keys.get_key(session, by.account_id, key_id)
-        # Cached answers for the old key do not know its new expiry.
+        # Cached answers for the old key do not know its new expiry, nor those for its
+        # predecessor that the grace it had has just ended.
         self.key_cache.invalidate(key_id)
-        return Rotation(issued, replaced)
+        if rotated.ended_predecessor is not None:
+            self.key_cache.invalidate(rotated.ended_predecessor)
+        return rotated
 
     def revoke(self, by: KeyActor, key_id: str) -> KeyRecord:
         with transaction(self.sessions) as session:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bgone.domain import audit, credits, plans, usage
-from bgone.domain.durations import parse_duration
+from bgone.domain.durations import parse_grace
 from bgone.domain.key_records import key_document
 from bgone.domain.plan_limits import Limits
 from bgone.errors import BgoneError
@@ -128,9 +128,7 @@ async def rotate_key(
     check_csrf(viewer, csrf_token)
     actor = key_actor(request, viewer)
     try:
-        rotation = await run_in_threadpool(
-            services.keys.rotate, actor, key_id, parse_duration(grace)
-        )
+        rotation = await run_in_threadpool(services.keys.rotate, actor, key_id, parse_grace(grace))
     except BgoneError as error:
         return await _page(
             request, services, viewer, status_code=error.status, key_error=error.detail

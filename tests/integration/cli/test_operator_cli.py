@@ -71,8 +71,18 @@ def test_accounts_and_keys_lifecycle(env: dict[str, str]) -> None:
     assert secret not in listed.stdout and secret[:15] in listed.stdout
     key_id = next(word for word in key.stderr.split() if word.startswith("key_"))
 
+    for flag, value, code in (
+        ("--expires-in", "99999999999d", "invalid_expiry"),  # past any date: no traceback
+        ("--expires-in", "0", "invalid_expiry"),  # never "no expiry"
+    ):
+        refused = bgone(env, "keys", "create", "owner@example.com", "--name", "x", flag, value)
+        assert refused.returncode == 1 and code in refused.stderr, refused.stderr
+    too_long = bgone(env, "keys", "rotate", key_id, "--grace", "3000000d")
+    assert too_long.returncode == 1 and "invalid_grace_period" in too_long.stderr
+
     rotated = bgone(env, "keys", "rotate", key_id, "--grace", "1h")
     assert rotated.returncode == 0, rotated.stderr
+    assert "it works until" in rotated.stderr  # the end as it is, not the grace asked for
     new_secret = rotated.stdout.strip().splitlines()[-1]
     assert new_secret != secret and new_secret.startswith("bgone_live_")
     revoked = bgone(env, "keys", "revoke", key_id)

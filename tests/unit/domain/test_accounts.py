@@ -76,6 +76,35 @@ def test_effective_limits_use_overrides_then_plan(
     assert effective_limits(cleared).max_keys == 3
 
 
+@pytest.mark.parametrize(
+    ("plan_changes", "limit_changes", "staging"),
+    [
+        (PlanChanges(), LimitChanges(rate_per_minute=5), 5),  # an account held below staging
+        (PlanChanges(staging_rate_per_minute=1000), LimitChanges(), 500),  # a generous plan
+        (PlanChanges(), LimitChanges(rate_per_minute=0), 0),
+        (PlanChanges(), LimitChanges(), 20),  # the plan's own, lower, staging rate
+    ],
+)
+def test_staging_keys_never_get_more_than_the_production_limit(
+    sessions: SessionFactory,
+    make_account: MakeAccount,
+    plan_changes: PlanChanges,
+    limit_changes: LimitChanges,
+    staging: int,
+) -> None:
+    account = make_account("business")
+    with transaction(sessions) as session:
+        update_plan(session, "business", plan_changes)
+        changed = accounts.set_limits(session, account.id, limit_changes)
+    try:
+        limits = effective_limits(changed)
+        assert limits.staging_rate_per_minute == staging
+        assert limits.staging_rate_per_minute <= limits.rate_per_minute
+    finally:  # the plans table is not emptied between tests
+        with transaction(sessions) as session:
+            update_plan(session, "business", PlanChanges(staging_rate_per_minute=20))
+
+
 def test_negative_limits_are_refused(sessions: SessionFactory, make_account: MakeAccount) -> None:
     account = make_account()
     with pytest.raises(InvalidLimit), transaction(sessions) as session:

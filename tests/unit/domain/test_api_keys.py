@@ -6,7 +6,7 @@ import pytest
 
 from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import ApiKeyRow
-from bgone.domain import accounts, api_keys, audit
+from bgone.domain import accounts, api_keys, audit, key_rotation
 from bgone.domain.audit import AuditAction
 from bgone.domain.key_records import KeyState
 from bgone.domain.plan_limits import LimitChanges
@@ -110,7 +110,7 @@ def test_rotation_keeps_name_and_environment_and_sets_a_grace_period(
     account = make_account()
     with transaction(sessions) as session:
         old = api_keys.create_key(session, account.id, "web", "production", "me", ring, now=NOW)
-        new = api_keys.rotate(
+        new = key_rotation.rotate(
             session,
             account.id,
             old.record.id,
@@ -119,7 +119,7 @@ def test_rotation_keeps_name_and_environment_and_sets_a_grace_period(
             grace=timedelta(hours=2),
             ip="198.51.100.1",
             now=NOW,
-        )
+        ).issued
         old_after = api_keys.get_key(session, account.id, old.record.id)
         events = audit.list_for_account(session, account.id)
 
@@ -143,13 +143,13 @@ def test_rotating_twice_or_after_revocation_is_refused(
     account = make_account()
     with transaction(sessions) as session:
         key = api_keys.create_key(session, account.id, "web", "production", "me", ring, now=NOW)
-        api_keys.rotate(session, account.id, key.record.id, "me", ring, now=NOW)
+        key_rotation.rotate(session, account.id, key.record.id, "me", ring, now=NOW)
         with pytest.raises(KeyNotActive):
-            api_keys.rotate(session, account.id, key.record.id, "me", ring, now=NOW)
+            key_rotation.rotate(session, account.id, key.record.id, "me", ring, now=NOW)
         other = api_keys.create_key(session, account.id, "cli", "staging", "me", ring, now=NOW)
         api_keys.revoke(session, account.id, other.record.id, "me", now=NOW)
         with pytest.raises(KeyNotActive):
-            api_keys.rotate(session, account.id, other.record.id, "me", ring, now=NOW)
+            key_rotation.rotate(session, account.id, other.record.id, "me", ring, now=NOW)
 
 
 @pytest.mark.parametrize("grace", [timedelta(seconds=-1), timedelta(days=30, seconds=1)])
@@ -160,7 +160,9 @@ def test_grace_period_is_bounded(
     with transaction(sessions) as session:
         key = api_keys.create_key(session, account.id, "web", "production", "me", ring, now=NOW)
         with pytest.raises(InvalidGracePeriod):
-            api_keys.rotate(session, account.id, key.record.id, "me", ring, grace=grace, now=NOW)
+            key_rotation.rotate(
+                session, account.id, key.record.id, "me", ring, grace=grace, now=NOW
+            )
 
 
 def test_revoke_is_immediate_and_idempotent(
@@ -192,7 +194,7 @@ def test_another_accounts_key_is_not_found_anywhere(
         with pytest.raises(NotFound):
             api_keys.get_key(session, stranger.id, key.record.id)
         with pytest.raises(NotFound):
-            api_keys.rotate(session, stranger.id, key.record.id, "me", ring, now=NOW)
+            key_rotation.rotate(session, stranger.id, key.record.id, "me", ring, now=NOW)
         with pytest.raises(NotFound):
             api_keys.revoke(session, stranger.id, key.record.id, "me", now=NOW)
         with pytest.raises(NotFound):

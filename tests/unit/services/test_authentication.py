@@ -9,7 +9,7 @@ import pytest
 
 from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import ApiKeyRow
-from bgone.domain import accounts, api_keys, audit
+from bgone.domain import accounts, api_keys, audit, key_rotation
 from bgone.domain.accounts import AccountStatus
 from bgone.domain.audit import AuditAction
 from bgone.domain.authentication import KeyContext, require_api_access
@@ -124,9 +124,9 @@ def test_rotated_key_works_during_grace_then_expires_with_an_audit_event(
     account = make_account()
     with transaction(sessions) as session:
         old = api_keys.create_key(session, account.id, "app", "production", "me", ring, now=NOW)
-        new = api_keys.rotate(
+        new = key_rotation.rotate(
             session, account.id, old.record.id, "me", ring, grace=timedelta(hours=24), now=NOW
-        )
+        ).issued
 
     later = NOW + timedelta(hours=23, minutes=59)
     in_grace = authenticate(sessions, old.secret, ring, now=later)
@@ -161,10 +161,34 @@ def test_zero_grace_expires_the_old_key_at_once(
     account = make_account()
     with transaction(sessions) as session:
         old = api_keys.create_key(session, account.id, "app", "production", "me", ring, now=NOW)
-        api_keys.rotate(session, account.id, old.record.id, "me", ring, grace=timedelta(0), now=NOW)
+        key_rotation.rotate(
+            session, account.id, old.record.id, "me", ring, grace=timedelta(0), now=NOW
+        )
 
     with pytest.raises(ExpiredApiKey):
         authenticate(sessions, old.secret, ring, now=NOW)
+
+
+def test_an_expired_key_points_to_its_replacement_only_when_it_has_one(
+    sessions: SessionFactory, make_account: MakeAccount, ring: SecretRing
+) -> None:
+    account = make_account()
+    with transaction(sessions) as session:
+        rotated = api_keys.create_key(session, account.id, "a", "production", "me", ring, now=NOW)
+        key_rotation.rotate(
+            session, account.id, rotated.record.id, "me", ring, timedelta(0), now=NOW
+        )
+        lapsed = api_keys.create_key(
+            session, account.id, "b", "production", "me", ring, now=NOW,
+            expires_at=NOW + timedelta(hours=1),
+        )  # fmt: skip
+
+    with pytest.raises(ExpiredApiKey, match="use the key that replaced it"):
+        authenticate(sessions, rotated.secret, ring, now=NOW)
+    with pytest.raises(ExpiredApiKey) as refused:
+        authenticate(sessions, lapsed.secret, ring, now=NOW + timedelta(hours=2))
+    assert "replaced" not in refused.value.detail
+    assert "create a new key" in refused.value.detail
 
 
 def test_server_secret_rotation_keeps_old_keys_working_and_rehashes_them(
@@ -284,7 +308,9 @@ def test_an_expired_cached_context_goes_back_to_the_database(
     account = make_account()
     with transaction(sessions) as session:
         old = api_keys.create_key(session, account.id, "app", "production", "me", ring, now=NOW)
-        api_keys.rotate(session, account.id, old.record.id, "me", ring, timedelta(hours=1), now=NOW)
+        key_rotation.rotate(
+            session, account.id, old.record.id, "me", ring, timedelta(hours=1), now=NOW
+        )
     authenticator, _, _, _ = counted_authenticator(sessions, ring)
     key = authenticator.present(old.secret)
 

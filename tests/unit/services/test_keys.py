@@ -58,6 +58,25 @@ def test_create_audits_with_the_actor_and_invalidates_nothing(
     assert key_cache.invalidated == []
 
 
+# The longest valid email: a 64-character local part and a 255-character domain.
+LONGEST_EMAIL = "a" * 64 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 63, "e" * 59]) + ".com"
+
+
+def test_the_dashboard_manages_keys_for_the_longest_email(
+    service: KeyService, sessions: SessionFactory, make_account: MakeAccount
+) -> None:
+    assert len(LONGEST_EMAIL) == 320
+    account = make_account(email=LONGEST_EMAIL)
+    actor = KeyActor(account.id, f"dashboard:{account.email}", "192.0.2.7")
+
+    issued = service.create(actor, "shop", "production")
+    rotated = service.rotate(actor, issued.record.id)
+    service.revoke(actor, rotated.issued.record.id)
+
+    assert issued.record.created_by == rotated.issued.record.created_by == actor.actor
+    assert {event.actor for event in events(sessions, account.id)} == {actor.actor}
+
+
 def test_rotate_invalidates_the_old_key_once(
     service: KeyService, key_cache: RecordingKeyCache, make_account: MakeAccount
 ) -> None:
@@ -70,6 +89,25 @@ def test_rotate_invalidates_the_old_key_once(
     assert rotation.replaced.replaced_by == rotation.issued.record.id
     assert rotation.replaced.expires_at is not None
     assert key_cache.invalidated == [old.record.id]
+
+
+def test_rotating_a_replacement_invalidates_the_predecessor_whose_grace_it_ended(
+    service: KeyService, key_cache: RecordingKeyCache, make_account: MakeAccount
+) -> None:
+    actor = owner(make_account)
+    first = service.create(actor, "shop", "production")
+    second = service.rotate(actor, first.record.id, timedelta(days=7)).issued
+    key_cache.invalidated.clear()
+
+    third = service.rotate(actor, second.record.id, timedelta(days=7))
+
+    assert third.ended_predecessor == first.record.id
+    # The first key's cached answers still say it works for a week: they must go too.
+    assert key_cache.invalidated == [second.record.id, first.record.id]
+    [ended] = [
+        record for record in service.list_keys(actor.account_id) if record.id == first.record.id
+    ]
+    assert ended.expires_at is not None and ended.expires_at <= third.issued.record.created_at
 
 
 def test_revoke_invalidates_once_and_audits_once(

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bgone.api.deps import KeyActorDep
-from bgone.domain.durations import parse_duration
+from bgone.domain.durations import parse_grace, parse_lifetime
 from bgone.domain.key_records import IssuedKey, key_document
 from bgone.security.keys import Environment
 from bgone.server.deps import ServicesDep
@@ -46,7 +46,8 @@ async def list_keys(services: ServicesDep, actor: KeyActorDep) -> dict[str, Any]
 
 @router.post("/keys", status_code=201, summary="Create a key (shown once, in this answer)")
 async def create_key(body: NewKey, services: ServicesDep, actor: KeyActorDep) -> JSONResponse:
-    lifetime = parse_duration(body.expires_in) if body.expires_in else None
+    # Only a missing expires_in means "never": "", "0" and the like are refused.
+    lifetime = parse_lifetime(body.expires_in) if body.expires_in is not None else None
     issued = await run_in_threadpool(
         services.keys.create, actor, body.name, body.environment, lifetime
     )
@@ -57,7 +58,7 @@ async def create_key(body: NewKey, services: ServicesDep, actor: KeyActorDep) ->
 async def rotate_key(
     key_id: str, services: ServicesDep, actor: KeyActorDep, body: Rotation | None = None
 ) -> JSONResponse:
-    grace = parse_duration((body or Rotation()).grace)
+    grace = parse_grace((body or Rotation()).grace)
     rotation = await run_in_threadpool(services.keys.rotate, actor, key_id, grace)
     return JSONResponse(
         {"data": issued_document(rotation.issued), "replaced": key_document(rotation.replaced)},
