@@ -12,6 +12,7 @@ import pytest
 from bgone.db.engine import transaction
 from bgone.domain import accounts, credits
 from bgone.security.keys import Environment, generate_key
+from tests.support.error_bodies import error_of
 from tests.support.imagegen import encode, gradient_rgb, png_header_only
 from tests.support.stack import Server, Stack
 
@@ -32,15 +33,13 @@ def post(
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The code in the path's dialect, the request id echoed; the error as bgone spells it."""
     assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"errors", "request_id"}
-    assert body["request_id"] == response.headers["x-request-id"]
-    error = body["errors"][0]
-    assert set(error) == {"title", "code", "detail"}
-    assert error["code"] == code
-    assert error["detail"]
-    return error
+    seen = error_of(response)
+    assert seen.request_id == response.headers["x-request-id"]
+    assert seen.code == code
+    assert seen.detail
+    return {"title": seen.title, "code": seen.code, "detail": seen.detail}
 
 
 @pytest.fixture()

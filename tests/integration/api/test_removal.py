@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.support.environment import require
+from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb, open_bytes
 from tests.support.stack import Server, Stack
 
@@ -108,7 +109,7 @@ def test_quality_best_runs_and_says_so(server: Server, key: str, person_jpeg: by
         timeout=60,
     )
     assert conflict.status_code == 400
-    assert conflict.json()["errors"][0]["code"] == "invalid_quality"
+    assert code_of(conflict) == "invalid_quality"
 
 
 def test_v2_json_base64_and_options(server: Server, key: str) -> None:
