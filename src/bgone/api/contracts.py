@@ -55,7 +55,9 @@ BYBYBG = Contract(name="remove-bg", file_fields=("file", "image_file"))
 REMOVE_BG = Contract(
     name="removebg",
     file_fields=("image_file",),
-    base64_fields=("image_file_b64",),
+    # image_base64 is BackgroundErase's name, which some remove.bg clients send (PyPI
+    # removebgplus): accepted as an alias, so that they work unchanged.
+    base64_fields=("image_file_b64", "image_base64"),
     url_fields=("image_url",),
     defaults=RemovalOptions(size=Size.PREVIEW, format=OutputFormat.AUTO),
     accepts_bg_sources=True,

@@ -46,6 +46,7 @@ from bgone.api.openapi.responses import (
 )
 from bgone.api.openapi.schema import Schema
 from bgone.errors import InvalidRequest
+from bgone.server.error_dialects import dialect_of
 
 KEY_SCHEME = "APIKeyHeader"  # declared by bgone.api.deps (the x-api-key header)
 BEARER_SCHEME = "BearerAuth"
@@ -88,6 +89,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 def _enrich_operation(path: str, method: str, operation: Schema) -> None:
     doc = OPERATIONS.get((method, path))
+    dialect = dialect_of(path)  # the route's provider spells its errors its own way
     protected = doc is not None or "security" in operation
     responses: Schema = operation.setdefault("responses", {})
     # Validation problems answer 400 invalid_request in the one error body, never 422.
@@ -100,14 +102,14 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
             response.setdefault("headers", {}).update(header_refs(names))
     if doc is None:
         if protected:
-            responses.update(error_responses((*AUTH_ERRORS, UNAVAILABLE)))
+            responses.update(error_responses((*AUTH_ERRORS, UNAVAILABLE), dialect))
         return
     if doc.contract is not None:
         operation["requestBody"] = removal_body(doc.contract)
         responses["200"] = removal_success(doc.contract)
     elif "requestBody" in operation:
         doc = OperationDoc((*doc.errors, case(InvalidRequest, "The request is malformed.")))
-    responses.update(error_responses(doc.errors))
+    responses.update(error_responses(doc.errors, dialect))
 
 
 def enrich(schema: Schema) -> Schema:

@@ -57,6 +57,7 @@ from bgone.errors import (
     UnknownForeground,
     UnknownModel,
 )
+from bgone.server.error_dialects import BGONE, ErrorDialect
 
 EXAMPLE_REQUEST_ID = "9c5b94b1f3a84d0e8f6f2a7d31c2e4b0"
 
@@ -71,11 +72,11 @@ class ErrorCase:
     detail: str
     retry_after: int | None = None
 
-    def body(self) -> Schema:
-        return {
-            "errors": [{"title": self.title, "code": self.code, "detail": self.detail}],
-            "request_id": EXAMPLE_REQUEST_ID,
-        }
+    def body(self, dialect: ErrorDialect = BGONE) -> Schema:
+        """The example body as `dialect` answers it (bgone's own by default)."""
+        status = dialect.status_of(self.status)
+        body: Schema = dialect.body(self.code, self.title, self.detail, status, EXAMPLE_REQUEST_ID)
+        return body
 
 
 def case(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlalchemy import select
 
@@ -69,3 +71,21 @@ def test_json_answer_carries_the_result_in_base64(app: InProcess, key: str) -> N
     document = response.json()
     assert (document["format"], document["width"], document["height"]) == ("png", 4, 3)
     assert document["foreground"] == {"top": 0, "left": 1, "width": 2, "height": 3}
+
+
+def test_remove_bg_accepts_image_base64_as_an_alias_of_image_file_b64(
+    app: InProcess, key: str
+) -> None:
+    """Some remove.bg clients (PyPI removebgplus) send BackgroundErase's field name."""
+    encoded = base64.b64encode(PHOTO).decode()
+    response = app.client.post(
+        "/v1.0/removebg", headers={"X-Api-Key": key}, data={"image_base64": encoded}
+    )
+    assert response.status_code == 200, response.text
+    both = app.client.post(
+        "/v1.0/removebg",
+        headers={"X-Api-Key": key},
+        data={"image_base64": encoded, "image_file_b64": encoded},
+    )
+    assert both.status_code == 400
+    assert both.json()["errors"][0]["code"] == "multiple_sources"
