@@ -57,6 +57,23 @@ def test_missing_key_explains_how_to_send_one(server: Server) -> None:
     assert "x-api-key" in error["detail"]
 
 
+def test_each_provider_answers_a_bad_key_in_its_own_dialect(server: Server) -> None:
+    """remove.bg: 403 in its errors array (its clients map only 403 to 'authentication
+    failed'); BackgroundErase: 401 in its error object; ByByBG: 401 in bgone's body."""
+    unknown = generate_key(Environment.PRODUCTION)
+    removebg = post(server, "/v1.0/removebg", key=unknown, files={"image_file": SMALL_PNG})
+    assert removebg.status_code == 403
+    assert removebg.json()["errors"][0]["code"] == "invalid_api_key"
+    assert removebg.json()["request_id"] == removebg.headers["x-request-id"]
+    erase = post(server, "/v2", key=unknown, files={"image_file": SMALL_PNG})
+    assert erase.status_code == 401
+    assert erase.json()["error"]["code"] == "invalid_api_key"
+    assert erase.json()["error"]["status"] == 401
+    bybybg = post(server, "/v1/remove-bg", key=unknown, files={"file": SMALL_PNG})
+    assert bybybg.status_code == 401
+    assert bybybg.json()["errors"][0]["code"] == "invalid_api_key"
+
+
 @pytest.mark.parametrize(
     "headers",
     [

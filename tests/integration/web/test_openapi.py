@@ -197,6 +197,8 @@ def test_removal_results_are_binary_with_headers(document: Document) -> None:
         for header in (*RESULT_HEADERS, "X-Request-ID", "X-RateLimit-Remaining", "RateLimit"):
             assert header in ok["headers"]
             assert resolve(document, ok["headers"][header])["description"]
+        # remove.bg's subject class is remove.bg's alone.
+        assert ("X-Type" in ok["headers"]) is (path == "/v1.0/removebg"), path
     json_removebg = document["paths"]["/v1.0/removebg"]["post"]["responses"]["200"]["content"]
     assert json_removebg["application/json"]["schema"]["$ref"].endswith("/RemoveBgJson")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 
-from bgone.api.contracts import REMOVE_BG, RESULT_HEADERS, Contract
+from bgone.api.contracts import REMOVE_BG, RESULT_HEADERS, SUBJECT_TYPE_HEADER, Contract
 from bgone.api.openapi.errors import INTERNAL, NO_CREDITS, NOT_ALLOWED, STATUS_MEANING, ErrorCase
 from bgone.api.openapi.schema import FILE, JSON, RESULT_TYPES, Schema, ref
 from bgone.server.error_dialects import BACKGROUND_ERASE, BGONE, ErrorDialect, ErrorShape
@@ -37,6 +37,11 @@ HEADERS: dict[str, tuple[str, str]] = {
     ),
     "X-Quality": ("string", "The quality that ran: `fast` or `best`."),
     "X-Quality-Models": ("string", "The models that ran, comma-separated: `u2netp,isnet`."),
+    SUBJECT_TYPE_HEADER: (
+        "string",
+        "remove.bg's subject class. bgone does not classify: it is the `type` sent (`graphic` "
+        "spelt `graphics`), or `other` for `auto`; absent with `type_level=none`.",
+    ),
     "X-RateLimit-Limit": ("integer", "Images (of up to 1 MP each) allowed per minute."),
     "X-RateLimit-Remaining": ("integer", "Images left in the current window."),
     "X-RateLimit-Reset": ("integer", "Unix time at which the window resets."),
@@ -140,6 +145,7 @@ def header_refs(names: Iterable[str]) -> Schema:
 def removal_success(contract: Contract) -> Schema:
     content: Schema = {kind: {"schema": FILE} for kind in RESULT_TYPES}
     json_schema = "RemoveBgJson" if contract is REMOVE_BG else "RemovalJson"
+    subject = (SUBJECT_TYPE_HEADER,) if contract.sends_subject_type else ()
     content[JSON] = {"schema": ref("schemas", json_schema)}
     return {
         "description": (
@@ -147,7 +153,7 @@ def removal_success(contract: Contract) -> Schema:
             "`alpha.png`. With `Accept: application/json` (or a JSON request body) the image "
             "comes base64-encoded in JSON."
         ),
-        "headers": header_refs(("X-Request-ID", *RESULT_HEADERS, *RATE_HEADERS)),
+        "headers": header_refs(("X-Request-ID", *RESULT_HEADERS, *subject, *RATE_HEADERS)),
         "content": content,
     }
 
