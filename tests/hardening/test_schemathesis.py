@@ -147,6 +147,7 @@ VALID_REQUESTS: dict[str, Request] = {
     "POST /v2": REMOVAL,
     "POST /v1/remove-bg": lambda: ({"file": SMALL_PNG}, "multipart/form-data"),
     "POST /v1.0/removebg": REMOVAL,
+    "POST /v1.0/improve": lambda: ({"image_file": SMALL_PNG, "tag": "t"}, "multipart/form-data"),
     "GET /v1/account": NO_BODY,
     "GET /v2/health": NO_BODY,
     "GET /readyz": NO_BODY,

@@ -67,6 +67,15 @@ REMOVE_BG = Contract(
     sends_subject_type=True,
 )
 
+# remove.bg's `/v1.0/improve` takes the same image sources as its removals, and two texts:
+# `tag` and `image_filename` (see bgone.domain.improve).
+REMOVE_BG_IMPROVE = Contract(
+    name="improve",
+    file_fields=REMOVE_BG.file_fields,
+    base64_fields=REMOVE_BG.base64_fields,
+    url_fields=REMOVE_BG.url_fields,
+)
+
 # The headers every removal result carries, in one order: the route renders them, and the
 # OpenAPI document, the CORS exposed headers and the playground list them from here.
 RESULT_HEADERS = (

@@ -36,6 +36,7 @@ from bgone.api.openapi.errors import (
     ErrorCase,
     case,
 )
+from bgone.api.openapi.improve import IMPROVE_ERRORS, improve_body, improve_success
 from bgone.api.openapi.responses import (
     HEADERS,
     RATE_HEADERS,
@@ -59,6 +60,9 @@ BEARER_SCHEME = "BearerAuth"
 class OperationDoc:
     errors: Sequence[ErrorCase]
     contract: Contract | None = None
+    # For a route that reads its body by hand and is no removal: its body and its 200.
+    body: Schema | None = None
+    success: Schema | None = None
 
 
 def removal_errors(contract: Contract) -> list[ErrorCase]:
@@ -75,6 +79,9 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ("post", "/v2"): OperationDoc(removal_errors(BACKGROUND_ERASE), BACKGROUND_ERASE),
     ("post", "/v1/remove-bg"): OperationDoc(removal_errors(BYBYBG), BYBYBG),
     ("post", "/v1.0/removebg"): OperationDoc(removal_errors(REMOVE_BG), REMOVE_BG),
+    ("post", "/v1.0/improve"): OperationDoc(
+        (*AUTH_ERRORS, *IMPROVE_ERRORS, UNAVAILABLE), body=improve_body(), success=improve_success()
+    ),
     ("get", "/v1/account"): OperationDoc((*AUTH_ERRORS, UNAVAILABLE)),
     ("get", "/api/keys"): OperationDoc(MANAGEMENT),
     ("post", "/api/keys"): OperationDoc((*MANAGEMENT, *NEW_KEY_ERRORS)),
@@ -107,6 +114,12 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
     if doc.contract is not None:
         operation["requestBody"] = removal_body(doc.contract)
         responses["200"] = removal_success(doc.contract)
+    if doc.body is not None:
+        operation["requestBody"] = doc.body
+    if doc.success is not None:
+        success = copy.deepcopy(doc.success)
+        success["headers"] = responses.get("200", {}).get("headers", {})
+        responses["200"] = success
     elif "requestBody" in operation:
         doc = OperationDoc((*doc.errors, case(InvalidRequest, "The request is malformed.")))
     responses.update(error_responses(doc.errors, dialect))
