@@ -65,7 +65,8 @@ class BgoneError(Exception):
 
 
 def error_body(errors: list[BgoneError], request_id: str) -> dict[str, Any]:
-    """The one error body every endpoint answers with."""
+    """bgone's error body (remove.bg's too); `bgone.server.error_dialects` renders each
+    path's provider's own, e.g. BackgroundErase's on `/v2`."""
     return {"errors": [error.to_body() for error in errors], "request_id": request_id}
 
 
