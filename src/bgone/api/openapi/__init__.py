@@ -114,12 +114,12 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
     if doc.contract is not None:
         operation["requestBody"] = removal_body(doc.contract)
         responses["200"] = removal_success(doc.contract)
-    if doc.body is not None:
+    elif doc.body is not None:
         operation["requestBody"] = doc.body
-    if doc.success is not None:
-        success = copy.deepcopy(doc.success)
-        success["headers"] = responses.get("200", {}).get("headers", {})
-        responses["200"] = success
+        if doc.success is not None:
+            success = copy.deepcopy(doc.success)
+            success["headers"] = responses.get("200", {}).get("headers", {})
+            responses["200"] = success
     elif "requestBody" in operation:
         doc = OperationDoc((*doc.errors, case(InvalidRequest, "The request is malformed.")))
     responses.update(error_responses(doc.errors, dialect))
