@@ -84,7 +84,10 @@ def improve_success() -> Schema:
 IMPROVE_ERRORS: tuple[ErrorCase, ...] = (
     case(MissingSource, "No image was sent. Send one of: image_file, image_file_b64, image_url."),
     case(InvalidRequest, "tag is at most 255 characters."),
-    option_case("image_file_b64", "image_file_b64 is not valid base64."),
+    *(
+        option_case(name, f"{name} is not valid base64.")
+        for name in REMOVE_BG_IMPROVE.base64_fields
+    ),
     option_case("json", "The JSON body could not be parsed."),
     TOO_LARGE,
     WRONG_TYPE,
