@@ -65,7 +65,8 @@ class BgoneError(Exception):
 
 
 def error_body(errors: list[BgoneError], request_id: str) -> dict[str, Any]:
-    """The one error body every endpoint answers with."""
+    """bgone's error body (remove.bg's too); `bgone.server.error_dialects` renders each
+    path's provider's own, e.g. BackgroundErase's on `/v2`."""
     return {"errors": [error.to_body() for error in errors], "request_id": request_id}
 
 
@@ -157,6 +158,7 @@ class InvalidFileType(BgoneError, status=415, code="invalid_file_type", title="I
 # 429: too much, come back later.
 class RateLimitExceeded(RetryableError, status=429, code="rate_limit_exceeded", title="Rate limit exceeded"): ...
 class TooManyInvalidKeys(RetryableError, status=429, code="too_many_invalid_keys", title="Too many invalid API keys"): ...
+class ImproveLimitExceeded(RetryableError, status=429, code="improve_limit_exceeded", title="Improve limit exceeded"): ...
 
 
 # 500 and 503: the server's side.

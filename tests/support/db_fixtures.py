@@ -28,6 +28,7 @@ from bgone.db.tables import (
     ApiKeyRow,
     AuditEventRow,
     CreditPeriodRow,
+    ImproveSubmissionRow,
     PlanRow,
     UsageRecordRow,
     WebSessionRow,
@@ -46,6 +47,7 @@ TABLES_TO_EMPTY = (
     AuditEventRow,
     ApiKeyRow,
     WebSessionRow,
+    ImproveSubmissionRow,
     AccountRow,
 )
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bgone.api.contracts import RESULT_HEADERS
+from bgone.api.contracts import RESULT_HEADERS, SUBJECT_TYPE_HEADER
 from bgone.domain.origins import normalize_origin
 from bgone.errors import BrowserRequestRefused, InvalidOrigin
 from bgone.server.middleware import API_PATHS
@@ -35,6 +35,7 @@ EXPOSED_HEADERS = ", ".join(
     (
         "X-Request-ID",
         *RESULT_HEADERS,
+        SUBJECT_TYPE_HEADER,
         "X-RateLimit-Limit",
         "X-RateLimit-Remaining",
         "X-RateLimit-Reset",

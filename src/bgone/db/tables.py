@@ -42,6 +42,8 @@ ACTOR_LENGTH = EMAIL_LENGTH + 32
 IP_LENGTH = 45  # the longest textual IPv6 address
 KEY_ID_LENGTH = 20  # "key_" + 16 base62 characters
 KEY_NAME_LENGTH = 100
+IMPROVE_ID_LENGTH = 20  # "imp_" + 16 base62 characters
+IMPROVE_TEXT_LENGTH = 255  # an improve submission's tag and file name
 
 
 class Base(DeclarativeBase):
@@ -179,3 +181,24 @@ class WebSessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+
+
+class ImproveSubmissionRow(Base):
+    """An image submitted to remove.bg's `/v1.0/improve`, kept for the operator to look at.
+
+    The file lies under the data directory as `stored_name`; the row says whose it is.
+    """
+
+    __tablename__ = "improve_submissions"
+    # The daily limit counts an account's submissions since midnight (UTC).
+    __table_args__ = (Index("ix_improve_submissions_account_id_at", "account_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(IMPROVE_ID_LENGTH), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    tag: Mapped[str | None] = mapped_column(String(IMPROVE_TEXT_LENGTH))
+    filename: Mapped[str | None] = mapped_column(String(IMPROVE_TEXT_LENGTH))
+    stored_name: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))

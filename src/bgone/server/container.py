@@ -33,6 +33,7 @@ from bgone.security.passwords import dummy_verify
 from bgone.server.work_queue import InferenceGate
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
+from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.keys import KeyService
 from bgone.services.login import DashboardLogin
 from bgone.services.removal import RemovalService
@@ -153,6 +154,11 @@ class Services:
             default_quality=Quality(self.settings.default_quality),
             best_quality_credits=self.settings.best_quality_credits,
         )
+
+    @cached_property
+    def improve(self) -> ImproveService:
+        folder = submissions_folder(self.settings.data_dir)
+        return ImproveService(self.sessions, self.fetcher, folder)
 
     def forget_account_document(self, account_id: int) -> None:
         """This replica charged the account: its next /v1/account is recomputed."""

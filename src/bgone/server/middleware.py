@@ -17,10 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bgone.domain.credits import Reservation
 from bgone.domain.usage import UsageEntry
-from bgone.errors import FileTooLarge, error_body
+from bgone.errors import FileTooLarge
 from bgone.infra.ratelimit import Decision
 from bgone.server.client_address import storable_address
 from bgone.server.container import Services
+from bgone.server.error_dialects import dialect_of
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class RequestMiddleware:
         try:
             declared = _content_length(scope)
             if declared is not None and declared > self.max_body:
-                await self._refuse_too_large(record, send_with_headers)
+                await self._refuse_too_large(scope, record, send_with_headers)
             else:
                 await self.app(scope, limited, send_with_headers)
         except Exception:
@@ -140,14 +141,17 @@ class RequestMiddleware:
         finally:
             await record_once()
 
-    async def _refuse_too_large(self, record: RequestRecord, send: Send) -> None:
+    async def _refuse_too_large(self, scope: Scope, record: RequestRecord, send: Send) -> None:
         error = FileTooLarge(f"The request body exceeds the limit of {self.max_body} bytes.")
         record.error_code = error.code
-        body = json.dumps(error_body([error], record.request_id)).encode()
+        dialect = dialect_of(scope["path"])
+        status = dialect.status_of(error.status)
+        document = dialect.body(error.code, error.title, error.detail, status, record.request_id)
+        body = json.dumps(document).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": error.status,
+                "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
             }
         )

@@ -210,9 +210,10 @@ def test_a_bad_key_shows_the_api_error_as_returned(
     body = page.get_by_test_id("response-json")
     expect(body).to_be_visible()
     error = json.loads(body.inner_text())
-    assert error["errors"][0]["code"] == "invalid_api_key"
-    assert {"title", "code", "detail"} <= set(error["errors"][0])
-    assert error["request_id"] == header(page, "x-request-id")
+    # /v2 speaks BackgroundErase's dialect: one `error` object, with the status and request id.
+    assert error["error"]["code"] == "invalid_api_key"
+    assert {"code", "message", "status", "request_id"} <= set(error["error"])
+    assert error["error"]["request_id"] == header(page, "x-request-id")
     assert header(page, "content-type") == "application/json"
     expect(page.get_by_test_id("result-image")).to_be_hidden()
     expect(page.get_by_test_id("elapsed")).to_have_text(re.compile(r"^\d+ ms$"))

@@ -36,6 +36,7 @@ from bgone.api.openapi.errors import (
     ErrorCase,
     case,
 )
+from bgone.api.openapi.improve import IMPROVE_ERRORS, improve_body, improve_success
 from bgone.api.openapi.responses import (
     HEADERS,
     RATE_HEADERS,
@@ -46,6 +47,7 @@ from bgone.api.openapi.responses import (
 )
 from bgone.api.openapi.schema import Schema
 from bgone.errors import InvalidRequest
+from bgone.server.error_dialects import dialect_of
 
 KEY_SCHEME = "APIKeyHeader"  # declared by bgone.api.deps (the x-api-key header)
 BEARER_SCHEME = "BearerAuth"
@@ -58,6 +60,9 @@ BEARER_SCHEME = "BearerAuth"
 class OperationDoc:
     errors: Sequence[ErrorCase]
     contract: Contract | None = None
+    # For a route that reads its body by hand and is no removal: its body and its 200.
+    body: Schema | None = None
+    success: Schema | None = None
 
 
 def removal_errors(contract: Contract) -> list[ErrorCase]:
@@ -74,6 +79,9 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ("post", "/v2"): OperationDoc(removal_errors(BACKGROUND_ERASE), BACKGROUND_ERASE),
     ("post", "/v1/remove-bg"): OperationDoc(removal_errors(BYBYBG), BYBYBG),
     ("post", "/v1.0/removebg"): OperationDoc(removal_errors(REMOVE_BG), REMOVE_BG),
+    ("post", "/v1.0/improve"): OperationDoc(
+        (*AUTH_ERRORS, *IMPROVE_ERRORS, UNAVAILABLE), body=improve_body(), success=improve_success()
+    ),
     ("get", "/v1/account"): OperationDoc((*AUTH_ERRORS, UNAVAILABLE)),
     ("get", "/api/keys"): OperationDoc(MANAGEMENT),
     ("post", "/api/keys"): OperationDoc((*MANAGEMENT, *NEW_KEY_ERRORS)),
@@ -88,6 +96,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 def _enrich_operation(path: str, method: str, operation: Schema) -> None:
     doc = OPERATIONS.get((method, path))
+    dialect = dialect_of(path)  # the route's provider spells its errors its own way
     protected = doc is not None or "security" in operation
     responses: Schema = operation.setdefault("responses", {})
     # Validation problems answer 400 invalid_request in the one error body, never 422.
@@ -100,14 +109,20 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
             response.setdefault("headers", {}).update(header_refs(names))
     if doc is None:
         if protected:
-            responses.update(error_responses((*AUTH_ERRORS, UNAVAILABLE)))
+            responses.update(error_responses((*AUTH_ERRORS, UNAVAILABLE), dialect))
         return
     if doc.contract is not None:
         operation["requestBody"] = removal_body(doc.contract)
         responses["200"] = removal_success(doc.contract)
+    elif doc.body is not None:
+        operation["requestBody"] = doc.body
+        if doc.success is not None:
+            success = copy.deepcopy(doc.success)
+            success["headers"] = responses.get("200", {}).get("headers", {})
+            responses["200"] = success
     elif "requestBody" in operation:
         doc = OperationDoc((*doc.errors, case(InvalidRequest, "The request is malformed.")))
-    responses.update(error_responses(doc.errors))
+    responses.update(error_responses(doc.errors, dialect))
 
 
 def enrich(schema: Schema) -> Schema:

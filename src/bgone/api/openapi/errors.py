@@ -60,6 +60,7 @@ from bgone.errors import (
     UnknownForeground,
     UnknownModel,
 )
+from bgone.server.error_dialects import BGONE, ErrorDialect
 
 EXAMPLE_REQUEST_ID = "9c5b94b1f3a84d0e8f6f2a7d31c2e4b0"
 
@@ -74,11 +75,11 @@ class ErrorCase:
     detail: str
     retry_after: int | None = None
 
-    def body(self) -> Schema:
-        return {
-            "errors": [{"title": self.title, "code": self.code, "detail": self.detail}],
-            "request_id": EXAMPLE_REQUEST_ID,
-        }
+    def body(self, dialect: ErrorDialect = BGONE) -> Schema:
+        """The example body as `dialect` answers it (bgone's own by default)."""
+        status = dialect.status_of(self.status)
+        body: Schema = dialect.body(self.code, self.title, self.detail, status, EXAMPLE_REQUEST_ID)
+        return body
 
 
 def case(
@@ -213,8 +214,9 @@ STATUS_MEANING = {
     413: "The image (or the whole request body) is larger than the server accepts.",
     415: "The image is not a JPEG, PNG or WebP (recognised by content, not by name).",
     429: (
-        "Too many images this minute for your account, or too many invalid keys from your "
-        "address; retry after `Retry-After` seconds."
+        "Too many images this minute for your account, too many invalid keys from your "
+        "address, or (`/v1.0/improve`) too many submissions today; retry after `Retry-After` "
+        "seconds."
     ),
     503: "The server is busy or a dependency is unavailable; retry after `Retry-After` seconds.",
 }

@@ -11,9 +11,11 @@ from bgone.api.contracts import (
     BACKGROUND_ERASE,
     BYBYBG,
     REMOVE_BG,
+    SUBJECT_TYPE_HEADER,
     Contract,
     ParsedRequest,
     parse_request,
+    subject_type,
 )
 from bgone.api.deps import KeyContextDep
 from bgone.domain import credits
@@ -79,6 +81,8 @@ def _respond(
     credits_milli: int,
 ) -> Response:
     headers = _result_headers(result, credits_milli)
+    if contract.sends_subject_type and (subject := subject_type(parsed.fields)) is not None:
+        headers[SUBJECT_TYPE_HEADER] = subject
     if not _wants_json(request, parsed):
         return Response(result.data, media_type=result.media_type, headers=headers)
     encoded = base64.b64encode(result.data).decode()
