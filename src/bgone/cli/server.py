@@ -38,6 +38,10 @@ def serve(
         log_level="info",
         # Every API request already leaves a usage row; a line per request is opt-in.
         access_log=settings.access_log,
+        # X-Forwarded-For and -Proto only from the proxies the operator names; uvicorn's own
+        # default would believe them from 127.0.0.1, i.e. from anything on this host.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 
