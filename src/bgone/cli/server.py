@@ -10,6 +10,7 @@ import uvicorn
 
 from bgone.cli.common import console
 from bgone.db.migrate import current_revision, head_revision, upgrade
+from bgone.server.http_timeouts import protocol_class
 from bgone.settings import Settings
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -42,6 +43,8 @@ def serve(
         # default would believe them from 127.0.0.1, i.e. from anything on this host.
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        # uvicorn's HTTP/1.1 with deadlines for a request's headers and body (slow clients).
+        http=protocol_class(settings.header_timeout_seconds, settings.body_timeout_seconds),
     )
 
 
