@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -23,6 +24,9 @@ def serve(
     """Run the API server (applies database migrations first)."""
     from bgone.server.app import create_app
 
+    # Whatever the server writes into the data directory (the database and its log, the
+    # secret, the usage journal) is the operator's alone: files 0600, directories 0700.
+    os.umask(0o077)
     settings = Settings()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

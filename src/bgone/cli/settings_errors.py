@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from bgone.errors import quoted
 from bgone.settings import Settings
-
-QUOTED_LIMIT = 100
 
 
 def is_settings_error(error: ValidationError) -> bool:
@@ -22,7 +21,7 @@ def describe_settings_error(error: ValidationError) -> str:
         message = str(problem["msg"]).removeprefix("Value error, ")
         value = problem.get("input")
         # Structural problems (a JSON list) name no single value worth quoting back.
-        quoted = repr(value[:QUOTED_LIMIT]) if isinstance(value, str) else ""
-        got = f" (got {quoted})" if quoted and quoted not in message else ""
+        shown = quoted(value) if isinstance(value, str) else ""
+        got = f" (got {shown})" if shown and shown not in message else ""
         problems.append(f"{prefix}{field.upper()}: {message}{got}")
     return "error: " + "; ".join(problems)
