@@ -70,6 +70,17 @@ def error_body(errors: list[BgoneError], request_id: str) -> dict[str, Any]:
     return {"errors": [error.to_body() for error in errors], "request_id": request_id}
 
 
+# Details quote what the client sent, to show what was wrong with it, but only this much.
+QUOTE_LIMIT = 100
+
+
+def quoted(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """`text` as a detail quotes it: `repr`, cut at `limit` characters with an ellipsis, so
+    that no input, however long, is echoed whole into answers, logs and usage rows."""
+    value = str(text)
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
 class RetryableError(BgoneError):
     """An error a client should retry after `retry_after` seconds."""
 

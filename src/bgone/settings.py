@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A list read from one variable: comma-separated (`a,b`), or a JSON array (`["a","b"]`).
+TextList = Annotated[list[str], NoDecode]
 
 
 def _default_threads() -> int:
@@ -52,7 +57,7 @@ class Settings(BaseSettings):
     # holds the model's working memory (about 300 MB for u2netp), and large photos spend
     # most of their time outside the model anyway. 0 keeps every run wide.
     overlap_max_megapixels: float = Field(default=16.0, ge=0)
-    execution_providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"])
+    execution_providers: TextList = Field(default_factory=lambda: ["CPUExecutionProvider"])
 
     # Empty means a SQLite file in data_dir; any SQLAlchemy URL works
     # (postgresql+psycopg://... for several replicas).
@@ -64,7 +69,7 @@ class Settings(BaseSettings):
     # HMAC secret for API keys. Empty means "generate one into data_dir/secret_key on first
     # start". Rotation: put the new one here and the old ones in previous_secret_keys.
     secret_key: str = ""
-    previous_secret_keys: list[str] = Field(default_factory=list)
+    previous_secret_keys: TextList = Field(default_factory=list)
 
     # Whole-pipeline runs in parallel, and requests allowed to wait for one before the
     # server answers 503 server_busy.
@@ -77,7 +82,7 @@ class Settings(BaseSettings):
     # image_url / bg_image_url downloads.
     url_fetch_timeout_seconds: float = Field(default=10.0, gt=0)
     # CIDRs exempt from the private-address refusal (e.g. an internal image store).
-    url_fetch_allowed_networks: list[str] = Field(default_factory=list)
+    url_fetch_allowed_networks: TextList = Field(default_factory=list)
 
     # Requests with an invalid API key (malformed or unknown) allowed per client IP and
     # minute; beyond it they get 429 too_many_invalid_keys. Valid keys are never held back.
@@ -98,6 +103,16 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # The proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    # None by default: a replica reached directly takes the client address from the socket,
+    # so no client can pick the address its invalid-key and log-in limits count against.
+    forwarded_allow_ips: TextList = Field(default_factory=list)
+    # The longest a client may take to send a request's headers, then its body; past them
+    # the connection gets 408 and is closed (a slow client must not hold a connection open
+    # forever). The body's is a total, not an idle time: at 30 s a 25 MiB upload needs about
+    # 1 MB/s. Behind nginx (deploy/), which buffers whole bodies, replicas get them at once.
+    header_timeout_seconds: float = Field(default=15.0, gt=0)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
 
     # "fpng" (fast, ~20% larger files) for RGB/RGBA results; "pillow" uses zlib at
     # png_compress_level (also used for one-channel masks and when fpng is unavailable).
@@ -105,6 +120,31 @@ class Settings(BaseSettings):
     png_compress_level: int = Field(default=1, ge=0, le=9)
     jpeg_quality: int = Field(default=92, ge=1, le=100)
     webp_quality: int = Field(default=90, ge=1, le=100)
+
+    @field_validator(
+        "execution_providers",
+        "previous_secret_keys",
+        "url_fetch_allowed_networks",
+        "forwarded_allow_ips",
+        mode="before",
+    )
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    @field_validator("url_fetch_allowed_networks", "forwarded_allow_ips")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item[:100]!r} is not an IP address or network") from None
+        return value
 
     @model_validator(mode="after")
     def _resolve_model_dir(self) -> Settings:

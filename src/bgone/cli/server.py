@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -10,6 +11,7 @@ import uvicorn
 
 from bgone.cli.common import console
 from bgone.db.migrate import current_revision, head_revision, upgrade
+from bgone.server.http_timeouts import protocol_class
 from bgone.settings import Settings
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -22,6 +24,9 @@ def serve(
     """Run the API server (applies database migrations first)."""
     from bgone.server.app import create_app
 
+    # Whatever the server writes into the data directory (the database and its log, the
+    # secret, the usage journal) is the operator's alone: files 0600, directories 0700.
+    os.umask(0o077)
     settings = Settings()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -38,6 +43,12 @@ def serve(
         log_level="info",
         # Every API request already leaves a usage row; a line per request is opt-in.
         access_log=settings.access_log,
+        # X-Forwarded-For and -Proto only from the proxies the operator names; uvicorn's own
+        # default would believe them from 127.0.0.1, i.e. from anything on this host.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        # uvicorn's HTTP/1.1 with deadlines for a request's headers and body (slow clients).
+        http=protocol_class(settings.header_timeout_seconds, settings.body_timeout_seconds),
     )
 
 

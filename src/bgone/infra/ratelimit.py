@@ -51,6 +51,9 @@ class RateLimiter(Protocol):
 
     def peek(self, bucket: str, per_minute: int) -> Decision: ...
 
+    # Gives back what an allowed hit counted (e.g. a log-in attempt that turned out right).
+    def refund(self, bucket: str, per_minute: int, cost: float = 1.0) -> None: ...
+
 
 class LimitsRateLimiter:
     """Sliding-window counters from the `limits` library over any of its storages."""
@@ -83,6 +86,12 @@ class LimitsRateLimiter:
     def peek(self, bucket: str, per_minute: int) -> Decision:
         item = RateLimitItemPerMinute(per_minute * COST_SCALE)
         return self._decision(True, item, bucket, per_minute)
+
+    def refund(self, bucket: str, per_minute: int, cost: float = 1.0) -> None:
+        # A negative hit: both the memory and the Redis sliding windows add it to the
+        # current window's counter, atomically (Redis: in its one Lua script).
+        item = RateLimitItemPerMinute(per_minute * COST_SCALE)
+        self._strategy.hit(item, bucket, cost=-max(1, round(cost * COST_SCALE)))
 
 
 class FailoverRateLimiter:
@@ -123,6 +132,15 @@ class FailoverRateLimiter:
 
     def peek(self, bucket: str, per_minute: int) -> Decision:
         return self._call("peek", bucket, per_minute)
+
+    def refund(self, bucket: str, per_minute: int, cost: float = 1.0) -> None:
+        # Refunded where the hit was most likely counted; a refund lost to a failover only
+        # makes the limit stricter for a minute.
+        limiter = self.fallback if self.degraded else self.primary
+        try:
+            limiter.refund(bucket, per_minute, cost)
+        except Exception as error:
+            log.warning("rate-limit refund skipped: %s", error)
 
 
 def limiter_from_url(redis_url: str, key_prefix: str = "bgone:ratelimit") -> RateLimiter:

@@ -47,18 +47,27 @@ class DashboardLogin:
 
     def log_in(self, email: str, password: str, ip: str | None) -> LoginResult:
         buckets = throttle_buckets(email, ip)
+        # Each attempt is counted before its password is verified, and refunded if it was
+        # right: counting after the verification let a burst of parallel guesses all pass
+        # the check before any of them was counted.
+        counted: list[str] = []
         for bucket in buckets:
-            if self.limiter.peek(bucket, LOGIN_FAILURES_PER_MINUTE).remaining <= 0:
+            if not self.limiter.hit(bucket, LOGIN_FAILURES_PER_MINUTE).allowed:
+                self._refund(counted)
                 return LoginResult(LoginOutcome.THROTTLED)
+            counted.append(bucket)
         with transaction(self.read_sessions) as session:
             account = accounts.get_by_email(session, email)
         if account is None or account.password_hash is None:
             dummy_verify(password)  # same work, so timing does not reveal unknown emails
         elif verify_password(account.password_hash, password):
+            self._refund(counted)
             return LoginResult(LoginOutcome.OK, account.id)
-        for bucket in buckets:
-            self.limiter.hit(bucket, LOGIN_FAILURES_PER_MINUTE)
         return LoginResult(LoginOutcome.WRONG)
+
+    def _refund(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            self.limiter.refund(bucket, LOGIN_FAILURES_PER_MINUTE)
 
     def sign_up(self, email: str, password: str, plan: str) -> int:
         """A new account's id; raises AccountExists or InvalidEmail."""

@@ -61,10 +61,26 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
     )
 
 
+def revoked_notice(view: AccountView, revoked: str | None) -> str | None:
+    """The notice after a revocation, for a revoked key of this account only: the parameter
+    is anyone's to write into a link, so no other text is ever shown as the site's word."""
+    for key in view.keys:
+        if revoked and key["id"] == revoked and key["revoked_at"] is not None:
+            return f"Key {key['id']} was revoked; requests with it now get 401."
+    return None
+
+
 async def _page(
-    request: Request, services: Services, viewer: Viewer, status_code: int = 200, **extra: object
+    request: Request,
+    services: Services,
+    viewer: Viewer,
+    status_code: int = 200,
+    revoked: str | None = None,
+    **extra: object,
 ) -> Response:
     view = await run_in_threadpool(_load, services, viewer)
+    if revoked is not None:
+        extra["notice"] = revoked_notice(view, revoked)
     return render(
         request,
         "account.html",
@@ -85,8 +101,7 @@ def key_actor(request: Request, viewer: Viewer) -> KeyActor:
 async def account_page(
     request: Request, services: ServicesDep, viewer: SignedInDep, revoked: str | None = None
 ) -> Response:
-    notice = f"Key {revoked} was revoked; requests with it now get 401." if revoked else None
-    return await _page(request, services, viewer, notice=notice)
+    return await _page(request, services, viewer, revoked=revoked)
 
 
 @router.post("/account/keys")

@@ -6,12 +6,12 @@ import re
 import secrets
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.security.passwords import hash_password
-from tests.integration.browser.conftest import screenshot
+from tests.integration.browser.conftest import screenshot, watched_context
 from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb, open_bytes
 from tests.support.stack import Server, Stack
@@ -191,8 +191,12 @@ def test_login_errors_and_throttle(page: Page, web_server: Server) -> None:
     screenshot(page, "login-throttled")
 
 
-def test_phone_width_is_readable(browser, web_server: Server) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+def test_phone_width_is_readable(
+    browser: Browser, web_server: Server, policy_violations: list[str]
+) -> None:
+    context = watched_context(
+        browser, policy_violations, viewport={"width": 390, "height": 844}, is_mobile=True
+    )
     page = context.new_page()
     sign_up(page, web_server)
     page.goto(web_server.base_url + "/account#api-access")

@@ -25,3 +25,11 @@ document.addEventListener("click", (event) => {
     if (!menu.contains(event.target)) menu.removeAttribute("open");
   });
 });
+// "Go back" on the error page: the previous page, or home without one (no javascript: URL,
+// which the Content-Security-Policy refuses like any inline script).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-history-back]");
+  if (!link || window.history.length <= 1) return;
+  event.preventDefault();
+  window.history.back();
+});
