@@ -137,6 +137,11 @@ def dismiss(session: Session, account_id: int, report_id: int, now: datetime | N
     )
 
 
+def action_of(session: Session, account_id: int) -> LeakedKeyAction:
+    choice = session.scalar(select(AccountRow.leaked_key_action).where(AccountRow.id == account_id))
+    return LeakedKeyAction(choice or LeakedKeyAction.REVOKE.value)
+
+
 def set_action(
     session: Session,
     account_id: int,

@@ -85,6 +85,10 @@ class LeakReports:
         with transaction(self.read_sessions) as session:
             return leaks.open_reports(session, account_id)
 
+    def action_of(self, account_id: int) -> LeakedKeyAction:
+        with transaction(self.read_sessions) as session:
+            return leaks.action_of(session, account_id)
+
     def dismiss(self, account_id: int, report_id: int) -> None:
         with transaction(self.sessions) as session:
             leaks.dismiss(session, account_id, report_id)
