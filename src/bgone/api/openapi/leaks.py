@@ -9,10 +9,11 @@ from __future__ import annotations
 from bgone.api.openapi.errors import ErrorCase, case
 from bgone.api.openapi.schema import JSON, Schema
 from bgone.errors import InvalidRequest, TooManyReports
+from bgone.security.keys import SCANNER_PATTERN
 from bgone.services.leaks import MAX_REPORTED_KEYS
 
 EXAMPLE_KEY = "bgone_live_000000000000000000000000000000003CxS1I"
-KEY_PATTERN = "^bgone_(live|test)_[0-9A-Za-z]{38}$"
+KEY_PATTERN = f"^{SCANNER_PATTERN}$"
 
 GITHUB_ENTRY: Schema = {
     "type": "object",
