@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # header other than this server's own and the account's allowed origins: a key in a web
     # page is readable by every visitor. false turns the check off.
     browser_key_check: bool = True
+    # Leaked-key reports (POST /v1/keys/leaked, no key needed) allowed per client address and
+    # minute; beyond it they get 429 too_many_reports. A secret scanner reports in batches.
+    leak_reports_per_minute: int = Field(default=30, ge=1)
 
     # Dashboard sign-up: on or off, and the plan new accounts start on.
     signup_enabled: bool = True

@@ -156,6 +156,11 @@ VALID_REQUESTS: dict[str, Request] = {
     "POST /api/keys/{key_id}/rotate": NO_BODY,
     "DELETE /api/keys/{key_id}": NO_BODY,
     "GET /api/audit-log": NO_BODY,
+    # Well-formed, of no account: the answer is the same for every key.
+    "POST /v1/keys/leaked": lambda: (
+        ["bgone_live_000000000000000000000000000000003CxS1I"],
+        "application/json",
+    ),
 }
 
 

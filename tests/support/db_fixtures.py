@@ -29,6 +29,7 @@ from bgone.db.tables import (
     AuditEventRow,
     CreditPeriodRow,
     ImproveSubmissionRow,
+    LeakReportRow,
     PlanRow,
     UsageRecordRow,
     WebSessionRow,
@@ -48,6 +49,7 @@ TABLES_TO_EMPTY = (
     ApiKeyRow,
     WebSessionRow,
     ImproveSubmissionRow,
+    LeakReportRow,
     AccountRow,
 )
 

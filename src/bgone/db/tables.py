@@ -69,7 +69,10 @@ class AccountRow(Base):
         CheckConstraint("status IN ('active', 'suspended')", name="status"),
         # Uniqueness is only meaningful if every writer stores the same case.
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint("leaked_key_action IN ('revoke', 'warn')", name="leaked_key_action"),
     )
+    # Server defaults (leaked_key_action's) are not read back after an INSERT.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 - SQLAlchemy's own dict
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
@@ -84,6 +87,12 @@ class AccountRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Browser origins allowed to send this account's keys, space-separated; NULL for none.
     allowed_origins: Mapped[str | None] = mapped_column(Text)
+    # What a key reported as leaked gets (bgone.domain.leaks): "revoke" at once, or "warn"
+    # (flagged on the account page, still working). Deferred, with only a server default:
+    # read where it matters, never loaded or inserted with the rest of the row.
+    leaked_key_action: Mapped[str] = mapped_column(
+        String(16), server_default="revoke", deferred=True
+    )
 
 
 class ApiKeyRow(Base):
@@ -202,3 +211,29 @@ class ImproveSubmissionRow(Base):
     stored_name: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+
+
+class LeakReportRow(Base):
+    """A real key reported as leaked (POST /v1/keys/leaked): the account page's banner.
+
+    Reports of unknown or malformed keys leave no row; the audit log has the event too.
+    """
+
+    __tablename__ = "leak_reports"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('revoked', 'flagged', 'already_revoked')", name="outcome"),
+        Index("ix_leak_reports_account_id_reported_at", "account_id", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # Not a foreign key, like the audit log's: the report outlives the key.
+    key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Where the reporter found the key (GitHub's `url`); NULL when none was given.
+    source_url: Mapped[str | None] = mapped_column(Text)
+    # Who reported, as the reporter said: e.g. "github:content", "plain".
+    source: Mapped[str] = mapped_column(String(64))
+    reporter_ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    outcome: Mapped[str] = mapped_column(String(16))
+    dismissed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

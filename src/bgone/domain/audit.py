@@ -20,6 +20,8 @@ class AuditAction(StrEnum):
     KEY_ROTATED = "key_rotated"
     KEY_REVOKED = "key_revoked"
     EXPIRED_KEY_USE = "expired_key_use"
+    KEY_LEAK_REPORTED = "key_leak_reported"  # bgone.domain.leaks
+    LEAK_SETTING_CHANGED = "leak_setting_changed"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
 from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.keys import KeyService
+from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
 from bgone.services.removal import RemovalService
 from bgone.settings import Settings
@@ -130,6 +131,17 @@ class Services:
     @cached_property
     def keys(self) -> KeyService:
         return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
+
+    @cached_property
+    def leaks(self) -> LeakReports:
+        return LeakReports(
+            self.sessions,
+            self.read_sessions,
+            self.ring,
+            self.key_cache,
+            self.limiter,
+            self.settings.leak_reports_per_minute,
+        )
 
     @cached_property
     def login(self) -> DashboardLogin:

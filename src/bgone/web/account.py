@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bgone.domain import audit, credits, plans, usage
 from bgone.domain.durations import parse_grace
 from bgone.domain.key_records import key_document
+from bgone.domain.leaks import LeakedKeyAction, LeakReport
 from bgone.domain.plan_limits import Limits
 from bgone.errors import BgoneError
 from bgone.server.container import Services
@@ -43,6 +44,9 @@ class AccountView:
     keys: list[dict[str, object]]
     events: list[audit.AuditEvent]
     api_plans: list[plans.Plan]
+    # Keys reported as leaked, not yet dismissed (bgone.web.leaks), and the account's choice.
+    leak_reports: list[LeakReport] = field(default_factory=list)
+    leak_warn_only: bool = False
 
 
 def _load(services: Services, viewer: Viewer) -> AccountView:
@@ -58,6 +62,8 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
         keys=[key_document(record, now) for record in data.keys],
         events=data.events,
         api_plans=data.api_plans,
+        leak_reports=services.leaks.open_reports(viewer.account.id),
+        leak_warn_only=services.leaks.action_of(viewer.account.id) is LeakedKeyAction.WARN,
     )
 
 

@@ -15,7 +15,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bgone.server.deps import ViewerDep
+from bgone.api.openapi.leaks import EXAMPLE_KEY
+from bgone.security.keys import SCANNER_PATTERN
+from bgone.server.deps import ViewerDep, get_services
+from bgone.services.leaks import MAX_REPORTED_KEYS
 from bgone.web.docs_guides import AUTH_GUIDE_ERRORS, error_statuses, example_files
 from bgone.web.docs_markup import ticks
 from bgone.web.docs_reference import Reference
@@ -27,6 +30,7 @@ NAV = (
     ("/docs", "Overview"),
     ("/docs/authentication", "Authentication"),
     ("/docs/web-integration", "Web integration"),
+    ("/docs/leaked-keys", "Leaked keys"),
     ("/docs/api", "API reference"),
 )
 
@@ -70,6 +74,21 @@ async def web_integration(request: Request, viewer: ViewerDep) -> Response:
         "docs_web_integration.html",
         "Web integration",
         files=example_files(),
+    )
+
+
+@router.get("/docs/leaked-keys")
+async def leaked_keys(request: Request, viewer: ViewerDep) -> Response:
+    services = get_services(request)
+    return _page(
+        request,
+        viewer,
+        "docs_leaked_keys.html",
+        "Leaked keys",
+        pattern=SCANNER_PATTERN,
+        example_key=EXAMPLE_KEY,
+        max_keys=MAX_REPORTED_KEYS,
+        per_minute=services.settings.leak_reports_per_minute,
     )
 
 

@@ -11,7 +11,13 @@ from bgone.web.docs_guides import example_files
 from tests.support.proxy import EXAMPLE_DIR
 from tests.support.stack import Server
 
-PAGES = ("/docs", "/docs/authentication", "/docs/web-integration", "/docs/api")
+PAGES = (
+    "/docs",
+    "/docs/authentication",
+    "/docs/web-integration",
+    "/docs/leaked-keys",
+    "/docs/api",
+)
 
 
 def get(server: Server, path: str) -> httpx.Response:

@@ -37,6 +37,7 @@ from bgone.api.openapi.errors import (
     case,
 )
 from bgone.api.openapi.improve import IMPROVE_ERRORS, improve_body, improve_success
+from bgone.api.openapi.leaks import LEAK_ERRORS, leak_body, leak_success
 from bgone.api.openapi.responses import (
     HEADERS,
     RATE_HEADERS,
@@ -63,6 +64,9 @@ class OperationDoc:
     # For a route that reads its body by hand and is no removal: its body and its 200.
     body: Schema | None = None
     success: Schema | None = None
+    success_status: str = "200"
+    # A route that needs no key (`POST /v1/keys/leaked`): no security, no rate headers.
+    public: bool = False
 
 
 def removal_errors(contract: Contract) -> list[ErrorCase]:
@@ -90,6 +94,13 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ),
     ("delete", "/api/keys/{key_id}"): OperationDoc((*MANAGEMENT, *KEY_ID_ERRORS)),
     ("get", "/api/audit-log"): OperationDoc(MANAGEMENT),
+    ("post", "/v1/keys/leaked"): OperationDoc(
+        (*LEAK_ERRORS, UNAVAILABLE),
+        body=leak_body(),
+        success=leak_success(),
+        success_status="202",
+        public=True,
+    ),
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -97,7 +108,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 def _enrich_operation(path: str, method: str, operation: Schema) -> None:
     doc = OPERATIONS.get((method, path))
     dialect = dialect_of(path)  # the route's provider spells its errors its own way
-    protected = doc is not None or "security" in operation
+    protected = (doc is not None and not doc.public) or "security" in operation
     responses: Schema = operation.setdefault("responses", {})
     # Validation problems answer 400 invalid_request in the one error body, never 422.
     responses.pop("422", None)
@@ -118,8 +129,9 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
         operation["requestBody"] = doc.body
         if doc.success is not None:
             success = copy.deepcopy(doc.success)
-            success["headers"] = responses.get("200", {}).get("headers", {})
-            responses["200"] = success
+            status = doc.success_status
+            success["headers"] = responses.get(status, {}).get("headers", {})
+            responses[status] = success
     elif "requestBody" in operation:
         doc = OperationDoc((*doc.errors, case(InvalidRequest, "The request is malformed.")))
     responses.update(error_responses(doc.errors, dialect))

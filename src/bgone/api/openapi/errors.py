@@ -214,9 +214,9 @@ STATUS_MEANING = {
     413: "The image (or the whole request body) is larger than the server accepts.",
     415: "The image is not a JPEG, PNG or WebP (recognised by content, not by name).",
     429: (
-        "Too many images this minute for your account, too many invalid keys from your "
-        "address, or (`/v1.0/improve`) too many submissions today; retry after `Retry-After` "
-        "seconds."
+        "Too many images this minute for your account, too many invalid keys or leaked-key "
+        "reports from your address, or (`/v1.0/improve`) too many submissions today; retry "
+        "after `Retry-After` seconds."
     ),
     503: "The server is busy or a dependency is unavailable; retry after `Retry-After` seconds.",
 }
