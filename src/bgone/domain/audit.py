@@ -20,6 +20,12 @@ class AuditAction(StrEnum):
     KEY_ROTATED = "key_rotated"
     KEY_REVOKED = "key_revoked"
     EXPIRED_KEY_USE = "expired_key_use"
+    # Signing in safely (services/account_security.py).
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"  # by an emailed link, or set by the operator
+    PASSWORD_RESET_LINK = "password_reset_link"  # the operator printed a reset link
+    EMAIL_VERIFIED = "email_verified"
+    SESSIONS_ENDED = "sessions_ended"
 
 
 @dataclass(frozen=True)
