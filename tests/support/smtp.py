@@ -117,9 +117,7 @@ def smtp_server(
     options: dict[str, Any] = {}
     if user:
         options = {"authenticator": _authenticator(mailbox), "auth_require_tls": False}
-    controller = Controller(
-        _Handler(mailbox), hostname=mailbox.host, port=mailbox.port, **options
-    )
+    controller = Controller(_Handler(mailbox), hostname=mailbox.host, port=mailbox.port, **options)
     controller.start()
     try:
         yield mailbox
