@@ -152,6 +152,21 @@ class Mailer:
         message = self.compose(to, subject, body)
         return self._pool.submit(self._deliver_logged, message)
 
+    def send_now(self, to: str, subject: str, body: str) -> None:
+        """One message on the calling thread (from work already on the mail thread)."""
+        self._deliver_logged(self.compose(to, subject, body))
+
+    def defer(self, work: Callable[[], None]) -> Future[None]:
+        """Runs `work` on the mail thread (work whose duration must not show in an answer);
+        an exception is logged, not raised."""
+        return self._pool.submit(self._run_logged, work)
+
+    def _run_logged(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception:  # logged whatever it is: nobody waits on this thread's result
+            log.exception("mail work failed")
+
     def _deliver_logged(self, message: EmailMessage) -> None:
         try:
             self._send(self.target, message)

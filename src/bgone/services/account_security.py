@@ -1,12 +1,12 @@
 """Signing in safely: password reset by emailed link, email verification, password change,
 and the owner's sessions list. Each use case runs in one transaction with its audit event.
 
-Reset requests get one answer whether or not the address has an account (and the mail goes
-out on the mailer's thread, so the answer's timing does not tell either). Links are built
-from the configured public URL only, never from a request's Host header, so nobody can have
-the server mail a victim a link to their own host. Without a mailer, nothing is mailed:
-sign-up needs no verification and resets are the operator's (`bgone accounts
-reset-password`). The methods block: async callers run them in a worker thread.
+Reset requests get one answer whether or not the address has an account, and the look-up
+and the mail happen on the mailer's thread after it, so the answer's timing does not tell.
+Links are built from the configured public URL only, never from a request's Host header, so
+nobody can have the server mail a victim a link to their own host. Without a mailer,
+nothing is mailed: sign-up needs no verification and resets are the operator's (`bgone
+accounts reset-password`). The methods block: async callers run them in a worker thread.
 """
 
 from __future__ import annotations
@@ -91,10 +91,17 @@ class AccountSecurity:
             return ResetRequest.THROTTLED
         for bucket, limit in buckets:
             self.limiter.hit(bucket, limit)
+        # The look-up, the token and the mail happen on the mail thread, after the answer:
+        # its timing is the same whether the address has an account or not.
+        self.mailer.defer(lambda: self._mail_reset_link(email))
+        return ResetRequest.ACCEPTED
+
+    def _mail_reset_link(self, email: str) -> None:
+        assert self.mailer is not None
         with transaction(self.sessions) as session:
             account = accounts.get_by_email(session, email)
             if account is None or account.status is not accounts.AccountStatus.ACTIVE:
-                return ResetRequest.ACCEPTED
+                return
             token = one_time_tokens.issue(
                 session,
                 account.id,
@@ -103,8 +110,7 @@ class AccountSecurity:
                 PASSWORD_RESET_LIFETIME,
             )
             to = account.email
-        self.mailer.send_later(to, "Reset your bgone password", self._reset_body(token))
-        return ResetRequest.ACCEPTED
+        self.mailer.send_now(to, "Reset your bgone password", self._reset_body(token))
 
     def _reset_body(self, token: str) -> str:
         minutes = int(PASSWORD_RESET_LIFETIME.total_seconds() // 60)

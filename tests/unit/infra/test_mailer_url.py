@@ -85,3 +85,21 @@ def test_messages_are_sent_off_the_callers_thread_and_failures_are_logged(
     )
     assert message.get_content().strip() == "Body text"
     assert "could not send mail to broken@example.com" in caplog.text
+
+
+def test_deferred_work_runs_on_the_mail_thread_and_its_failures_are_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import threading
+
+    ran: list[str] = []
+
+    def work() -> None:
+        ran.append(threading.current_thread().name)
+        raise RuntimeError("database gone")
+
+    mailer = Mailer(parse_smtp_url("smtp+plain://127.0.0.1:1"), "bgone@example.com")
+    mailer.defer(work).result(timeout=5)
+    mailer.close()
+    assert ran[0].startswith("bgone-mail")
+    assert "mail work failed" in caplog.text
