@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -205,6 +207,23 @@ def test_an_unknown_email_gets_the_same_answer_and_no_mail(
     assert blank(for_known.text, known) == blank(for_unknown.text, unknown)
     mailbox.wait_for(known)
     assert mailbox.messages_to(unknown) == []
+
+
+def test_the_answer_takes_as_long_for_an_unknown_email(
+    mail_stack: Stack, mail_server: Server, mailbox: Mailbox
+) -> None:
+    known = [account_with_password(mail_stack) for _ in range(8)]
+    timings: dict[bool, list[float]] = {True: [], False: []}
+    for email in known:
+        for exists, target in ((True, email), (False, fresh_email())):
+            with client(mail_server) as browser:
+                browser.get("/forgot-password")
+                started = time.perf_counter()
+                assert form_post(browser, "/forgot-password", email=target).status_code == 200
+                timings[exists].append(time.perf_counter() - started)
+    gap = statistics.median(timings[True]) - statistics.median(timings[False])
+    assert abs(gap) < 0.05, timings
+    mailbox.wait_for(known[-1])
 
 
 def test_the_host_header_does_not_change_the_link(
