@@ -248,7 +248,9 @@ class AccountSecurity:
                 sessions=session_list.list_sessions(session, account_id, current_token),
             )
 
-    def end_session(self, account_id: int, session_id: str, ip: str | None) -> bool:
+    def end_session(
+        self, account_id: int, session_id: str, ip: str | None, actor: str = "dashboard"
+    ) -> bool:
         with transaction(self.sessions) as session:
             ended = session_list.end_session_by_id(session, account_id, session_id)
             if ended:
@@ -256,20 +258,20 @@ class AccountSecurity:
                     session,
                     account_id,
                     AuditAction.SESSIONS_ENDED,
-                    "dashboard",
+                    actor,
                     ip,
                     detail=f"session {session_id}",
                 )
             return ended
 
-    def end_all_sessions(self, account_id: int, ip: str | None) -> int:
+    def end_all_sessions(self, account_id: int, ip: str | None, actor: str = "dashboard") -> int:
         with transaction(self.sessions) as session:
             ended = session_list.end_sessions(session, account_id)
             audit.record(
                 session,
                 account_id,
                 AuditAction.SESSIONS_ENDED,
-                "dashboard",
+                actor,
                 ip,
                 detail=f"signed out everywhere: {ended} session(s)",
             )

@@ -206,7 +206,10 @@ async def end_all_sessions(
 ) -> Response:
     check_csrf(viewer, csrf_token)
     await run_in_threadpool(
-        services.account_security.end_all_sessions, viewer.account.id, client_ip(request)
+        services.account_security.end_all_sessions,
+        viewer.account.id,
+        client_ip(request),
+        f"dashboard:{viewer.account.email}",
     )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME)
@@ -223,6 +226,10 @@ async def end_session(
 ) -> Response:
     check_csrf(viewer, csrf_token)
     ended = await run_in_threadpool(
-        services.account_security.end_session, viewer.account.id, session_id, client_ip(request)
+        services.account_security.end_session,
+        viewer.account.id,
+        session_id,
+        client_ip(request),
+        f"dashboard:{viewer.account.email}",
     )
     return _to_security("session-ended" if ended else "no-session")

@@ -262,6 +262,9 @@ def test_sign_up_asks_for_verification_before_keys(
         assert signed_up.status_code == 303
         page = browser.get("/account")
         assert 'data-testid="unverified"' in page.text
+        resent = browser.post("/account/verify-email/resend", data={"csrf_token": csrf(page.text)})
+        assert resent.headers["location"].startswith("/account?security=verification-sent")
+        assert mailbox.wait_for(email, 2).message["Subject"] == "Confirm your email for bgone"
         refused = browser.post(
             "/account/keys",
             data={"name": "first", "environment": "production", "csrf_token": csrf(page.text)},
@@ -269,6 +272,12 @@ def test_sign_up_asks_for_verification_before_keys(
         assert refused.status_code == 403
         assert "Confirm your email" in refused.text
 
+    # Unverified, the owner may still sign in.
+    with client(mail_server) as browser:
+        assert log_in(browser, email, PASSWORD).status_code == 303
+        assert 'data-testid="unverified"' in browser.get("/account").text
+    with client(mail_server) as browser:
+        assert log_in(browser, email, PASSWORD).status_code == 303
         link = the_link(mailbox.wait_for(email), "/verify-email")
         verified = browser.get(local(link, mail_server))
         assert verified.status_code == 200
@@ -343,6 +352,15 @@ def test_the_sessions_list_signs_out_one_or_everywhere(
 
     everywhere = here.post("/account/sessions/end-all", data={"csrf_token": csrf(page)})
     assert everywhere.headers["location"] == "/login"
+    with transaction(mail_stack.sessions) as session:
+        account = accounts.get_by_email(session, email)
+        assert account is not None
+        actors = session.scalars(
+            select(AuditEventRow.actor).where(
+                AuditEventRow.account_id == account.id, AuditEventRow.action == "sessions_ended"
+            )
+        ).all()
+    assert actors == [f"dashboard:{email}"] * 2
     assert here.get("/account").status_code == 303
     assert third.get("/account").status_code == 303
     for browser in (here, there, third, stranger):
