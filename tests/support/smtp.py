@@ -13,12 +13,15 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -109,14 +112,41 @@ def _authenticator(mailbox: Mailbox) -> Any:
     return check
 
 
+def self_signed_context(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server, client) TLS contexts for 127.0.0.1, from a fresh self-signed certificate
+    (openssl); the client's trusts only that certificate and checks the host name."""
+    key, cert = directory / "smtp-key.pem", directory / "smtp-cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    return server, client
+
+
 @contextmanager
 def smtp_server(
-    user: str | None = None, password: str | None = None, port: int | None = None
+    user: str | None = None,
+    password: str | None = None,
+    port: int | None = None,
+    starttls: ssl.SSLContext | None = None,
+    implicit_tls: ssl.SSLContext | None = None,
 ) -> Iterator[Mailbox]:
+    """`starttls`: offer STARTTLS with this context (and require it before AUTH and mail);
+    `implicit_tls`: TLS from the first byte (smtps)."""
     mailbox = Mailbox("127.0.0.1", port or free_port(), user, password)
     options: dict[str, Any] = {}
     if user:
-        options = {"authenticator": _authenticator(mailbox), "auth_require_tls": False}
+        options = {"authenticator": _authenticator(mailbox), "auth_require_tls": bool(starttls)}
+    if starttls:
+        options.update(tls_context=starttls, require_starttls=True)
+    if implicit_tls:
+        options.update(ssl_context=implicit_tls)
     controller = Controller(_Handler(mailbox), hostname=mailbox.host, port=mailbox.port, **options)
     controller.start()
     try:

@@ -95,10 +95,14 @@ def parse_smtp_url(url: str) -> SmtpTarget:
 
 
 def deliver(
-    target: SmtpTarget, message: EmailMessage, timeout: float = SMTP_TIMEOUT_SECONDS
+    target: SmtpTarget,
+    message: EmailMessage,
+    timeout: float = SMTP_TIMEOUT_SECONDS,
+    context: ssl.SSLContext | None = None,
 ) -> None:
-    """One message, now, on this thread (blocking)."""
-    context = ssl.create_default_context()
+    """One message, now, on this thread (blocking). `context`: the certificate checks, by
+    default the system's trust store, host names checked."""
+    context = context or ssl.create_default_context()
     client: smtplib.SMTP
     if target.security is Security.TLS:
         client = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=context)
