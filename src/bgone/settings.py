@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator, model_validator
@@ -101,6 +102,18 @@ class Settings(BaseSettings):
     # Mark the session cookie Secure (set it when serving over HTTPS).
     secure_cookies: bool = False
 
+    # Email (password reset links, sign-up verification). Empty: no mail is sent, sign-up
+    # needs no verification and a forgotten password is reset by the operator
+    # (`bgone accounts reset-password`). smtp://user:pass@host:587 uses STARTTLS (required),
+    # smtps://user:pass@host:465 TLS from the start, smtp+plain://host:25 no encryption (a
+    # local relay; credentials only to loopback). User and password are percent-encoded.
+    smtp_url: str = ""
+    # The From: of every message; empty means bgone@<the public URL's host>.
+    smtp_from: str = ""
+    # Where browsers reach this server (https://bgone.example.com): every emailed link is
+    # built from it, never from a request's Host header. Empty means http://host:port.
+    public_url: str = ""
+
     # One log line per request (uvicorn's access log). Usage rows record every API call.
     access_log: bool = False
 
@@ -156,6 +169,18 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'bgone.db'}"
         return self
+
+    @property
+    def public_base_url(self) -> str:
+        """The public URL without a trailing slash (links append paths to it)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def mail_sender(self) -> str:
+        if self.smtp_from:
+            return self.smtp_from
+        host = urlsplit(self.public_base_url).hostname or "localhost"
+        return f"bgone@{host}"
 
     @property
     def models_path(self) -> Path:

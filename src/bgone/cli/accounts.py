@@ -7,13 +7,17 @@ import sys
 import typer
 from sqlalchemy.orm import Session
 
-from bgone.cli.common import console, run_in_database
+from bgone.cli.common import console, errors, fail, run_in_database
 from bgone.cli.keys import account_id_of, operator_key_service
+from bgone.db.engine import make_engine, make_session_factory
+from bgone.db.migrate import upgrade
 from bgone.domain import accounts, credits
 from bgone.domain.accounts import Account
 from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
-from bgone.errors import NotFound
+from bgone.errors import BgoneError, NotFound
+from bgone.infra.ratelimit import limiter_from_url
 from bgone.security.passwords import hash_password
+from bgone.services.account_security import MIN_PASSWORD_LENGTH, AccountSecurity
 from bgone.settings import Settings
 
 accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
@@ -130,3 +134,42 @@ def show(email: str = typer.Argument(...)) -> None:
     settings = Settings()
     account = run_in_database(settings, lambda s: _find(s, email))
     _show(account, _remaining(settings, account))
+
+
+@accounts_app.command("reset-password")
+def reset_password(
+    email: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Set this password (read from stdin) instead."
+    ),
+) -> None:
+    """Recovery for an owner who lost their password: print a single-use reset link (built
+    from BGONE_PUBLIC_URL, valid one hour), or set a password; recorded in the audit log."""
+    settings = Settings()
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors.print(f"[red]error:[/red] the password must have {MIN_PASSWORD_LENGTH}+ characters")
+        raise typer.Exit(1)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    # The CLI mails nothing: it prints the link for the operator to hand over.
+    security = AccountSecurity(
+        sessions, sessions, limiter_from_url(""), None, settings.public_base_url
+    )
+    try:
+        if password is not None:
+            ended = security.operator_set_password(email, password)
+            console.print(f"password set for {email.strip().lower()}; {ended} session(s) ended")
+        else:
+            link = security.operator_reset_link(email)
+            if not settings.public_url:
+                errors.print(
+                    "[yellow]warning:[/yellow] BGONE_PUBLIC_URL is not set; the link assumes "
+                    "the server is reached at " + settings.public_base_url
+                )
+            console.print(link)
+    except BgoneError as error:
+        fail(error)
+    finally:
+        engine.dispose()

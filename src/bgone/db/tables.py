@@ -44,6 +44,7 @@ KEY_ID_LENGTH = 20  # "key_" + 16 base62 characters
 KEY_NAME_LENGTH = 100
 IMPROVE_ID_LENGTH = 20  # "imp_" + 16 base62 characters
 IMPROVE_TEXT_LENGTH = 255  # an improve submission's tag and file name
+USER_AGENT_LENGTH = 255  # longer User-Agent headers are cut, not refused
 
 
 class Base(DeclarativeBase):
@@ -190,6 +191,10 @@ class WebSessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    # For the owner's sessions list (0008): the browser as it named itself, and when the
+    # session was last used (updated at most every few minutes).
+    user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_LENGTH))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ImproveSubmissionRow(Base):
@@ -237,3 +242,37 @@ class LeakReportRow(Base):
     reporter_ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
     outcome: Mapped[str] = mapped_column(String(16))
     dismissed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OneTimeTokenRow(Base):
+    """A single-use link's token (password reset, email verification); only its hash is kept."""
+
+    __tablename__ = "one_time_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('password_reset', 'email_verification')", name="purpose"),
+        Index("ix_one_time_tokens_account_id", "account_id"),
+    )
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # The address the link was sent to: a verification proves that address, no other.
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UnverifiedEmailRow(Base):
+    """An account whose email is not yet proven (signed up while the server sends mail).
+
+    No row means nothing to prove: accounts made before 0008, by the operator, or while
+    no mailer was configured."""
+
+    __tablename__ = "unverified_emails"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    since: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -22,6 +22,12 @@ class AuditAction(StrEnum):
     EXPIRED_KEY_USE = "expired_key_use"
     KEY_LEAK_REPORTED = "key_leak_reported"  # bgone.domain.leaks
     LEAK_SETTING_CHANGED = "leak_setting_changed"
+    # Signing in safely (services/account_security.py).
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"  # by an emailed link, or set by the operator
+    PASSWORD_RESET_LINK = "password_reset_link"  # the operator printed a reset link
+    EMAIL_VERIFIED = "email_verified"
+    SESSIONS_ENDED = "sessions_ended"
 
 
 @dataclass(frozen=True)

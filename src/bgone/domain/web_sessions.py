@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bgone.db.tables import WebSessionRow
+from bgone.db.tables import USER_AGENT_LENGTH, WebSessionRow
 from bgone.domain.clock import now_or_default
 from bgone.security.csrf import issue_token
 
@@ -29,14 +29,22 @@ class WebSession:
     account_id: int
     csrf_token: str
     expires_at: datetime
+    last_seen_at: datetime | None = None
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+token_hash = _hash  # for bgone.domain.session_list
+
+
 def start_session(
-    session: Session, account_id: int, ip: str | None, now: datetime | None = None
+    session: Session,
+    account_id: int,
+    ip: str | None,
+    now: datetime | None = None,
+    user_agent: str | None = None,
 ) -> tuple[str, WebSession]:
     """A new session; returns the cookie token (shown to the browser only) and the session."""
     moment = now_or_default(now)
@@ -48,10 +56,12 @@ def start_session(
         created_at=moment,
         expires_at=moment + SESSION_LIFETIME,
         ip=ip,
+        user_agent=user_agent[:USER_AGENT_LENGTH] if user_agent else None,
+        last_seen_at=moment,
     )
     session.add(row)
     session.flush()
-    return token, WebSession(row.account_id, row.csrf_token, row.expires_at)
+    return token, WebSession(row.account_id, row.csrf_token, row.expires_at, moment)
 
 
 def find_session(
@@ -64,7 +74,7 @@ def find_session(
     ).one_or_none()
     if row is None or row.expires_at <= now_or_default(now):
         return None
-    return WebSession(row.account_id, row.csrf_token, row.expires_at)
+    return WebSession(row.account_id, row.csrf_token, row.expires_at, row.last_seen_at)
 
 
 def end_session(session: Session, token: str | None) -> None:

@@ -24,6 +24,7 @@ from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
 from bgone.inference.protocols import RemoverProtocol
 from bgone.infra.keycache import KeyCache
+from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
 from bgone.infra.url_fetch import UrlFetcher
 from bgone.infra.usage_journal import Journal
@@ -31,6 +32,7 @@ from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
 from bgone.server.work_queue import InferenceGate
+from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
 from bgone.services.improve import ImproveService, submissions_folder
@@ -75,6 +77,8 @@ class Services:
     key_usage: KeyUsageThrottle
     usage_writer: UsageWriter
     checkpointer: WalCheckpointer
+    # None without BGONE_SMTP_URL: nothing is mailed (services/account_security.py).
+    mailer: Mailer | None = None
     # (account id, key environment) -> (monotonic time, /v1/account document)
     account_documents: dict[tuple[int, str], tuple[float, bytes]] = field(default_factory=dict)
 
@@ -83,6 +87,8 @@ class Services:
         cls, settings: Settings, migrate: bool = True, remover: RemoverProtocol | None = None
     ) -> Services:
         """`remover`: the engine to serve with (tests inject a fake); by default the real one."""
+        # A bad BGONE_SMTP_URL fails start-up with its reason, before anything is opened.
+        mailer = Mailer.from_url(settings.smtp_url, settings.mail_sender)
         if migrate:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -114,6 +120,7 @@ class Services:
             key_usage=KeyUsageThrottle(),
             usage_writer=UsageWriter(sessions, Journal(settings.data_dir / "journal")),
             checkpointer=checkpointer,
+            mailer=mailer,
         )
 
     # The use cases the front ends call, built on first use from the parts above.
@@ -146,6 +153,16 @@ class Services:
     @cached_property
     def login(self) -> DashboardLogin:
         return DashboardLogin(self.sessions, self.read_sessions, self.limiter)
+
+    @cached_property
+    def account_security(self) -> AccountSecurity:
+        return AccountSecurity(
+            self.sessions,
+            self.read_sessions,
+            self.limiter,
+            self.mailer,
+            self.settings.public_base_url,
+        )
 
     @cached_property
     def account_summaries(self) -> AccountSummaries:
@@ -191,4 +208,6 @@ class Services:
         self.usage_writer.close()
         self.checkpointer.stop()
         self.key_cache.stop()
+        if self.mailer is not None:
+            self.mailer.close()
         self.engine.dispose()

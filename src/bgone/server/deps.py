@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from bgone.db.engine import transaction
-from bgone.domain import accounts
+from bgone.domain import accounts, session_list
 from bgone.domain.accounts import Account
 from bgone.domain.web_sessions import COOKIE_NAME, WebSession, find_session
 from bgone.server.client_address import storable_address
@@ -54,7 +54,11 @@ async def current_viewer(request: Request) -> Viewer | None:
                 return None
             return Viewer(accounts.get_by_id(session, web_session.account_id), web_session, token)
 
-    return await run_in_threadpool(look_up)
+    viewer = await run_in_threadpool(look_up)
+    if viewer is not None and session_list.last_seen_is_stale(viewer.session.last_seen_at):
+        # The sessions list's "last seen", written at most every few minutes.
+        await run_in_threadpool(services.account_security.seen, token, viewer.session.last_seen_at)
+    return viewer
 
 
 # Dependencies are async on purpose: FastAPI runs plain `def` dependencies in the thread

@@ -74,10 +74,10 @@ class DashboardLogin:
         with transaction(self.sessions) as session:
             return accounts.create_account(session, email, plan, hash_password(password)).id
 
-    def start_session(self, account_id: int, ip: str | None) -> str:
+    def start_session(self, account_id: int, ip: str | None, user_agent: str | None = None) -> str:
         """The new session's cookie token."""
         with transaction(self.sessions) as session:
-            token, _ = web_sessions.start_session(session, account_id, ip)
+            token, _ = web_sessions.start_session(session, account_id, ip, user_agent=user_agent)
         return token
 
     def end_session(self, token: str) -> None:

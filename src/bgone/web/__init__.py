@@ -17,6 +17,7 @@ from bgone.web.leaks import router as leaks_router
 from bgone.web.origins import router as origins_router
 from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
+from bgone.web.security import router as security_router
 from bgone.web.templating import STATIC_DIR, render
 
 
@@ -45,6 +46,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(account_router)
     app.include_router(origins_router)
     app.include_router(leaks_router)
+    app.include_router(security_router)
     app.include_router(playground_router)
     app.include_router(docs_router)
     app.add_exception_handler(LoginRequired, _login_required)

@@ -20,10 +20,13 @@ from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, Viewer, client_ip
 from bgone.services.keys import KeyActor
 from bgone.web.chart import usage_svg
+from bgone.web.pages import MIN_PASSWORD_LENGTH
 from bgone.web.templating import render
 from bgone.web.viewer import SignedInDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
+
+UNVERIFIED = "Confirm your email address before creating keys: follow the link we sent you."
 
 GRACE_CHOICES = (
     ("0", "End it now"),
@@ -87,6 +90,9 @@ async def _page(
     view = await run_in_threadpool(_load, services, viewer)
     if revoked is not None:
         extra["notice"] = revoked_notice(view, revoked)
+    security = await run_in_threadpool(
+        services.account_security.overview, viewer.account.id, viewer.token
+    )
     return render(
         request,
         "account.html",
@@ -94,6 +100,8 @@ async def _page(
         status_code=status_code,
         view=view,
         grace_choices=GRACE_CHOICES,
+        security=security,
+        min_password_length=MIN_PASSWORD_LENGTH,
         **extra,
     )
 
@@ -120,6 +128,8 @@ async def generate_key(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
+    if await run_in_threadpool(services.account_security.unverified_email, viewer.account.id):
+        return await _page(request, services, viewer, status_code=403, key_error=UNVERIFIED)
     actor = key_actor(request, viewer)
     try:
         issued = await run_in_threadpool(services.keys.create, actor, name, environment)

@@ -46,8 +46,14 @@ def _check_form_token(request: Request, submitted: str) -> None:
         raise CsrfFailed("This form has expired. Reload the page and try again.")
 
 
-def _signed_in(services: Services, account_id: int, ip: str | None, target: str) -> Response:
-    token = services.login.start_session(account_id, ip)
+def _signed_in(
+    services: Services,
+    account_id: int,
+    ip: str | None,
+    target: str,
+    user_agent: str | None = None,
+) -> Response:
+    token = services.login.start_session(account_id, ip, user_agent)
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -112,8 +118,15 @@ async def signup(
                 + ("Log in instead?" if isinstance(error, AccountExists) else "")
             )
         else:
+            # With a mailer, the address must be proven before keys (web/security.py).
+            await run_in_threadpool(services.account_security.after_sign_up, account_id)
             return await run_in_threadpool(
-                _signed_in, services, account_id, client_ip(request), "/account"
+                _signed_in,
+                services,
+                account_id,
+                client_ip(request),
+                "/account",
+                request.headers.get("user-agent"),
             )
     page = render(
         request,
@@ -180,7 +193,9 @@ async def login(
             error=WRONG_CREDENTIALS,
         )
         return _with_form_cookie(page, token, services)
-    return await run_in_threadpool(_signed_in, services, result.account_id, ip, next)
+    return await run_in_threadpool(
+        _signed_in, services, result.account_id, ip, next, request.headers.get("user-agent")
+    )
 
 
 @router.post("/logout")
