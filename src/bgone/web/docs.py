@@ -10,6 +10,8 @@ server does.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,6 +21,8 @@ from bgone.server.deps import ViewerDep
 from bgone.web.docs_guides import AUTH_GUIDE_ERRORS, error_statuses, example_files
 from bgone.web.docs_markup import ticks
 from bgone.web.docs_reference import Reference
+from bgone.web.playground import ENDPOINTS
+from bgone.web.snippets import SnippetRequest, SnippetSet, snippets
 from bgone.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +33,41 @@ NAV = (
     ("/docs/web-integration", "Web integration"),
     ("/docs/api", "API reference"),
 )
+
+
+@dataclass(frozen=True)
+class EndpointExample:
+    """One provider endpoint's example request, in every language."""
+
+    method: str
+    path: str
+    label: str
+    slug: str  # for ids: v2, v1-remove-bg, v1-0-removebg
+    snippets: SnippetSet
+    full_size_sent: bool  # the endpoint's default is smaller, so the example asks for full
+
+
+def endpoint_examples(base_url: str) -> list[EndpointExample]:
+    """photo.jpg from the current directory to result.png, full size, on each endpoint."""
+    examples = []
+    for endpoint in ENDPOINTS:
+        fields = () if endpoint.default_size == "full" else (("size", "full"),)
+        request = SnippetRequest(
+            base_url=base_url,
+            path=endpoint.path,
+            file_field=endpoint.file_field,
+            image="photo.jpg",
+            fields=fields,
+            default_format=endpoint.default_format,
+            label=endpoint.label,
+        )
+        slug = re.sub(r"[^a-z0-9]+", "-", endpoint.path.lower()).strip("-")
+        examples.append(
+            EndpointExample(
+                "POST", endpoint.path, endpoint.label, slug, snippets(request), bool(fields)
+            )
+        )
+    return examples
 
 
 def _page(
@@ -48,7 +87,14 @@ def _page(
 
 @router.get("/docs")
 async def overview(request: Request, viewer: ViewerDep) -> Response:
-    return _page(request, viewer, "docs_overview.html", "Documentation")
+    base_url = str(request.base_url).rstrip("/")
+    return _page(
+        request,
+        viewer,
+        "docs_overview.html",
+        "Documentation",
+        examples=endpoint_examples(base_url),
+    )
 
 
 @router.get("/docs/authentication")
@@ -89,4 +135,8 @@ async def api_reference(request: Request, viewer: ViewerDep) -> Response:
         tags=reference.operations(),
         headers=reference.headers(),
         error_example=json.dumps(error_example, indent=2) if error_example else None,
+        examples={
+            (example.method, example.path): example
+            for example in endpoint_examples(str(request.base_url).rstrip("/"))
+        },
     )
