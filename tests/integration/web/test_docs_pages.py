@@ -43,7 +43,7 @@ def test_overview_has_the_three_quick_start_calls(server: Server) -> None:
     for call in (f"{server.base_url}/v2", "/v1/remove-bg", "/v1.0/removebg"):
         assert call in html
     # Each in every language (tests/integration/web/test_snippets_run.py runs them).
-    assert '-F &#34;image_file=@photo.jpg&#34;' in html
+    assert "-F &#34;image_file=@photo.jpg&#34;" in html
     for language in ("curl", "python", "requests", "node", "php"):
         assert f'data-testid="snippet-ex-v2-{language}"' in html
 
