@@ -146,7 +146,14 @@ def test_language_tabs_show_each_snippet_and_every_one_runs(
     open_playground(page, web_server)
     page.locator("label.pg-sample", has=page.get_by_test_id("sample-robot")).click()
     page.get_by_test_id("opt-crop").check()
-    page.get_by_test_id("opt-bg-color").fill('it\'s "odd"')  # refused, but quoted safely
+    # The snippets follow the form as it is typed, each language quoting in its own way.
+    page.get_by_test_id("opt-bg-color").fill('it\'s "odd"')
+    expect(page.get_by_test_id("curl-command")).to_contain_text("-F 'bg_color=it'\\''s \"odd\"'")
+    page.get_by_test_id("tab-playground-php").click()
+    expect(page.get_by_test_id("snippet-playground-php")).to_contain_text(
+        "'bg_color' => 'it\\'s \"odd\"',"
+    )
+    page.get_by_test_id("tab-playground-curl").click()
     page.get_by_test_id("opt-bg-color").fill("")
     send(page, key, "/v1/remove-bg")
     wait_for_result(page)
