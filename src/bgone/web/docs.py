@@ -47,10 +47,18 @@ class EndpointExample:
     full_size_sent: bool  # the endpoint's default is smaller, so the example asks for full
 
 
-def endpoint_examples(base_url: str) -> list[EndpointExample]:
-    """photo.jpg from the current directory to result.png, full size, on each endpoint."""
+# The URL examples name a sample photo of the server itself, so that they run as shown
+# wherever the server can reach its own public address.
+URL_SAMPLE = "mug.jpg"
+
+
+def endpoint_examples(base_url: str, by_url: bool = False) -> list[EndpointExample]:
+    """photo.jpg from the current directory to result.png, full size, on each endpoint; or,
+    `by_url`, the server's own sample photo by URL, on each endpoint that takes URLs."""
     examples = []
     for endpoint in ENDPOINTS:
+        if by_url and endpoint.url_field is None:
+            continue
         fields = () if endpoint.default_size == "full" else (("size", "full"),)
         request = SnippetRequest(
             base_url=base_url,
@@ -60,6 +68,8 @@ def endpoint_examples(base_url: str) -> list[EndpointExample]:
             fields=fields,
             default_format=endpoint.default_format,
             label=endpoint.label,
+            image_url=f"{base_url}/static/samples/{URL_SAMPLE}" if by_url else None,
+            url_field=endpoint.url_field or "image_url",
         )
         slug = re.sub(r"[^a-z0-9]+", "-", endpoint.path.lower()).strip("-")
         examples.append(
@@ -94,6 +104,7 @@ async def overview(request: Request, viewer: ViewerDep) -> Response:
         "docs_overview.html",
         "Documentation",
         examples=endpoint_examples(base_url),
+        url_examples=endpoint_examples(base_url, by_url=True),
     )
 
 

@@ -32,6 +32,7 @@ class Endpoint:
     file_field: str
     default_size: str
     default_format: str
+    url_field: str | None = None  # where the contract takes an image's URL, if it does
 
     @classmethod
     def of(cls, path: str, label: str, contract: Contract) -> Endpoint:
@@ -42,6 +43,7 @@ class Endpoint:
             file_field=contract.file_fields[0],
             default_size=contract.defaults.size.value,
             default_format=contract.defaults.format.value,
+            url_field=contract.url_fields[0] if contract.url_fields else None,
         )
 
     def as_config(self) -> dict[str, str]:

@@ -3,9 +3,9 @@
 The docs pages and the playground both show these: curl, Python (the SDK, and plain
 `requests`), Node.js (its built-in `fetch`) and PHP (its curl extension). Every snippet reads
 the key from the `BGONE_API_KEY` environment variable (never the key itself), sends the image
-from a local file, and writes the result to a file. Each is a complete program that runs as
-written: tests/integration/docs/test_snippets_run.py scrapes them from the served pages and
-runs them against a live server.
+from a local file (or names its URL, for the server to fetch), and writes the result to a
+file. Each is a complete program that runs as written: tests/integration/web/
+test_snippets_run.py scrapes them from the served pages and runs them against a live server.
 
 One builder per language, each a plain text builder quoting in its own language's rules; the
 playground asks for them (`GET /playground/snippets`) rather than building them in JavaScript,
@@ -43,7 +43,8 @@ SDK_KEYWORDS = frozenset(
 
 @dataclass(frozen=True)
 class SnippetRequest:
-    """A multipart removal: the endpoint, its file field, the local image, the text fields."""
+    """A removal: the endpoint, its file field and the local image (or the image's URL in the
+    endpoint's URL field), the text fields, the file the result is written to."""
 
     base_url: str  # the server's public base, e.g. https://bgone.example.com
     path: str  # /v2, /v1/remove-bg, /v1.0/removebg
@@ -54,6 +55,15 @@ class SnippetRequest:
     sample: str | None = None  # a sample of this server's, downloaded to `image` first
     default_format: str = SDK_DEFAULT_FORMAT  # the endpoint's, when `format` is not sent
     label: str = ""  # the endpoint's contract, e.g. "remove.bg"
+    image_url: str | None = None  # instead of a file: the server fetches the image
+    url_field: str = "image_url"
+
+    @property
+    def texts(self) -> tuple[tuple[str, str], ...]:
+        """The text fields, the image's URL first when it is sent by URL."""
+        if self.image_url is None:
+            return self.fields
+        return ((self.url_field, self.image_url), *self.fields)
 
     @property
     def url(self) -> str:
@@ -114,8 +124,9 @@ def curl(request: SnippetRequest) -> str:
     if request.sample_url:
         parts.append(f"curl -fsS {request.sample_url} -o {shell_word(request.image)} &&")
     parts.append(f'curl -H "x-api-key: ${KEY_VARIABLE}" -f {request.url}')
-    parts.append(_curl_file(request.file_field, request.image))
-    parts.extend(_curl_text(name, value) for name, value in request.fields)
+    if request.image_url is None:
+        parts.append(_curl_file(request.file_field, request.image))
+    parts.extend(_curl_text(name, value) for name, value in request.texts)
     parts.append(f"-o {shell_word(request.output)}")
     return " ".join(parts)
 
@@ -129,7 +140,7 @@ def py(text: str) -> str:
 
 
 def python_sdk(request: SnippetRequest) -> str:
-    arguments = [py(request.image)]
+    arguments = [py(request.image if request.image_url is None else request.image_url)]
     for name, value in request.fields:
         if name not in SDK_KEYWORDS:
             continue
@@ -169,20 +180,23 @@ def python_requests(request: SnippetRequest) -> str:
             "    photo.write(sample.content)",
             "",
         ]
-    lines += [
-        f'with open({py(request.image)}, "rb") as image:',
-        "    response = requests.post(",
-        f"        {py(request.url)},",
-        f'        headers={{"x-api-key": os.environ["{KEY_VARIABLE}"]}},',
-        f"        files={{{py(request.file_field)}: image}},",
+    call = [
+        "response = requests.post(",
+        f"    {py(request.url)},",
+        f'    headers={{"x-api-key": os.environ["{KEY_VARIABLE}"]}},',
     ]
-    if request.fields:
-        lines.append("        data={")
-        lines += [f"            {py(name)}: {py(value)}," for name, value in request.fields]
-        lines.append("        },")
+    if request.image_url is None:
+        call.append(f"    files={{{py(request.file_field)}: image}},")
+    if request.texts:
+        call.append("    data={")
+        call += [f"        {py(name)}: {py(value)}," for name, value in request.texts]
+        call.append("    },")
+    call += ["    timeout=60,", ")"]
+    if request.image_url is None:
+        lines.append(f'with open({py(request.image)}, "rb") as image:')
+        call = ["    " + line for line in call]
+    lines += call
     lines += [
-        "        timeout=60,",
-        "    )",
         "if not response.ok:",
         '    raise SystemExit(f"{response.status_code}: {response.text}")',
         f'with open({py(request.output)}, "wb") as result:',
@@ -202,7 +216,9 @@ def js(text: str) -> str:
 def node(request: SnippetRequest) -> str:
     lines = [
         "// Node.js 18 or later: save as remove-bg.mjs, run with `node remove-bg.mjs`.",
-        'import { readFile, writeFile } from "node:fs/promises";',
+        'import { readFile, writeFile } from "node:fs/promises";'
+        if request.image_url is None
+        else 'import { writeFile } from "node:fs/promises";',
         "",
     ]
     if request.sample_url:
@@ -212,12 +228,13 @@ def node(request: SnippetRequest) -> str:
             f"await writeFile({js(request.image)}, Buffer.from(await sample.arrayBuffer()));",
             "",
         ]
-    lines += [
-        "const form = new FormData();",
-        f"form.append({js(request.file_field)}, new Blob([await readFile({js(request.image)})]),"
-        f" {js(request.image)});",
-    ]
-    lines += [f"form.append({js(name)}, {js(value)});" for name, value in request.fields]
+    lines.append("const form = new FormData();")
+    if request.image_url is None:
+        image = js(request.image)
+        lines.append(
+            f"form.append({js(request.file_field)}, new Blob([await readFile({image})]), {image});"
+        )
+    lines += [f"form.append({js(name)}, {js(value)});" for name, value in request.texts]
     lines += [
         f"const response = await fetch({js(request.url)}, {{",
         '  method: "POST",',
@@ -255,9 +272,11 @@ def php(request: SnippetRequest) -> str:
         "    CURLOPT_POST => true,",
         f"    CURLOPT_HTTPHEADER => ['x-api-key: ' . getenv('{KEY_VARIABLE}')],",
         "    CURLOPT_POSTFIELDS => [",
-        f"        {php_string(request.file_field)} => new CURLFile({php_string(request.image)}),",
     ]
-    lines += [f"        {php_string(n)} => {php_string(v)}," for n, v in request.fields]
+    if request.image_url is None:
+        image = php_string(request.image)
+        lines.append(f"        {php_string(request.file_field)} => new CURLFile({image}),")
+    lines += [f"        {php_string(n)} => {php_string(v)}," for n, v in request.texts]
     lines += [
         "    ],",
         "    CURLOPT_RETURNTRANSFER => true,",

@@ -21,7 +21,10 @@ from tests.support.servers import server_fixtures
 from tests.support.snippets import run_snippet, scrape
 from tests.support.stack import Server, Stack
 
-snippets_stack, snippets_server = server_fixtures("snippets")
+# The URL examples fetch the server's own sample photo, on this machine's loopback address.
+snippets_stack, snippets_server = server_fixtures(
+    "snippets", url_fetch_allowed_networks='["127.0.0.1/32"]'
+)
 
 ENDPOINT_SLUGS = ("v2", "v1-remove-bg", "v1-0-removebg")
 PHOTO = SAMPLES_DIR / "mug.jpg"  # 800x600, a red mug on a light background
@@ -54,6 +57,26 @@ def test_the_docs_snippet_runs_as_shown(
         assert (result.format, result.mode, result.size) == ("PNG", "RGBA", (800, 600))
         low, high = result.getchannel("A").getextrema()
         assert low == 0 and high == 255  # the background gone, the mug kept
+
+
+@pytest.mark.parametrize("language", [language for language, *_ in LANGUAGES])
+@pytest.mark.parametrize("slug", ["v2", "v1-0-removebg"])
+def test_the_docs_url_snippet_runs_as_shown(
+    overview: str, snippets_server: Server, key: str, slug: str, language: str, tmp_path: Path
+) -> None:
+    """By URL: the server fetches its own sample photo; the directory starts empty."""
+    shown = scrape(overview)[f"url-{slug}-{language}"]
+    assert f"{snippets_server.base_url}/static/samples/mug.jpg" in shown.text
+    assert "photo.jpg" not in shown.text
+    done = run_snippet(language, shown.text, tmp_path, key)
+    assert done.returncode == 0, (shown.text, done.stdout, done.stderr)
+    with Image.open(tmp_path / "result.png") as result:
+        assert (result.format, result.mode, result.size) == ("PNG", "RGBA", (800, 600))
+        assert result.getchannel("A").getextrema() == (0, 255)
+
+
+def test_bybybg_has_no_url_example(overview: str) -> None:
+    assert not any(name.startswith("url-v1-remove-bg") for name in scrape(overview))
 
 
 def test_the_api_reference_shows_the_same_snippets(overview: str, snippets_server: Server) -> None:

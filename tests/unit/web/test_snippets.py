@@ -155,3 +155,14 @@ def test_the_playground_endpoint_refuses_what_the_form_cannot_send(
 ) -> None:
     with in_process_app(tmp_path) as app:
         assert app.client.get("/playground/snippets", params=params).status_code == 422
+
+
+def test_by_url_no_language_reads_a_file() -> None:
+    url = "https://images.example/a b.jpg"
+    for snippet in snippets(request(image_url=url)).snippets:
+        assert url in snippet.text, snippet.language
+        for reading in ("photo.jpg", "readFile", "CURLFile", "files=", "=@"):
+            assert reading not in snippet.text, (snippet.language, reading)
+    assert curl(request(image_url=url)).endswith(
+        f'-f {BASE}/v2 -F "image_url={url}" -F "size=full" -o result.png'
+    )
