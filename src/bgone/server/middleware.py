@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -53,7 +54,8 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     return {
         "X-RateLimit-Limit": str(decision.limit),
         "X-RateLimit-Remaining": str(decision.remaining),
-        "X-RateLimit-Reset": str(int(decision.reset_at)),
+        # Rounded up like `RateLimit`'s t, so that both name the same moment.
+        "X-RateLimit-Reset": str(math.ceil(decision.reset_at)),
         "RateLimit-Policy": f'"default";q={decision.limit};w={decision.window_seconds}',
         "RateLimit": f'"default";r={decision.remaining};t={decision.reset_in}',
     }
