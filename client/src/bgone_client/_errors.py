@@ -119,7 +119,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     ConflictError: "account_exists key_not_active",
     PayloadTooLargeError: "file_too_large",
     UnsupportedMediaTypeError: "invalid_file_type",
-    RateLimitError: "rate_limit_exceeded too_many_invalid_keys",
+    RateLimitError: "rate_limit_exceeded too_many_invalid_keys concurrency_limit_exceeded",
     ServiceUnavailableError: (
         "server_busy service_unavailable model_unavailable model_not_installed"
         " model_provisioning_failed"

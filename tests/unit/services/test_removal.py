@@ -1,5 +1,6 @@
 """The removal use case with a fake engine and a real SQLite database: each step once, in
-order (measure -> admit -> reserve -> run -> settle), and what a failure at each leaves."""
+order (reserve -> admit -> measure -> decode -> run -> settle), and what a failure at each
+leaves."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import UsageRecordRow
-from bgone.domain import credits, metering
+from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
 from bgone.errors import (
@@ -160,20 +161,25 @@ def test_auto_falls_back_to_a_preview_when_a_full_result_is_too_many(
     assert usage_rows(parts.sessions, ledger.request_id) == [(metering.PENDING_STATUS, 250)]
 
 
-def test_any_other_size_is_refused_when_credits_are_short(
+def test_any_other_size_is_refused_when_credits_are_short_without_using_rate_quota(
     make_parts: MakeParts, make_caller: MakeCaller
 ) -> None:
     parts, caller, ledger = make_parts(), make_caller(credits_milli=500), Ledger()
     with pytest.raises(InsufficientCredits):
         run(parts, request(caller, size="full"), ledger)
     assert ledger.reservation is None and ledger.credits_milli == 0
-    assert ledger.rate is not None  # admitted first: the answer carries the rate headers
+    # Credits are checked before the rate limit is hit: a 402 uses up no quota (the answer
+    # still carries the rate headers, from the key's own look at the limit).
+    assert ledger.rate is None
+    bucket = pricing.rate_bucket(caller.account_id, caller.environment)
+    untouched = parts.service.limiter.peek(bucket, caller.rate_per_minute)
+    assert untouched.remaining == caller.rate_per_minute
     assert parts.queue.runs == 0 and parts.charged == []
     assert figures(parts.sessions, caller) == (0, 0)
     assert usage_rows(parts.sessions, ledger.request_id) == []
 
 
-def test_the_rate_limit_admits_by_image_weight_before_any_reservation(
+def test_the_rate_limit_refuses_before_any_decode_and_the_usage_row_releases_the_credits(
     make_parts: MakeParts, make_caller: MakeCaller
 ) -> None:
     parts, caller = make_parts(), make_caller(rate_per_minute=1)
@@ -183,18 +189,43 @@ def test_the_rate_limit_admits_by_image_weight_before_any_reservation(
         run(parts, request(caller), refused)
     assert raised.value.headers["Retry-After"] == str(raised.value.retry_after)
     assert refused.rate is not None and not refused.rate.allowed
-    assert refused.reservation is None and parts.queue.runs == 1
+    assert parts.queue.runs == 1 and refused.megapixels == 0  # not even measured
+    # Reserved before the hit (so that a 402 costs no quota): the refusal's usage row
+    # releases it, as it does for any failure.
+    assert refused.reservation is not None and refused.credits_milli == 0
+    with transaction(parts.sessions) as session:
+        metering.write_final_rows(session, [final_row(refused, caller, 429)])
     assert figures(parts.sessions, caller) == (0, 1000)
 
 
-def test_an_image_over_the_plans_megapixels_is_refused_before_admission(
+def test_an_image_heavier_than_one_image_is_hit_for_the_rest_once_measured(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller = make_parts(), make_caller(rate_per_minute=3)
+    large = encode(gradient_rgb(2000, 1500), "PNG")  # 3 MP: 1 provisionally, 2 once measured
+    removal = RemovalRequest(
+        caller=caller, endpoint="POST /v2", fields={}, defaults=RemovalOptions(), image=large
+    )
+    ledger = Ledger()
+    run(parts, removal, ledger)
+    assert ledger.rate is not None and ledger.rate.remaining == 0
+    refused = Ledger()
+    with pytest.raises(RateLimitExceeded):
+        run(parts, removal, refused)
+    assert parts.queue.runs == 1 and refused.megapixels == 0
+
+
+def test_an_image_over_the_plans_megapixels_is_refused_before_decoding(
     make_parts: MakeParts, make_caller: MakeCaller
 ) -> None:
     parts, caller, ledger = make_parts(), make_caller(max_megapixels=0.001), Ledger()
     with pytest.raises(ResolutionTooHigh, match=r"your plan allows up to 0\.001 MP"):
         run(parts, request(caller), ledger)
     assert ledger.megapixels == pytest.approx(0.003072)
-    assert ledger.rate is None and ledger.reservation is None and parts.queue.runs == 0
+    # Admitted provisionally (the size is known only once the image is in hand); the usage
+    # row releases the reservation.
+    assert ledger.rate is not None and ledger.reservation is not None
+    assert parts.queue.runs == 0 and parts.remover.calls == []
 
 
 def test_a_bad_option_is_refused_before_anything_is_spent(
