@@ -68,8 +68,10 @@ class ImageHostHandler(BaseHTTPRequestHandler):
 
     routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
     drip_paths: ClassVar[set[str]] = set()
+    hits: ClassVar[list[str]] = []  # every path asked for, in order
 
     def do_GET(self) -> None:
+        self.hits.append(self.path)
         if self.path in self.drip_paths:
             self._drip()
             return
@@ -119,10 +121,14 @@ class ImageHost:
         self.handler.drip_paths.add(path)
         return self.base_url + path
 
+    def hits(self, path: str) -> int:
+        """How many times `path` was asked for."""
+        return self.handler.hits.count(path)
+
 
 @contextmanager
 def image_host(address: str) -> Iterator[ImageHost]:
-    handler = type("Handler", (ImageHostHandler,), {"routes": {}, "drip_paths": set()})
+    handler = type("Handler", (ImageHostHandler,), {"routes": {}, "drip_paths": set(), "hits": []})
     server = ThreadingHTTPServer((address, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
