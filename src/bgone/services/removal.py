@@ -5,7 +5,9 @@ and the options as text (`RemovalRequest`) and a ledger the request's final usag
 written from (`RemovalLedger`). Every side effect happens once, in this order:
 
 1. parse the options (over the operator's default quality);
-2. admit, before any download or decode: reserve the result's credits, with a pending usage
+2. admit, before any download or decode: refuse at once when not one image is left this
+   minute (a look at the limit, which front ends also make before reading the body), reserve
+   the result's credits, with a pending usage
    row (production keys only; `auto` falls back to a preview when a full result is too
    many), then one hit on the account's rate limit, provisionally weighed as one image. The
    credits come first so that a 402 uses up no rate-limit quota; an account out of credits
@@ -125,6 +127,7 @@ class RemovalService:
         size = pricing.size_for_key(options.size, caller.spends_credits)
         if size is not options.size:
             options = replace(options, size=size)
+        await self.refuse_when_exhausted(caller, ledger)
         options = await anyio.to_thread.run_sync(partial(self._reserve, request, options, ledger))
         # A failure from here on leaves `ledger.credits_milli` at 0: the usage row releases
         # the reservation. On success that row charges it.
@@ -168,6 +171,25 @@ class RemovalService:
                 f"{caller.limits.max_megapixels:g} MP."
             )
 
+    async def refuse_when_exhausted(self, caller: KeyContext, ledger: RemovalLedger) -> None:
+        """429 at once when not one image is left this minute: a look, which uses up nothing.
+
+        Front ends call it before they read the request's body, and `remove` before it
+        reserves anything, so that an account over its limit costs neither a body parse nor
+        a database write. Whoever gets past it is counted by `_admit`.
+        """
+        peek = partial(
+            self.limiter.peek,
+            pricing.rate_bucket(caller.account_id, caller.environment),
+            caller.rate_per_minute,
+        )
+        decision = await self._limiter_call(peek)
+        if decision.remaining < PROVISIONAL_WEIGHT:
+            decision = replace(decision, allowed=False)
+        ledger.rate = decision
+        if not decision.allowed:
+            self._refuse(decision)
+
     async def _admit(self, caller: KeyContext, ledger: RemovalLedger, weight: float) -> None:
         hit = partial(
             self.limiter.hit,
@@ -175,15 +197,21 @@ class RemovalService:
             caller.rate_per_minute,
             weight,
         )
-        # In memory the count costs less than a hand-off to a thread; Redis is network I/O.
-        decision = await anyio.to_thread.run_sync(hit) if self.limiter.blocking else hit()
+        decision = await self._limiter_call(hit)
         ledger.rate = decision
         if not decision.allowed:
-            raise RateLimitExceeded(
-                f"More than {decision.limit} images (of up to 1 MP each) per minute for this "
-                f"account. Retry after {decision.retry_after} s.",
-                decision.retry_after,
-            )
+            self._refuse(decision)
+
+    async def _limiter_call(self, call: Callable[[], Decision]) -> Decision:
+        # In memory the count costs less than a hand-off to a thread; Redis is network I/O.
+        return await anyio.to_thread.run_sync(call) if self.limiter.blocking else call()
+
+    def _refuse(self, decision: Decision) -> None:
+        raise RateLimitExceeded(
+            f"More than {decision.limit} images (of up to 1 MP each) per minute for this "
+            f"account. Retry after {decision.retry_after} s.",
+            decision.retry_after,
+        )
 
     def _reserve(
         self, request: RemovalRequest, options: RemovalOptions, ledger: RemovalLedger

@@ -169,8 +169,8 @@ def test_any_other_size_is_refused_when_credits_are_short_without_using_rate_quo
         run(parts, request(caller, size="full"), ledger)
     assert ledger.reservation is None and ledger.credits_milli == 0
     # Credits are checked before the rate limit is hit: a 402 uses up no quota (the answer
-    # still carries the rate headers, from the key's own look at the limit).
-    assert ledger.rate is None
+    # carries the rate headers of the look taken before the reservation).
+    assert ledger.rate is not None and ledger.rate.remaining == caller.rate_per_minute
     bucket = pricing.rate_bucket(caller.account_id, caller.environment)
     untouched = parts.service.limiter.peek(bucket, caller.rate_per_minute)
     assert untouched.remaining == caller.rate_per_minute
@@ -179,7 +179,7 @@ def test_any_other_size_is_refused_when_credits_are_short_without_using_rate_quo
     assert usage_rows(parts.sessions, ledger.request_id) == []
 
 
-def test_the_rate_limit_refuses_before_any_decode_and_the_usage_row_releases_the_credits(
+def test_an_account_over_its_rate_limit_is_refused_before_any_reservation_or_decode(
     make_parts: MakeParts, make_caller: MakeCaller
 ) -> None:
     parts, caller = make_parts(), make_caller(rate_per_minute=1)
@@ -190,12 +190,26 @@ def test_the_rate_limit_refuses_before_any_decode_and_the_usage_row_releases_the
     assert raised.value.headers["Retry-After"] == str(raised.value.retry_after)
     assert refused.rate is not None and not refused.rate.allowed
     assert parts.queue.runs == 1 and refused.megapixels == 0  # not even measured
-    # Reserved before the hit (so that a 402 costs no quota): the refusal's usage row
-    # releases it, as it does for any failure.
+    assert refused.reservation is None
+    assert figures(parts.sessions, caller) == (0, 1000)
+
+
+def test_a_refusal_after_the_reservation_leaves_it_for_the_usage_row_to_release(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    """Room for one image, but the photo weighs three: refused once measured."""
+    parts, caller, refused = make_parts(), make_caller(rate_per_minute=1), Ledger()
+    large = encode(gradient_rgb(2000, 1500), "PNG")
+    removal = RemovalRequest(
+        caller=caller, endpoint="POST /v2", fields={}, defaults=RemovalOptions(), image=large
+    )
+    with pytest.raises(RateLimitExceeded):
+        run(parts, removal, refused)
+    assert parts.queue.runs == 0 and refused.megapixels == pytest.approx(3.0)
     assert refused.reservation is not None and refused.credits_milli == 0
     with transaction(parts.sessions) as session:
         metering.write_final_rows(session, [final_row(refused, caller, 429)])
-    assert figures(parts.sessions, caller) == (0, 1000)
+    assert figures(parts.sessions, caller) == (0, 0)
 
 
 def test_an_image_heavier_than_one_image_is_hit_for_the_rest_once_measured(
