@@ -9,12 +9,14 @@ get 429 `concurrency_limit_exceeded` at once); and `/readyz` and another account
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.support.abuse_hosts import ImageHost, image_host
 from tests.support.imagegen import encode, gradient_rgb
@@ -23,6 +25,8 @@ from tests.support.stack import Server, Stack
 
 HOST_ADDRESS = "127.0.0.3"
 SMALL_PNG = encode(gradient_rgb(64, 48), "PNG")
+# Random pixels, so that it stays large: about 270 KB.
+LARGE_PNG = encode(Image.frombytes("RGB", (300, 300), random.randbytes(300 * 300 * 3)), "PNG")
 SLOW_REQUESTS = 45
 # Four download threads: an account's share is max(2, ceil(0.25 x 4)) = 2.
 DOWNLOAD_SHARE = 2
@@ -60,6 +64,16 @@ def test_an_account_over_its_rate_limit_never_causes_a_download(
         assert refused.status_code == 429, refused.text
         assert refused.json()["errors"][0]["code"] == "rate_limit_exceeded"
     assert host.hits("/rate-limited.png") == 1
+    # An upload is refused before its body is read, and the connection is closed rather than
+    # drained of the rest.
+    upload = httpx.post(
+        neighbours_server.base_url + "/v2",
+        headers={"x-api-key": key},
+        files={"image_file": ("big.png", LARGE_PNG)},
+        timeout=60,
+    )
+    assert upload.status_code == 429, upload.text
+    assert upload.headers["connection"] == "close"
 
 
 def test_an_account_without_credits_never_causes_a_download_nor_uses_its_quota(
