@@ -99,6 +99,9 @@ class CountingQueue:
         self.runs += 1
         return function()
 
+    def refuse_if_full(self, account: Hashable) -> None:
+        return None  # never full
+
 
 @dataclass
 class Ledger:

@@ -82,6 +82,11 @@ class AccountSharedPool:
         waves = (self.pending + 1) / max(1, self.workers)
         return max(1, math.ceil(waves * self._average_seconds))
 
+    def refuse_if_full(self, account: Hashable) -> None:
+        """Raise what `run` would raise for `account` now; takes no slot. Front ends ask
+        before reading a request's body, so that a refusal costs no upload."""
+        self._admit(account)
+
     async def run(self, account: Hashable, function: Callable[[], T]) -> T:
         self._admit(account)
         loop = asyncio.get_running_loop()

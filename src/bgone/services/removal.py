@@ -58,6 +58,10 @@ class WorkPool(Protocol):
 
     async def run(self, account: Hashable, function: Callable[[], T]) -> T: ...
 
+    def refuse_if_full(self, account: Hashable) -> None:
+        """Raise what `run` would raise now, without taking a slot."""
+        ...
+
 
 @dataclass(frozen=True)
 class RemovalPools:
@@ -172,11 +176,12 @@ class RemovalService:
             )
 
     async def refuse_when_exhausted(self, caller: KeyContext, ledger: RemovalLedger) -> None:
-        """429 at once when not one image is left this minute: a look, which uses up nothing.
+        """429 at once when not one image is left this minute, or the account's share of the
+        decode or inference pool is full (503 when the pool is): looks, which use up nothing.
 
         Front ends call it before they read the request's body, and `remove` before it
-        reserves anything, so that an account over its limit costs neither a body parse nor
-        a database write. Whoever gets past it is counted by `_admit`.
+        reserves anything, so that such an account costs neither a body parse nor a database
+        write. Whoever gets past it is counted by `_admit` and the pools.
         """
         peek = partial(
             self.limiter.peek,
@@ -189,6 +194,8 @@ class RemovalService:
         ledger.rate = decision
         if not decision.allowed:
             self._refuse(decision)
+        for pool in (self.pools.decoding, self.pools.inference):
+            pool.refuse_if_full(caller.account_id)
 
     async def _admit(self, caller: KeyContext, ledger: RemovalLedger, weight: float) -> None:
         hit = partial(

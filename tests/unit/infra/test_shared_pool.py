@@ -42,6 +42,11 @@ def test_past_its_share_an_account_is_refused_at_once_with_retry_after() -> None
             await shared.run("a", lambda: "third")
         assert refused.value.status == 429
         assert int(refused.value.headers["Retry-After"]) >= 1
+        # The same answer to a look before any work is handed over, which takes no slot.
+        with pytest.raises(ConcurrencyLimitExceeded):
+            shared.refuse_if_full("a")
+        shared.refuse_if_full("b")
+        assert shared.held_by("b") == 0
         # Another account still gets in.
         other = asyncio.create_task(shared.run("b", lambda: "b"))
         gate.set()

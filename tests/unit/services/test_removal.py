@@ -5,7 +5,8 @@ leaves."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -17,6 +18,7 @@ from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
 from bgone.errors import (
+    ConcurrencyLimitExceeded,
     InsufficientCredits,
     InvalidOption,
     ModelNotInstalled,
@@ -25,9 +27,9 @@ from bgone.errors import (
 )
 from bgone.inference.options import OutputFormat, RemovalOptions, Size
 from bgone.security.keys import Environment
-from bgone.services.removal import RemovalOutcome, RemovalRequest
+from bgone.services.removal import RemovalOutcome, RemovalPools, RemovalRequest
 from tests.support.imagegen import encode, gradient_rgb
-from tests.unit.fakes import RESULT, Ledger
+from tests.unit.fakes import RESULT, CountingQueue, Ledger
 from tests.unit.services.conftest import Parts
 
 PHOTO = encode(gradient_rgb(64, 48), "PNG")
@@ -263,3 +265,22 @@ def test_an_engine_failure_keeps_the_reservation_for_the_usage_row_to_release(
     assert ledger.credits_milli == 0 and parts.charged == []
     assert ledger.reservation is not None and ledger.reservation.milli == 1000
     assert parts.queue.runs == 1
+
+
+class FullPool(CountingQueue):
+    """A pool whose share for every account is taken."""
+
+    def refuse_if_full(self, account: Hashable) -> None:
+        raise ConcurrencyLimitExceeded("share taken", 3)
+
+
+def test_a_full_share_is_refused_before_any_reservation_or_quota(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller, ledger = make_parts(), make_caller(rate_per_minute=5), Ledger()
+    full = replace(parts.service, pools=RemovalPools(CountingQueue(), FullPool(), parts.queue))
+    with pytest.raises(ConcurrencyLimitExceeded) as raised:
+        asyncio.run(full.remove(request(caller), ledger))
+    assert raised.value.status == 429 and raised.value.headers["Retry-After"] == "3"
+    assert ledger.reservation is None and parts.queue.runs == 0
+    assert ledger.rate is not None and ledger.rate.remaining == 5
