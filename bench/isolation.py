@@ -167,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="every scenario briefly")
     parser.add_argument("--requests", type=int, default=200, help="victim requests a scenario")
+    parser.add_argument(
+        "--scenarios", default="abcd", help="which attacks to run after the unloaded run"
+    )
     options = parser.parse_args(argv)
     requests = 12 if options.smoke else options.requests
     model_dir = Settings().models_path
@@ -201,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("(c) 200/s revoked key", revoked_key(keys["revoked"])),
                 ("(d) 32 x 12 MP over limit", over_the_limit(keys["limited"])),
             ]
-            for name, attack in plan:
+            chosen = [(n, a) for n, a in plan if a is None or n[1] in options.scenarios]
+            for name, attack in chosen:
                 print(f"[{time.strftime('%H:%M:%S')}] {name}", file=sys.stderr, flush=True)
                 rows.append(scenario(name, base_url, keys, requests, attack))
         finally:
