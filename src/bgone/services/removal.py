@@ -37,7 +37,7 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
-from bgone.errors import InsufficientCredits, RateLimitExceeded, ResolutionTooHigh
+from bgone.errors import InsufficientCredits, ResolutionTooHigh
 from bgone.inference.imageio import decode, peek_dimensions
 from bgone.inference.options import Quality, RemovalOptions, Size
 from bgone.inference.pipeline import RemovalResult
@@ -45,11 +45,10 @@ from bgone.inference.protocols import RemoverProtocol
 from bgone.infra.ratelimit import Decision, RateLimiter
 from bgone.infra.url_fetch import BACKGROUND_ERRORS, UrlFetcher
 from bgone.infra.usage_journal import Journal
+from bgone.services import rate_admission
+from bgone.services.rate_admission import PROVISIONAL_WEIGHT
 
 T = TypeVar("T")
-# What a request weighs against the rate limit before its image is measured: the least an
-# image weighs (`pricing.rate_weight`). The rest is hit once the header has been read.
-PROVISIONAL_WEIGHT = 1.0
 
 
 class WorkPool(Protocol):
@@ -135,14 +134,14 @@ class RemovalService:
         options = await anyio.to_thread.run_sync(partial(self._reserve, request, options, ledger))
         # A failure from here on leaves `ledger.credits_milli` at 0: the usage row releases
         # the reservation. On success that row charges it.
-        await self._admit(caller, ledger, PROVISIONAL_WEIGHT)
+        await rate_admission.admit(self.limiter, caller, ledger, PROVISIONAL_WEIGHT)
         image, background = await self._sources(request)
         if background is not request.background:
             options = replace(options, bg_image=background)
         self._measure(image, caller, ledger)
         beyond = pricing.rate_weight(ledger.megapixels) - PROVISIONAL_WEIGHT
         if beyond > 0:
-            await self._admit(caller, ledger, beyond)
+            await rate_admission.admit(self.limiter, caller, ledger, beyond)
         account = caller.account_id
         decoded = await self.pools.decoding.run(account, partial(decode, image, self.engine.limits))
         del image  # the decoded pixels are what the engine needs now
@@ -181,44 +180,11 @@ class RemovalService:
 
         Front ends call it before they read the request's body, and `remove` before it
         reserves anything, so that such an account costs neither a body parse nor a database
-        write. Whoever gets past it is counted by `_admit` and the pools.
+        write. Whoever gets past it is counted by `rate_admission.admit` and the pools.
         """
-        peek = partial(
-            self.limiter.peek,
-            pricing.rate_bucket(caller.account_id, caller.environment),
-            caller.rate_per_minute,
-        )
-        decision = await self._limiter_call(peek)
-        if decision.remaining < PROVISIONAL_WEIGHT:
-            decision = replace(decision, allowed=False)
-        ledger.rate = decision
-        if not decision.allowed:
-            self._refuse(decision)
+        await rate_admission.refuse_when_exhausted(self.limiter, caller, ledger)
         for pool in (self.pools.decoding, self.pools.inference):
             pool.refuse_if_full(caller.account_id)
-
-    async def _admit(self, caller: KeyContext, ledger: RemovalLedger, weight: float) -> None:
-        hit = partial(
-            self.limiter.hit,
-            pricing.rate_bucket(caller.account_id, caller.environment),
-            caller.rate_per_minute,
-            weight,
-        )
-        decision = await self._limiter_call(hit)
-        ledger.rate = decision
-        if not decision.allowed:
-            self._refuse(decision)
-
-    async def _limiter_call(self, call: Callable[[], Decision]) -> Decision:
-        # In memory the count costs less than a hand-off to a thread; Redis is network I/O.
-        return await anyio.to_thread.run_sync(call) if self.limiter.blocking else call()
-
-    def _refuse(self, decision: Decision) -> None:
-        raise RateLimitExceeded(
-            f"More than {decision.limit} images (of up to 1 MP each) per minute for this "
-            f"account. Retry after {decision.retry_after} s.",
-            decision.retry_after,
-        )
 
     def _reserve(
         self, request: RemovalRequest, options: RemovalOptions, ledger: RemovalLedger
