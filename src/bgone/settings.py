@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     # (measured: 3.4 vs 3.1 images/s and 0.9 vs 1.1 GB at 12 MP on 2 cores).
     pipeline_workers: int = Field(default_factory=lambda: _default_concurrency() + 1, ge=1)
     queue_size: int = Field(default=16, ge=0)
+    # Image work runs on bounded pools of its own, never on the threads that key lookups,
+    # rate limits, /readyz and the dashboard use: URL downloads (threads that mostly wait on
+    # the network; no queue: past it, 503 server_busy), decoding (queue_size waiting), and the
+    # pipeline above. In any pool one account holds at most max(2, ceil(account_share x the
+    # pool's threads)) slots, running or waiting; past that it gets 429
+    # concurrency_limit_exceeded at once.
+    download_pool_size: int = Field(default=16, ge=1)
+    decode_pool_size: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    account_share: float = Field(default=0.25, gt=0, le=1)
 
     # image_url / bg_image_url downloads.
     url_fetch_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -124,7 +124,8 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     PayloadTooLargeError: "file_too_large",
     UnsupportedMediaTypeError: "invalid_file_type",
     RateLimitError: (
-        "rate_limit_exceeded too_many_invalid_keys improve_limit_exceeded too_many_reports"
+        "rate_limit_exceeded too_many_invalid_keys concurrency_limit_exceeded "
+        "improve_limit_exceeded too_many_reports"
     ),
     ServiceUnavailableError: (
         "server_busy service_unavailable model_unavailable model_not_installed"

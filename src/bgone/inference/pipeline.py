@@ -102,7 +102,9 @@ class Remover:
         self.encoding = config.encoding
         self.in_flight = InFlight(config.overlap_max_pixels)
 
-    def _accept(self, source: bytes | Image.Image) -> DecodedImage:
+    def _accept(self, source: bytes | Image.Image | DecodedImage) -> DecodedImage:
+        if isinstance(source, DecodedImage):
+            return source  # decoded already, e.g. on the server's decode pool
         if isinstance(source, bytes | bytearray | memoryview):
             return decode(bytes(source), self.limits)
         width, height = source.size
@@ -117,14 +119,14 @@ class Remover:
         return DecodedImage(image.convert("RGB"), alpha, icc, "image")
 
     def remove(
-        self, source: bytes | Image.Image, options: RemovalOptions | None = None
+        self, source: bytes | Image.Image | DecodedImage, options: RemovalOptions | None = None
     ) -> RemovalResult:
         with self.in_flight.entered() as declare:
             return self._remove(source, options or RemovalOptions(), declare)
 
     def _remove(
         self,
-        source: bytes | Image.Image,
+        source: bytes | Image.Image | DecodedImage,
         options: RemovalOptions,
         declare: Callable[[int], None],
     ) -> RemovalResult:

@@ -26,12 +26,12 @@ from bgone.inference.protocols import RemoverProtocol
 from bgone.infra.keycache import KeyCache
 from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
+from bgone.infra.shared_pool import AccountSharedPool, PoolOptions
 from bgone.infra.url_fetch import UrlFetcher
 from bgone.infra.usage_journal import Journal
 from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
-from bgone.server.work_queue import InferenceGate
 from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
@@ -39,7 +39,7 @@ from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.keys import KeyService
 from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
-from bgone.services.removal import RemovalService
+from bgone.services.removal import RemovalPools, RemovalService
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,9 @@ class Services:
     remover: RemoverProtocol
     limiter: RateLimiter
     key_cache: KeyCache[KeyContext]
-    gate: InferenceGate
+    gate: AccountSharedPool  # the pipeline's pool (inference); /readyz reports it
+    downloads: AccountSharedPool
+    decoding: AccountSharedPool
     fetcher: UrlFetcher
     key_usage: KeyUsageThrottle
     usage_writer: UsageWriter
@@ -102,6 +104,7 @@ class Services:
         key_cache: KeyCache[KeyContext] = KeyCache(settings.redis_url, settings.redis_key_prefix)
         key_cache.start()
         sessions = make_session_factory(engine)
+        share = settings.account_share
         return cls(
             settings=settings,
             engine=engine,
@@ -111,7 +114,15 @@ class Services:
             remover=remover,
             limiter=limiter_from_url(settings.redis_url, f"{settings.redis_key_prefix}:ratelimit"),
             key_cache=key_cache,
-            gate=InferenceGate(settings.pipeline_workers, settings.queue_size),
+            gate=AccountSharedPool(
+                PoolOptions("inference", settings.pipeline_workers, settings.queue_size, share)
+            ),
+            downloads=AccountSharedPool(
+                PoolOptions("download", settings.download_pool_size, 0, share, 2.0)
+            ),
+            decoding=AccountSharedPool(
+                PoolOptions("decode", settings.decode_pool_size, settings.queue_size, share, 0.1)
+            ),
             fetcher=UrlFetcher.from_strings(
                 settings.max_upload_bytes,
                 settings.url_fetch_timeout_seconds,
@@ -178,7 +189,7 @@ class Services:
             limiter=self.limiter,
             fetcher=self.fetcher,
             engine=self.remover,
-            work_queue=self.gate,
+            pools=RemovalPools(self.downloads, self.decoding, self.gate),
             on_charged=self.forget_account_document,
             default_quality=Quality(self.settings.default_quality),
             best_quality_credits=self.settings.best_quality_credits,
@@ -204,7 +215,8 @@ class Services:
             return False
 
     def close(self) -> None:
-        self.gate.shutdown()
+        for pool in (self.downloads, self.decoding, self.gate):
+            pool.shutdown()
         self.usage_writer.close()
         self.checkpointer.stop()
         self.key_cache.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 # Paths whose requests are API calls: each gets exactly one usage row.
 API_PATHS = ("/v2", "/v1/", "/v1.0/", "/api/")
 UNMETERED = ("/v2/health",)
+# A refusal that leaves more of the body unread than this closes the connection: reading
+# the rest only to keep it open (an attacker's 25 MB, say) would cost more than a new one.
+UNREAD_BODY_TO_DRAIN = 64 * 1024
 
 
 @dataclass
@@ -55,7 +59,8 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     return {
         "X-RateLimit-Limit": str(decision.limit),
         "X-RateLimit-Remaining": str(decision.remaining),
-        "X-RateLimit-Reset": str(int(decision.reset_at)),
+        # Rounded up like `RateLimit`'s t, so that both name the same moment.
+        "X-RateLimit-Reset": str(math.ceil(decision.reset_at)),
         "RateLimit-Policy": f'"default";q={decision.limit};w={decision.window_seconds}',
         "RateLimit": f'"default";r={decision.remaining};t={decision.reset_in}',
     }
@@ -104,8 +109,9 @@ class RequestMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", record.request_id.encode()))
-                if limited.exceeded:
-                    # Unread body bytes are still coming: hang up instead of draining them.
+                if limited.exceeded or limited.left_unread(declared) > UNREAD_BODY_TO_DRAIN:
+                    # Unread body bytes are still coming (past the limit, or a request refused
+                    # before its body was read): hang up instead of draining them.
                     headers.append((b"connection", b"close"))
                 if record.rate is not None:
                     headers.extend(
@@ -128,8 +134,8 @@ class RequestMiddleware:
             await send(message)
 
         limited = LimitedReceive(receive, self.max_body)
+        declared = _content_length(scope)
         try:
-            declared = _content_length(scope)
             if declared is not None and declared > self.max_body:
                 await self._refuse_too_large(scope, record, send_with_headers)
             else:
@@ -203,11 +209,20 @@ class LimitedReceive:
         self.limit = limit
         self.received = 0
         self.exceeded = False
+        self.finished = False  # the whole body has been read
+
+    def left_unread(self, declared: int | None) -> int:
+        """Body bytes the client declared that the app did not read (a chunked body counts
+        as none: its length is unknown until it is read)."""
+        if self.finished or declared is None:
+            return 0
+        return max(0, declared - self.received)
 
     async def __call__(self) -> Message:
         message: dict[str, Any] = dict(await self.receive())
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
+            self.finished = not message.get("more_body", False)
             if self.received > self.limit:
                 self.exceeded = True
                 raise FileTooLarge(f"The request body exceeds the limit of {self.limit} bytes.")
