@@ -18,6 +18,8 @@ import numpy as np
 from PIL import Image
 from tests.support.imagegen import encode, gradient_rgb
 
+from bench.reliability_load import error_code
+
 # 1 MP, the victim's photo.
 VICTIM_IMAGE = encode(gradient_rgb(1000, 1000), "JPEG", quality=90)
 # 12 MP, the over-the-limit attacker's.
@@ -112,7 +114,7 @@ class Attack:
                         response = self.send(client)
                         outcome = str(response.status_code)
                         if response.status_code >= 400:
-                            outcome += " " + response.json()["errors"][0]["code"]
+                            outcome += " " + error_code(response)
                     except (httpx.HTTPError, ValueError, KeyError) as error:
                         response, outcome = None, type(error).__name__
                     with lock:

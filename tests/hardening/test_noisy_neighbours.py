@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 from tests.support.abuse_hosts import ImageHost, image_host
+from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.servers import server_fixtures
 from tests.support.stack import Server, Stack
@@ -62,7 +63,7 @@ def test_an_account_over_its_rate_limit_never_causes_a_download(
     for _ in range(5):
         refused = post_url(neighbours_server, key, url)
         assert refused.status_code == 429, refused.text
-        assert refused.json()["errors"][0]["code"] == "rate_limit_exceeded"
+        assert code_of(refused) == "rate_limit_exceeded"
     assert host.hits("/rate-limited.png") == 1
     # An upload is refused before its body is read, and the connection is closed rather than
     # drained of the rest.
@@ -122,12 +123,12 @@ def test_slow_downloads_hold_only_their_accounts_share_and_probes_stay_answered(
     refused = [response for response in responses if response.status_code == 429]
     assert len(refused) == SLOW_REQUESTS - DOWNLOAD_SHARE
     for response in refused:
-        assert response.json()["errors"][0]["code"] == "concurrency_limit_exceeded"
+        assert code_of(response) == "concurrency_limit_exceeded"
         assert int(response.headers["retry-after"]) >= 1
     assert host.hits("/slow.png") == DOWNLOAD_SHARE
     # The two that were let through timed out on the drip; nothing was charged for them.
     timed_out = [response for response in responses if response.status_code != 429]
-    assert [response.json()["errors"][0]["code"] for response in timed_out] == [
+    assert [code_of(response) for response in timed_out] == [
         "image_download_timeout"
     ] * DOWNLOAD_SHARE
 

@@ -36,7 +36,9 @@ def test_rate_limit_is_shared_by_all_keys_of_an_account(server: Server, stack: S
     limited = remove(server, second)
     assert limited.status_code == 429
     assert code_of(limited) == "rate_limit_exceeded"
-    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    # A sliding-window counter frees a request only once the current window has become the
+    # previous one and decayed enough: up to one window plus its share of the next.
+    assert 1 <= int(limited.headers["retry-after"]) <= 2 * 60
     assert limited.headers["x-ratelimit-remaining"] == "0"
     # Another account is not affected.
     other = stack.key(stack.account("business", rate_per_minute=3))
