@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import math
 import time
 import zipfile
@@ -38,6 +39,8 @@ from bgone.inference.options import (
 from bgone.inference.refine import refine_mask
 from bgone.inference.session import ModelPool
 from bgone.inference.threadplan import InFlight
+
+log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {
     "png": "image/png",
@@ -184,6 +187,13 @@ class Remover:
         lap("compose")
         data, image_format = self._encode(composition.image, options, icc_profile)
         lap("encode")
+        log.debug(
+            "removed %dx%d with %s: %s",
+            input_w,
+            input_h,
+            "+".join(models_used),
+            " ".join(f"{stage}={seconds * 1000:.0f}ms" for stage, seconds in timings.items()),
+        )
         return RemovalResult(
             data=data,
             format=image_format,

@@ -23,6 +23,7 @@ from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
 from bgone.inference.protocols import RemoverProtocol
+from bgone.infra import metrics
 from bgone.infra.keycache import KeyCache
 from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
@@ -200,6 +201,7 @@ class Services:
                 connection.execute(text("SELECT 1"))
             return True
         except Exception as error:  # any failure means "not ready", with the reason logged
+            metrics.count_database_error("readiness")
             log.warning("database not ready: %s", error)
             return False
 

@@ -7,13 +7,16 @@ run times, instead of letting requests pile up until clients time out.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TypeVar
 
 from bgone.errors import ServerBusy
+from bgone.infra import metrics
 
 T = TypeVar("T")
 
@@ -25,6 +28,7 @@ class InferenceGate:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bgone-run")
         self._pending = 0
         self._average_seconds = 0.5  # refined by an exponential moving average
+        self._observe()
 
     @property
     def pending(self) -> int:
@@ -37,18 +41,33 @@ class InferenceGate:
     async def run(self, function: Callable[[], T]) -> T:
         # Runs on the event loop thread only, so the counter needs no lock.
         if self._pending >= self.workers + self.queue_size:
+            metrics.count_rejection("inference", "queue_full")
             raise ServerBusy(
                 "The server is processing as many images as it can; retry shortly.",
                 self.retry_after(),
             )
         self._pending += 1
+        self._observe()
         started = time.perf_counter()
+        # The request's context (its id in every log line, its timings) goes with the work.
+        context = contextvars.copy_context()
+
+        def job() -> T:
+            metrics.observe_stage("queue_wait", time.perf_counter() - started)
+            return function()
+
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, function)
+            run = partial(context.run, job)
+            return await asyncio.get_running_loop().run_in_executor(self._executor, run)
         finally:
             self._pending -= 1
+            self._observe()
             elapsed = time.perf_counter() - started
             self._average_seconds = 0.8 * self._average_seconds + 0.2 * elapsed
+
+    def _observe(self) -> None:
+        size = self.workers + self.queue_size
+        metrics.observe_pool("inference", self._pending, size, self.workers)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)

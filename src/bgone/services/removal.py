@@ -35,6 +35,7 @@ from bgone.inference.imageio import peek_dimensions
 from bgone.inference.options import Quality, RemovalOptions, Size
 from bgone.inference.pipeline import RemovalResult
 from bgone.inference.protocols import RemoverProtocol
+from bgone.infra import metrics
 from bgone.infra.ratelimit import Decision, RateLimiter
 from bgone.infra.url_fetch import BACKGROUND_ERRORS, UrlFetcher
 from bgone.infra.usage_journal import Journal
@@ -112,6 +113,7 @@ class RemovalService:
         # A failure from here on leaves `ledger.credits_milli` at 0: the usage row releases
         # the reservation. On success that row charges it.
         result = await self.work_queue.run(partial(self.engine.remove, image, options))
+        metrics.observe_engine_timings(result.timings, result.models_used)
         return self._settle(caller, ledger, result)
 
     async def _sources(self, request: RemovalRequest) -> tuple[bytes, bytes | None]:
