@@ -4,6 +4,10 @@ Everything is named `bgone_*` (the README lists them). The helpers never raise: 
 never a reason for a request to fail. Labelled series that a dashboard reads are created at
 import (with their known label values), so a scrape shows them at 0 before the first event.
 
+Gauges say how several worker processes of one server add up (`multiprocess_mode`), for
+prometheus_client's multiprocess mode; it is not switched on yet (`bgone serve` runs one
+process; each replica is scraped on its own).
+
 Per-request stage timings also go to the request in progress (`request_timings`), for its
 log line; the request's context variable is set by the HTTP middleware and travels into
 worker threads with the context (anyio copies it, the work queue copies it).
@@ -54,18 +58,21 @@ POOL_IN_USE = Gauge(
     "Slots of a bounded pool in use (running or waiting).",
     ["pool"],
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 POOL_SIZE = Gauge(
     "bgone_pool_size",
     "Slots a bounded pool has (running and waiting together).",
     ["pool"],
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 QUEUE_DEPTH = Gauge(
     "bgone_queue_depth",
     "Requests waiting for a pool's worker (in use beyond its workers).",
     ["pool"],
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 POOL_REJECTIONS = Counter(
     "bgone_pool_rejections",
@@ -100,6 +107,7 @@ USAGE_SPOOL_ROWS = Gauge(
     "bgone_usage_spool_rows",
     "Usage rows in this process's journal spool, waiting for the database.",
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 
 for _pool in POOLS:
