@@ -36,9 +36,12 @@ def serve(
     # after 1 ms instead of 5: short requests no longer queue behind long Python stretches.
     sys.setswitchinterval(0.001)
     metrics_server = None
+    if settings.metrics_port is not None and settings.metrics_port == (port or settings.port):
+        console.print("error: BGONE_METRICS_PORT must differ from the API's port")
+        raise typer.Exit(2)
     if settings.metrics_port is not None:
         metrics_server = MetricsServer(
-            settings.host, settings.metrics_port, settings.metrics_token
+            host or settings.host, settings.metrics_port, settings.metrics_token
         ).start()
     try:
         _run(create_app(settings), settings, host, port)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
@@ -60,10 +61,15 @@ class _QuietHandler(WSGIRequestHandler):
         """Scrapes are not requests of the API: no line for each."""
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class MetricsServer:
     def __init__(self, host: str, port: int, token: str) -> None:
+        server_class = _Server6 if ":" in host else _Server
         self._server = make_server(
-            host, port, metrics_app(token), server_class=_Server, handler_class=_QuietHandler
+            host, port, metrics_app(token), server_class=server_class, handler_class=_QuietHandler
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="bgone-metrics", daemon=True

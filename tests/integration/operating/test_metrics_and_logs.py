@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -40,6 +42,8 @@ def metrics_server(model_dir: Path, metrics_stack: Stack, metrics_port: int) -> 
         metrics_token=TOKEN,
         log_format="json",
         log_level="debug",
+        # The image_url removal fetches from the test's own server on loopback.
+        url_fetch_allowed_networks="127.0.0.1/32",
     )
     try:
         yield running
@@ -50,6 +54,30 @@ def metrics_server(model_dir: Path, metrics_stack: Stack, metrics_port: int) -> 
 @pytest.fixture(scope="module")
 def key(metrics_stack: Stack) -> str:
     return metrics_stack.key(metrics_stack.account("business"))
+
+
+class _Photo(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(SMALL_PNG)))
+        self.end_headers()
+        self.wfile.write(SMALL_PNG)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def photo_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Photo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/photo.png"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def scrape_text(port: int, token: str | None = TOKEN) -> httpx.Response:
@@ -73,10 +101,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 
 def remove(server: Server, key: str, **data: str) -> httpx.Response:
+    files = None if "image_url" in data else {"image_file": SMALL_PNG}
     return httpx.post(
         server.base_url + "/v2",
         headers={"x-api-key": key},
-        files={"image_file": SMALL_PNG},
+        files=files,
         data=data,
         timeout=120,
     )
@@ -92,11 +121,11 @@ def test_metrics_need_the_token_and_are_not_on_the_api_port(
 
 
 def test_counters_move_by_exactly_the_requests_made(
-    metrics_server: Server, metrics_port: int, key: str
+    metrics_server: Server, metrics_port: int, key: str, photo_url: str
 ) -> None:
     before = scrape(metrics_port)
-    removed = [remove(metrics_server, key) for _ in range(2)]
-    assert [r.status_code for r in removed] == [200, 200]
+    removed = [remove(metrics_server, key), remove(metrics_server, key, image_url=photo_url)]
+    assert [r.status_code for r in removed] == [200, 200], [r.text for r in removed]
     unknown = remove(metrics_server, generate_key(Environment.PRODUCTION))
     assert unknown.status_code == 401
     bad = remove(metrics_server, key, size="enormous")
@@ -117,6 +146,7 @@ def test_counters_move_by_exactly_the_requests_made(
     assert delta("bgone_stage_seconds_count", stage="inference", model="u2netp") == 2
     for stage in ("queue_wait", "decode", "encode"):
         assert delta("bgone_stage_seconds_count", stage=stage, model="") == 2, stage
+    assert delta("bgone_stage_seconds_count", stage="download", model="") == 1
     charged = sum(float(r.headers["x-credits-charged"]) for r in removed)
     assert charged > 0
     assert delta("bgone_credits_charged_total") == pytest.approx(charged)
