@@ -142,8 +142,10 @@ class RequestMiddleware:
             record.error_code = record.error_code or "internal_error"
             raise
         finally:
-            await record_once()
-            request_log.finish(scope, record, status, begun, _log_lines(scope))
+            try:
+                await record_once()
+            finally:  # even when cancelled (the client went away): counted and logged
+                request_log.finish(scope, record, status, begun, _log_lines(scope))
 
     async def _refuse_too_large(self, scope: Scope, record: RequestRecord, send: Send) -> None:
         error = FileTooLarge(f"The request body exceeds the limit of {self.max_body} bytes.")
