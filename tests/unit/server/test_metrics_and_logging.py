@@ -8,14 +8,20 @@ import io
 import json
 import logging
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bgone.domain.metering import FinalRow
+from bgone.domain.usage import UsageEntry
 from bgone.errors import ServerBusy
 from bgone.infra import metrics
 from bgone.infra.ratelimit import Decision, FailoverRateLimiter, LimitsRateLimiter
+from bgone.infra.usage_journal import Journal
 from bgone.server import request_log
 from bgone.server.metrics_http import metrics_app
 from bgone.server.work_queue import InferenceGate
@@ -121,3 +127,15 @@ def test_every_line_carries_the_request_id_of_its_context(json_format: bool) -> 
     else:
         ids = [line.split("[", 1)[1].split("]", 1)[0] for line in lines]
     assert ids == ["-", "abc123", "-"]
+
+
+def test_the_spool_gauge_follows_the_journal(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal")
+    entry = UsageEntry(request_id="r1", at=datetime.now(UTC), endpoint="POST /v2", status=200)
+    try:
+        journal.spool([FinalRow(entry, None), FinalRow(replace(entry, request_id="r2"), None)])
+        assert sample("bgone_usage_spool_rows") == 2
+        journal.clear_spool()
+        assert sample("bgone_usage_spool_rows") == 0
+    finally:
+        journal.close()
