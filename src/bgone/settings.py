@@ -123,8 +123,17 @@ class Settings(BaseSettings):
     # built from it, never from a request's Host header. Empty means http://host:port.
     public_url: str = ""
 
-    # One log line per request (uvicorn's access log). Usage rows record every API call.
-    access_log: bool = False
+    # One log line per request, with its id, account, key id, status, code and timings
+    # (server/request_log.py); it replaces uvicorn's access log. false turns it off.
+    access_log: bool = True
+    # "text" for people, "json" (one object per line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
+    # The level of bgone's own loggers (debug adds the engine's line per removal).
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Prometheus metrics (/metrics) on this port of BGONE_HOST; off when unset. Never on the
+    # API's port. With metrics_token set, scrapes must send it as a Bearer token.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_token: str = ""
 
     host: str = "127.0.0.1"
     port: int = 8000

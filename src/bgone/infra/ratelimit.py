@@ -19,6 +19,8 @@ from limits import RateLimitItemPerMinute
 from limits.storage import SlidingWindowCounterSupport, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from bgone.infra import metrics
+
 log = logging.getLogger(__name__)
 
 # Costs are counted in hundredths of an image so that 1.5 MP costs 1.5, not 2.
@@ -158,7 +160,9 @@ class FailoverRateLimiter:
             except Exception as error:  # any storage failure: degrade, never fail requests
                 with self._lock:
                     self._down_until = time.monotonic() + self.retry_seconds
+                metrics.count_redis_error("ratelimit")
                 log.warning("rate-limit storage unavailable, using local limits: %s", error)
+        metrics.count_redis_fallback("ratelimit")
         fallback: Decision = getattr(self.fallback, method)(*args)
         return fallback
 

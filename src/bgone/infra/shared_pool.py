@@ -13,6 +13,7 @@ account's one task behind all of them.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import time
 from collections import OrderedDict, deque
@@ -23,6 +24,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from bgone.errors import ConcurrencyLimitExceeded, ServerBusy
+from bgone.infra import metrics
 
 T = TypeVar("T")
 # The smallest share: a customer sending two requests at a time always fits.
@@ -42,6 +44,8 @@ class PoolOptions:
     account_fraction: float  # BGONE_ACCOUNT_SHARE
     # The run time assumed before any was measured, for the first Retry-After.
     initial_seconds: float = 0.5
+    # The stage its waiting time is reported as (bgone_stage_seconds), if any.
+    wait_stage: str | None = None
 
 
 @dataclass
@@ -69,6 +73,7 @@ class AccountSharedPool:
         self._waiting: OrderedDict[Hashable, deque[_Task]] = OrderedDict()
         self._running = 0
         self._average_seconds = options.initial_seconds
+        self._observe()
 
     @property
     def pending(self) -> int:
@@ -90,8 +95,12 @@ class AccountSharedPool:
     async def run(self, account: Hashable, function: Callable[[], T]) -> T:
         self._admit(account)
         loop = asyncio.get_running_loop()
-        task = _Task(function, loop.create_future())
+        # The request's context (its id in every log line) goes with the work to its thread.
+        task = _Task(
+            partial(contextvars.copy_context().run, self._timed(function)), loop.create_future()
+        )
         self._held[account] = self._held.get(account, 0) + 1
+        self._observe()
         self._waiting.setdefault(account, deque()).append(task)
         self._dispatch(loop)
         try:
@@ -104,13 +113,31 @@ class AccountSharedPool:
                 self._release(account)
             raise
 
+    def _timed(self, function: Callable[[], T]) -> Callable[[], T]:
+        stage, queued = self.options.wait_stage, time.perf_counter()
+        if stage is None:
+            return function
+
+        def waited_then_run() -> T:
+            metrics.observe_stage(stage, time.perf_counter() - queued)
+            return function()
+
+        return waited_then_run
+
+    def _observe(self) -> None:
+        metrics.observe_pool(
+            self.options.name, self.pending, self.workers + self.queue_size, self.workers
+        )
+
     def _admit(self, account: Hashable) -> None:
         if self.pending >= self.workers + self.queue_size:
+            metrics.count_rejection(self.options.name, "full")
             raise ServerBusy(
                 f"The server's {self.options.name} pool is full; retry shortly.",
                 self.retry_after(),
             )
         if self.held_by(account) >= self.share:
+            metrics.count_rejection(self.options.name, "account_share")
             raise ConcurrencyLimitExceeded(
                 f"This account already has {self.share} images in the server's "
                 f"{self.options.name} stage, its share; send fewer at a time or retry shortly.",
@@ -178,6 +205,7 @@ class AccountSharedPool:
             self._held[account] = left
         else:
             self._held.pop(account, None)
+        self._observe()
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)

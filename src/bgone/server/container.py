@@ -23,6 +23,7 @@ from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
 from bgone.inference.protocols import RemoverProtocol
+from bgone.infra import metrics
 from bgone.infra.keycache import KeyCache
 from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
@@ -115,7 +116,13 @@ class Services:
             limiter=limiter_from_url(settings.redis_url, f"{settings.redis_key_prefix}:ratelimit"),
             key_cache=key_cache,
             gate=AccountSharedPool(
-                PoolOptions("inference", settings.pipeline_workers, settings.queue_size, share)
+                PoolOptions(
+                    "inference",
+                    settings.pipeline_workers,
+                    settings.queue_size,
+                    share,
+                    wait_stage="queue_wait",
+                )
             ),
             downloads=AccountSharedPool(
                 PoolOptions("download", settings.download_pool_size, 0, share, 2.0)
@@ -211,6 +218,7 @@ class Services:
                 connection.execute(text("SELECT 1"))
             return True
         except Exception as error:  # any failure means "not ready", with the reason logged
+            metrics.count_database_error("readiness")
             log.warning("database not ready: %s", error)
             return False
 

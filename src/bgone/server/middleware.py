@@ -19,7 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bgone.domain.credits import Reservation
 from bgone.domain.usage import UsageEntry
 from bgone.errors import FileTooLarge
+from bgone.infra import metrics
 from bgone.infra.ratelimit import Decision
+from bgone.server import request_log
 from bgone.server.client_address import storable_address
 from bgone.server.container import Services
 from bgone.server.error_dialects import dialect_of
@@ -90,6 +92,7 @@ class RequestMiddleware:
         address = storable_address(client[0] if client else None)
         record = RequestRecord(request_id=uuid.uuid4().hex, client_ip=address)
         scope.setdefault("state", {})["record"] = record
+        begun = request_log.begin(record.request_id)
         status = 500  # what the usage row says if the app fails before answering
         metered = is_metered(scope["path"])
         recorded = False
@@ -145,7 +148,10 @@ class RequestMiddleware:
             record.error_code = record.error_code or "internal_error"
             raise
         finally:
-            await record_once()
+            try:
+                await record_once()
+            finally:  # even when cancelled (the client went away): counted and logged
+                request_log.finish(scope, record, status, begun, _log_lines(scope))
 
     async def _refuse_too_large(self, scope: Scope, record: RequestRecord, send: Send) -> None:
         error = FileTooLarge(f"The request body exceeds the limit of {self.max_body} bytes.")
@@ -187,8 +193,15 @@ class RequestMiddleware:
         touch = bool(entry.key_id) and services.key_usage.due(entry.key_id or "", entry.at)
         try:
             await services.usage_writer.write(entry, record.client_ip, touch, record.reservation)
+            metrics.count_credits_charged(entry.credits_milli)
         except Exception as error:  # the answer goes out regardless; log loudly instead
             log.error("could not record usage for %s: %s", record.request_id, error)
+
+
+def _log_lines(scope: Scope) -> bool:
+    """BGONE_ACCESS_LOG: the request line, on unless the operator turned it off."""
+    services: Services | None = getattr(scope["app"].state, "services", None)
+    return services is None or services.settings.access_log
 
 
 def _content_length(scope: Scope) -> int | None:

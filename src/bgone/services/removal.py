@@ -38,10 +38,11 @@ from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
 from bgone.errors import InsufficientCredits, ResolutionTooHigh
-from bgone.inference.imageio import decode, peek_dimensions
+from bgone.inference.imageio import DecodedImage, DecodeLimits, decode, peek_dimensions
 from bgone.inference.options import Quality, RemovalOptions, Size
 from bgone.inference.pipeline import RemovalResult
 from bgone.inference.protocols import RemoverProtocol
+from bgone.infra import metrics
 from bgone.infra.ratelimit import Decision, RateLimiter
 from bgone.infra.url_fetch import BACKGROUND_ERRORS, UrlFetcher
 from bgone.infra.usage_journal import Journal
@@ -143,11 +144,14 @@ class RemovalService:
         if beyond > 0:
             await rate_admission.admit(self.limiter, caller, ledger, beyond)
         account = caller.account_id
-        decoded = await self.pools.decoding.run(account, partial(decode, image, self.engine.limits))
+        decoded = await self.pools.decoding.run(
+            account, partial(_timed_decode, image, self.engine.limits)
+        )
         del image  # the decoded pixels are what the engine needs now
         result = await self.pools.inference.run(
             account, partial(self.engine.remove, decoded, options)
         )
+        metrics.observe_engine_timings(result.timings, result.models_used)
         return self._settle(caller, ledger, result)
 
     async def _sources(self, request: RemovalRequest) -> tuple[bytes, bytes | None]:
@@ -241,3 +245,9 @@ class RemovalService:
             ledger.credits_milli = ledger.reservation.milli
             self.on_charged(caller.account_id)
         return RemovalOutcome(result, ledger.credits_milli)
+
+
+def _timed_decode(image: bytes, limits: DecodeLimits) -> DecodedImage:
+    # Decoding has its own pool now, so its time is taken here rather than by the engine.
+    with metrics.timed_stage("decode"):
+        return decode(image, limits)
