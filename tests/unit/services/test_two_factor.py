@@ -184,4 +184,6 @@ def test_reset_by_owner_and_operator(
     with transaction(sessions) as session:
         events = audit.list_for_account(session, account_id)
     reset = [event for event in events if event.action is AuditAction.TWO_FACTOR_RESET]
-    assert reset and reset[0].actor == "dashboard:owner@example.com"
+    # Newest first: the operator's (nothing left to remove, still recorded), then the owner's.
+    assert [event.actor for event in reset] == ["operator (cli)", "dashboard:owner@example.com"]
+    assert reset[0].detail.endswith("reset (there was none)")
