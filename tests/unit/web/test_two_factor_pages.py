@@ -12,6 +12,8 @@ import pyotp
 from fastapi.testclient import TestClient
 
 from bgone.domain.clock import utc_now
+from bgone.infra.ratelimit import limiter_from_url
+from bgone.services.two_factor import TwoFactorService
 from bgone.web.pages import FORM_COOKIE
 from tests.unit.inprocess import InProcess
 
@@ -118,7 +120,7 @@ def test_the_policy_sends_a_person_without_two_factor_to_enrol(app: InProcess) -
         follow_redirects=False,
     )
     assert refused.headers["location"].endswith("tf=enrol-first")
-    secret, _ = enrol(owner)
+    enrol(owner)
     page = owner.get("/account/two-factor")
     on = owner.post(
         "/account/two-factor/policy",
@@ -134,9 +136,9 @@ def test_the_policy_sends_a_person_without_two_factor_to_enrol(app: InProcess) -
     assert off.headers["location"].endswith("tf=required-by-account")
 
     # The operator's reset: the owner signs in with the password, and must enrol again.
-    from bgone.services.two_factor import TwoFactorService
-
-    TwoFactorService(app.stack.sessions, app.stack.sessions, _limiter()).operator_reset(email)
+    TwoFactorService(app.stack.sessions, app.stack.sessions, limiter_from_url("")).operator_reset(
+        email
+    )
     browser = TestClient(app.client.app)
     answer = form_post(browser, "/login", {"email": email, "password": PASSWORD})
     assert answer.headers["location"] == "/account"
@@ -150,7 +152,6 @@ def test_the_policy_sends_a_person_without_two_factor_to_enrol(app: InProcess) -
     assert keys.headers["location"] == "/account/two-factor?required=1"
     enrol(browser)
     assert browser.get("/account").status_code == 200
-    del secret
 
 
 def test_turning_off_needs_proof(app: InProcess) -> None:
@@ -172,9 +173,3 @@ def test_turning_off_needs_proof(app: InProcess) -> None:
     browser = TestClient(app.client.app)
     answer = form_post(browser, "/login", {"email": email, "password": PASSWORD})
     assert answer.headers["location"] == "/account"
-
-
-def _limiter():  # type: ignore[no-untyped-def]
-    from bgone.infra.ratelimit import limiter_from_url
-
-    return limiter_from_url("")
