@@ -17,6 +17,7 @@ NOT_FOR_API_CLIENTS = frozenset(
     {
         "login_required",
         "csrf_failed",
+        "two_factor_required",
         "invalid_email",
         "account_exists",
         "invalid_origin",
@@ -155,6 +156,7 @@ class KeyLimitReached(BgoneError, status=403, code="key_limit_reached", title="A
 class ProductionKeyRequired(BgoneError, status=403, code="production_key_required", title="Production key required"): ...
 class BrowserRequestRefused(BgoneError, status=403, code="browser_request_refused", title="API key sent from a browser"): ...
 class CsrfFailed(BgoneError, status=403, code="csrf_failed", title="Form expired"): ...
+class TwoFactorRequired(BgoneError, status=403, code="two_factor_required", title="Two-factor sign-in required"): ...
 
 
 # 404 to 415: the target or the payload.

@@ -117,7 +117,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     InsufficientCreditsError: "insufficient_credits",
     PermissionDeniedError: (
         "plan_without_api_access account_suspended key_limit_reached production_key_required"
-        " browser_request_refused csrf_failed"
+        " browser_request_refused csrf_failed two_factor_required"
     ),
     NotFoundError: "not_found",
     ConflictError: "account_exists key_not_active",

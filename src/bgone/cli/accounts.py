@@ -18,6 +18,7 @@ from bgone.errors import BgoneError, NotFound
 from bgone.infra.ratelimit import limiter_from_url
 from bgone.security.passwords import hash_password
 from bgone.services.account_security import MIN_PASSWORD_LENGTH, AccountSecurity
+from bgone.services.two_factor import TwoFactorService
 from bgone.settings import Settings
 
 accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
@@ -169,6 +170,29 @@ def reset_password(
                     "the server is reached at " + settings.public_base_url
                 )
             console.print(link)
+    except BgoneError as error:
+        fail(error)
+    finally:
+        engine.dispose()
+
+
+@accounts_app.command("reset-2fa")
+def reset_two_factor(email: str = typer.Argument(...)) -> None:
+    """Recovery for an owner who lost their authenticator and recovery codes: remove their
+    second factor (they sign in with the password, and enrol again where the account
+    requires it); recorded in the audit log."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        removed = TwoFactorService(sessions, sessions, limiter_from_url("")).operator_reset(email)
+        who = email.strip().lower()
+        console.print(
+            f"two-factor removed for {who}"
+            if removed
+            else f"{who} had no two-factor; nothing to remove (recorded anyway)"
+        )
     except BgoneError as error:
         fail(error)
     finally:

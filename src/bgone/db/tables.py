@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -93,6 +94,10 @@ class AccountRow(Base):
     # read where it matters, never loaded or inserted with the rest of the row.
     leaked_key_action: Mapped[str] = mapped_column(
         String(16), server_default="revoke", deferred=True
+    )
+    # 'Members must use two-factor' (0010, bgone.domain.two_factor): deferred like the above.
+    require_two_factor: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), deferred=True
     )
 
 
@@ -276,3 +281,48 @@ class UnverifiedEmailRow(Base):
     )
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
     since: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TwoFactorSecretRow(Base):
+    """A TOTP secret (bgone.domain.two_factor); `confirmed_at` NULL while still enrolling.
+
+    Keyed by account: one person per account today (per user once teams land). The secret is
+    stored as is: no encryption key setting exists yet (see the module's notes)."""
+
+    __tablename__ = "two_factor_secrets"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The last time step whose code was accepted: no code of that step or before is again.
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCodeRow(Base):
+    """A one-time recovery code; only its SHA-256 is kept (the codes carry 80 random bits)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_account_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class TwoFactorChallengeRow(Base):
+    """The half-signed-in state between the password and the code: short-lived, bound to a
+    cookie whose token is kept here only as its hash."""
+
+    __tablename__ = "two_factor_challenges"
+    __table_args__ = (Index("ix_two_factor_challenges_account_id", "account_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    next_path: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

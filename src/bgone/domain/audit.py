@@ -28,6 +28,12 @@ class AuditAction(StrEnum):
     PASSWORD_RESET_LINK = "password_reset_link"  # the operator printed a reset link
     EMAIL_VERIFIED = "email_verified"
     SESSIONS_ENDED = "sessions_ended"
+    # Two-factor sign-in (services/two_factor.py).
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_DISABLED = "two_factor_disabled"
+    TWO_FACTOR_RESET = "two_factor_reset"  # by an owner, or by the operator's CLI
+    RECOVERY_CODE_USED = "recovery_code_used"
+    TWO_FACTOR_POLICY = "two_factor_policy"  # 'members must use two-factor' on or off
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from bgone.services.keys import KeyService
 from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
 from bgone.services.removal import RemovalPools, RemovalService
+from bgone.services.two_factor import TwoFactorService
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,10 @@ class Services:
             self.mailer,
             self.settings.public_base_url,
         )
+
+    @cached_property
+    def two_factor(self) -> TwoFactorService:
+        return TwoFactorService(self.sessions, self.read_sessions, self.limiter)
 
     @cached_property
     def account_summaries(self) -> AccountSummaries:

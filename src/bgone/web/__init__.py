@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bgone.errors import CsrfFailed, LoginRequired
+from bgone.errors import CsrfFailed, LoginRequired, TwoFactorRequired
 from bgone.inference.samples import SAMPLES_DIR
 from bgone.server.deps import current_viewer
 from bgone.web.account import router as account_router
@@ -19,11 +19,16 @@ from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
 from bgone.web.security import router as security_router
 from bgone.web.templating import STATIC_DIR, render
+from bgone.web.two_factor import router as two_factor_router
 
 
 async def _login_required(request: Request, error: Exception) -> Response:
     target = request.url.path + (f"#{request.url.fragment}" if request.url.fragment else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+async def _two_factor_required(request: Request, error: Exception) -> Response:
+    return RedirectResponse("/account/two-factor?required=1", status_code=303)
 
 
 async def _csrf_failed(request: Request, error: Exception) -> Response:
@@ -47,7 +52,9 @@ def install_web(app: FastAPI) -> None:
     app.include_router(origins_router)
     app.include_router(leaks_router)
     app.include_router(security_router)
+    app.include_router(two_factor_router)
     app.include_router(playground_router)
     app.include_router(docs_router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(TwoFactorRequired, _two_factor_required)

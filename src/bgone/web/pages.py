@@ -15,6 +15,7 @@ from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, ViewerDep, client_ip
 from bgone.services.login import LoginOutcome
 from bgone.web.templating import render
+from bgone.web.two_factor_step import to_second_step
 from bgone.web.viewer import check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -193,6 +194,12 @@ async def login(
             error=WRONG_CREDENTIALS,
         )
         return _with_form_cookie(page, token, services)
+    # With two-factor on, the password is only the first step (bgone.web.two_factor).
+    challenge = await run_in_threadpool(
+        services.two_factor.begin, result.account_id, _safe_next(next)
+    )
+    if challenge is not None:
+        return to_second_step(challenge, services.settings.secure_cookies)
     return await run_in_threadpool(
         _signed_in, services, result.account_id, ip, next, request.headers.get("user-agent")
     )

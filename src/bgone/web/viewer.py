@@ -1,21 +1,35 @@
 """The dashboard's rules for a signed-in page: a session is required, and so is its CSRF
-token on every form post. The session lookup itself is bgone.server.deps.current_viewer."""
+token on every form post. The session lookup itself is bgone.server.deps.current_viewer.
+
+An account that requires two-factor (bgone.services.two_factor) lets a person without it
+reach only the enrolment page (`EnrollingDep`) until they have enrolled: checked for the
+account the session is in, so switching accounts (once teams land) meets each one's policy."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from bgone.errors import CsrfFailed, LoginRequired
+from bgone.errors import CsrfFailed, LoginRequired, TwoFactorRequired
 from bgone.security.csrf import tokens_match
-from bgone.server.deps import Viewer, current_viewer
+from bgone.server.deps import Viewer, current_viewer, get_services
 
 
-async def require_viewer(request: Request) -> Viewer:
+async def require_session(request: Request) -> Viewer:
+    """Signed in, whatever the account's two-factor policy: the enrolment pages only."""
     viewer = await current_viewer(request)
     if viewer is None:
         raise LoginRequired("Log in to see this page.")
+    return viewer
+
+
+async def require_viewer(request: Request) -> Viewer:
+    viewer = await require_session(request)
+    two_factor = get_services(request).two_factor
+    if await run_in_threadpool(two_factor.must_enrol, viewer.account.id):
+        raise TwoFactorRequired("This account requires two-factor sign-in: set it up first.")
     return viewer
 
 
@@ -28,3 +42,4 @@ def check_csrf(viewer: Viewer, submitted: str | None) -> None:
 
 
 SignedInDep = Annotated[Viewer, Depends(require_viewer)]
+EnrollingDep = Annotated[Viewer, Depends(require_session)]
