@@ -99,7 +99,8 @@ def write_final_rows(session: Session, rows: list[FinalRow]) -> None:
             plain.append(row.entry)
     inserted = record_usage_batch(session, plain)
     for entry in plain:
-        if entry.request_id in inserted:
+        if entry.request_id in inserted:  # once, even if the batch held it twice
+            inserted.discard(entry.request_id)
             _add(rollup, entry)
     rollup.apply(session)
     settlements.apply(session)
