@@ -19,6 +19,7 @@ from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
 from bgone.web.security import router as security_router
 from bgone.web.templating import STATIC_DIR, render
+from bgone.web.usage import router as usage_router
 
 
 async def _login_required(request: Request, error: Exception) -> Response:
@@ -46,6 +47,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(account_router)
     app.include_router(origins_router)
     app.include_router(leaks_router)
+    app.include_router(usage_router)
     app.include_router(security_router)
     app.include_router(playground_router)
     app.include_router(docs_router)
