@@ -149,6 +149,7 @@ VALID_REQUESTS: dict[str, Request] = {
     "POST /v1.0/removebg": REMOVAL,
     "POST /v1.0/improve": lambda: ({"image_file": SMALL_PNG, "tag": "t"}, "multipart/form-data"),
     "GET /v1/account": NO_BODY,
+    "GET /v1/usage": NO_BODY,
     "GET /v2/health": NO_BODY,
     "GET /readyz": NO_BODY,
     "GET /api/keys": NO_BODY,

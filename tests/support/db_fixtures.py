@@ -32,6 +32,7 @@ from bgone.db.tables import (
     LeakReportRow,
     PlanRow,
     UsageRecordRow,
+    UsageRollupRow,
     WebSessionRow,
 )
 from tests.support.environment import require
@@ -43,6 +44,7 @@ SQLITE = "sqlite"
 POSTGRES = "postgresql"
 # Children before parents, so foreign keys never block the clean-up between tests.
 TABLES_TO_EMPTY = (
+    UsageRollupRow,
     UsageRecordRow,
     CreditPeriodRow,
     AuditEventRow,

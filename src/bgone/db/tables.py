@@ -7,12 +7,13 @@ Credits are integer milli-credits (1 credit = 1000) so that sums are exact.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -182,6 +183,27 @@ class UsageRecordRow(Base):
     credits_milli: Mapped[int] = mapped_column(BigInteger, default=0)
     megapixels: Mapped[float] = mapped_column(Float, default=0.0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class UsageRollupRow(Base):
+    """Final usage rows summed per account, key, UTC day, endpoint and status (0011).
+
+    Kept by the usage writer in the transaction that writes the rows (domain/usage_rollup.py),
+    so that `GET /v1/usage` reads a month in a few thousand rows instead of a million.
+    Pending rows (requests still running) are left out until their final row settles them.
+    `key_id` is '' for rows without a key: a NULL would defeat the unique key's upsert.
+    """
+
+    __tablename__ = "usage_rollup"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    requests: Mapped[int] = mapped_column(BigInteger)
+    credits_milli: Mapped[int] = mapped_column(BigInteger)
+    megapixels: Mapped[float] = mapped_column(Float)
 
 
 class WebSessionRow(Base):

@@ -26,6 +26,7 @@ from bgone.domain.credits import Reservation, period_key
 from bgone.domain.plan_limits import Limits
 from bgone.domain.usage import PENDING_STATUS as PENDING_STATUS  # re-exported: callers meter here
 from bgone.domain.usage import UsageEntry, record_usage, record_usage_batch
+from bgone.domain.usage_rollup import RollupDeltas
 
 LOST_STATUS = 503
 LOST_CODE = "replica_lost"
@@ -52,8 +53,8 @@ def reserve_with_pending_row(
     return reservation
 
 
-def _finish_pending(session: Session, entry: UsageEntry) -> bool:
-    """Turn the pending row into the final one; False if there is no pending row."""
+def _finish_pending(session: Session, entry: UsageEntry) -> datetime | None:
+    """Turn the pending row into the final one; its time, or None if there is no pending row."""
     found = session.execute(
         update(UsageRecordRow)
         .where(
@@ -69,38 +70,69 @@ def _finish_pending(session: Session, entry: UsageEntry) -> bool:
             megapixels=entry.megapixels,
             latency_ms=entry.latency_ms,
         )
-        .returning(UsageRecordRow.id)
+        .returning(UsageRecordRow.at)
         .execution_options(synchronize_session=False)
     ).first()
-    return found is not None
+    return None if found is None else found.at
 
 
 def write_final_rows(session: Session, rows: list[FinalRow]) -> None:
-    """Record every row and settle its reservation; rows already recorded are skipped."""
+    """Record every row and settle its reservation; rows already recorded are skipped.
+
+    The rows really written (final rows replacing pending ones, and new rows) are added to
+    the usage rollup in the same transaction (domain/usage_rollup.py)."""
     settlements = credits.Settlements()
+    rollup = RollupDeltas()
     plain: list[UsageEntry] = []
     for row in rows:
         reservation = row.reservation
-        if reservation is not None and _finish_pending(session, row.entry):
+        finished_at = None if reservation is None else _finish_pending(session, row.entry)
+        if reservation is not None and finished_at is not None:
             charged = min(row.entry.credits_milli, reservation.milli)
             settlements.add(reservation, charged)
+            _add(rollup, replace(row.entry, at=finished_at))
         elif reservation is not None:
             # No pending row: the reservation never happened (its transaction failed), or
             # a recovery already released it. Either way nothing was spent on this request.
             plain.append(replace(row.entry, credits_milli=0))
         else:
             plain.append(row.entry)
-    record_usage_batch(session, plain)
+    inserted = record_usage_batch(session, plain)
+    for entry in plain:
+        if entry.request_id in inserted:  # once, even if the batch held it twice
+            inserted.discard(entry.request_id)
+            _add(rollup, entry)
+    rollup.apply(session)
     settlements.apply(session)
+
+
+def _add(rollup: RollupDeltas, entry: UsageEntry) -> None:
+    rollup.add(
+        entry.account_id,
+        entry.key_id,
+        entry.at,
+        entry.endpoint,
+        entry.status,
+        entry.credits_milli,
+        entry.megapixels,
+    )
 
 
 def release_pending(session: Session, request_ids: list[str]) -> int:
     """End these requests' pending rows, if any, releasing their credits; how many were."""
     settlements = credits.Settlements()
+    rollup = RollupDeltas()
     released = 0
     for request_id in request_ids:
         pending = session.execute(
-            select(UsageRecordRow.account_id, UsageRecordRow.at, UsageRecordRow.credits_milli)
+            select(
+                UsageRecordRow.account_id,
+                UsageRecordRow.at,
+                UsageRecordRow.credits_milli,
+                UsageRecordRow.key_id,
+                UsageRecordRow.endpoint,
+                UsageRecordRow.megapixels,
+            )
             .where(
                 UsageRecordRow.request_id == request_id,
                 UsageRecordRow.status == PENDING_STATUS,
@@ -122,7 +154,18 @@ def release_pending(session: Session, request_ids: list[str]) -> int:
         if ended is not None:
             held = Reservation(pending.account_id, period_key(pending.at), pending.credits_milli)
             settlements.add(held, 0)
+            # Ended, the row is final: the rollup counts it as the failure it now is.
+            rollup.add(
+                pending.account_id,
+                pending.key_id,
+                pending.at,
+                pending.endpoint,
+                LOST_STATUS,
+                0,
+                pending.megapixels,
+            )
             released += 1
+    rollup.apply(session)
     settlements.apply(session)
     return released
 

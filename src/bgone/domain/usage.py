@@ -83,14 +83,18 @@ def record_usage(session: Session, entry: UsageEntry) -> bool:
     return session.execute(statement).first() is not None
 
 
-def record_usage_batch(session: Session, entries: list[UsageEntry]) -> None:
-    """Store many rows in one statement (group commit); repeated request ids are skipped."""
+def record_usage_batch(session: Session, entries: list[UsageEntry]) -> set[str]:
+    """Store many rows in one statement (group commit); repeated request ids are skipped.
+
+    Returns the request ids really inserted (not skipped), for the rollup to count."""
     if not entries:
-        return
-    statement = dialect_insert(session, UsageRecordRow).on_conflict_do_nothing(
-        index_elements=[UsageRecordRow.request_id]
+        return set()
+    statement = (
+        dialect_insert(session, UsageRecordRow)
+        .on_conflict_do_nothing(index_elements=[UsageRecordRow.request_id])
+        .returning(UsageRecordRow.request_id)
     )
-    session.execute(
+    inserted = session.scalars(
         statement,
         [
             {
@@ -107,7 +111,8 @@ def record_usage_batch(session: Session, entries: list[UsageEntry]) -> None:
             }
             for entry in entries
         ],
-    )
+    ).all()
+    return set(inserted)
 
 
 def usage_summary(

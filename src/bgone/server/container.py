@@ -42,6 +42,7 @@ from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
 from bgone.services.removal import RemovalPools, RemovalService
 from bgone.services.two_factor import TwoFactorService
+from bgone.services.usage_report import UsageReports
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,10 @@ class Services:
     @cached_property
     def account_summaries(self) -> AccountSummaries:
         return AccountSummaries(self.read_sessions)
+
+    @cached_property
+    def usage_reports(self) -> UsageReports:
+        return UsageReports(self.read_sessions)
 
     @cached_property
     def removal(self) -> RemovalService:

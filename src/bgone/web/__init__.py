@@ -20,6 +20,7 @@ from bgone.web.playground import router as playground_router
 from bgone.web.security import router as security_router
 from bgone.web.templating import STATIC_DIR, render
 from bgone.web.two_factor import router as two_factor_router
+from bgone.web.usage import router as usage_router
 
 
 async def _login_required(request: Request, error: Exception) -> Response:
@@ -51,6 +52,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(account_router)
     app.include_router(origins_router)
     app.include_router(leaks_router)
+    app.include_router(usage_router)
     app.include_router(security_router)
     app.include_router(two_factor_router)
     app.include_router(playground_router)

@@ -22,6 +22,7 @@ from bgone.services.keys import KeyActor
 from bgone.web.chart import usage_svg
 from bgone.web.pages import MIN_PASSWORD_LENGTH
 from bgone.web.templating import render
+from bgone.web.usage import load_statement
 from bgone.web.viewer import SignedInDep, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -102,6 +103,7 @@ async def _page(
         grace_choices=GRACE_CHOICES,
         security=security,
         min_password_length=MIN_PASSWORD_LENGTH,
+        statement=await load_statement(request, services, viewer),
         **extra,
     )
 

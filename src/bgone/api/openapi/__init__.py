@@ -47,6 +47,7 @@ from bgone.api.openapi.responses import (
     removal_success,
 )
 from bgone.api.openapi.schema import Schema
+from bgone.api.openapi.usage import USAGE_ERRORS, usage_success
 from bgone.errors import InvalidRequest
 from bgone.server.error_dialects import dialect_of
 
@@ -87,6 +88,9 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
         (*AUTH_ERRORS, *IMPROVE_ERRORS, UNAVAILABLE), body=improve_body(), success=improve_success()
     ),
     ("get", "/v1/account"): OperationDoc((*AUTH_ERRORS, UNAVAILABLE)),
+    ("get", "/v1/usage"): OperationDoc(
+        (*AUTH_ERRORS, *USAGE_ERRORS, UNAVAILABLE), success=usage_success()
+    ),
     ("get", "/api/keys"): OperationDoc(MANAGEMENT),
     ("post", "/api/keys"): OperationDoc((*MANAGEMENT, *NEW_KEY_ERRORS)),
     ("post", "/api/keys/{key_id}/rotate"): OperationDoc(
@@ -132,6 +136,10 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
             status = doc.success_status
             success["headers"] = responses.get(status, {}).get("headers", {})
             responses[status] = success
+    elif doc.success is not None:  # a route without a body that answers more than JSON
+        success = copy.deepcopy(doc.success)
+        success["headers"] = responses.get(doc.success_status, {}).get("headers", {})
+        responses[doc.success_status] = success
     elif "requestBody" in operation:
         doc = OperationDoc((*doc.errors, case(InvalidRequest, "The request is malformed.")))
     responses.update(error_responses(doc.errors, dialect))
