@@ -45,9 +45,10 @@ async def cutout(image: UploadFile) -> Response:
                 files={"image_file": (image.filename or "image", data, image.content_type)},
             )
     except httpx.HTTPError as error:
-        problem = {"title": "Bad gateway", "code": "bgone_unreachable", "detail": str(error)}
-        return JSONResponse({"errors": [problem]}, status_code=502)
-    # Success (a PNG) and failure (bgone's JSON error body) pass through unchanged.
+        # In /v2's own error shape, so that the page reads one shape whatever failed.
+        problem = {"code": "bgone_unreachable", "message": str(error), "status": 502}
+        return JSONResponse({"error": problem}, status_code=502)
+    # Success (a PNG) and failure (/v2's JSON error body) pass through unchanged.
     headers = {name: answer.headers[name] for name in PASSED_HEADERS if name in answer.headers}
     return Response(
         answer.content,

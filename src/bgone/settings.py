@@ -84,10 +84,11 @@ class Settings(BaseSettings):
     # the network; no queue: past it, 503 server_busy), decoding (queue_size waiting), and the
     # pipeline above. In any pool one account holds at most max(2, ceil(account_share x the
     # pool's threads)) slots, running or waiting; past that it gets 429
-    # concurrency_limit_exceeded at once.
+    # concurrency_limit_exceeded at once. Above 1 an account may also wait beyond the
+    # threads (a single-tenant install, or a test of something else than the shares).
     download_pool_size: int = Field(default=16, ge=1)
     decode_pool_size: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
-    account_share: float = Field(default=0.25, gt=0, le=1)
+    account_share: float = Field(default=0.25, gt=0, le=1000)
 
     # image_url / bg_image_url downloads.
     url_fetch_timeout_seconds: float = Field(default=10.0, gt=0)

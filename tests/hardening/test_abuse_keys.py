@@ -159,7 +159,8 @@ def attack_and_serve(
             attacker_statuses.append(response.status_code)
             if response.status_code == 429:
                 assert code_of(response) == "too_many_invalid_keys"
-                assert 1 <= int(response.headers["retry-after"]) <= 60
+                # A sliding window frees a request up to one window and a share later.
+                assert 1 <= int(response.headers["retry-after"]) <= 2 * 60
             else:
                 assert code_of(response) == "invalid_api_key"
             for customer in (same_address, elsewhere):

@@ -47,7 +47,8 @@ def stack(postgres_admin: Engine, tmp_path: Path, model_dir: Path) -> Iterator[S
 @pytest.fixture
 def server(stack: Stack) -> Iterator[Server]:
     # One image at a time: the requests sent before SIGTERM are still queued when it comes.
-    running = stack.start_server(pipeline_workers="1", queue_size="32")
+    # Many requests of one account in flight at once: its share of the pools is not under test.
+    running = stack.start_server(pipeline_workers="1", queue_size="32", account_share="64")
     yield running
     running.stop()
 

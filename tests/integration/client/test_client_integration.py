@@ -107,7 +107,8 @@ def test_tiny_rate_limit(server: Server, stack: Stack) -> None:
         with pytest.raises(RateLimitError) as caught:
             bgone.remove(SMALL_PNG)
     assert caught.value.code == "rate_limit_exceeded" and caught.value.status == 429
-    assert caught.value.retry_after is not None and 1 <= caught.value.retry_after <= 60
+    # A sliding window frees a request up to one window and a share of the next later.
+    assert caught.value.retry_after is not None and 1 <= caught.value.retry_after <= 2 * 60
     # With retries, each wait is Retry-After capped by max_backoff, then the typed error.
     slept: list[float] = []
     with (

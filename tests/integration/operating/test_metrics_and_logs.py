@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -180,12 +182,22 @@ def test_one_json_line_per_request_and_the_engines_lines_carry_its_id(
     response = remove(metrics_server, key)
     assert response.status_code == 200
     request_id = response.headers["x-request-id"]
-    lines = []
-    for text in metrics_server.log().splitlines():
-        if text.startswith("{"):
-            document = json.loads(text)
-            if document["request_id"] == request_id:
-                lines.append(document)
+
+    def lines_of_the_request() -> list[dict[str, Any]]:
+        found = []
+        for text in metrics_server.log().splitlines():
+            if text.startswith("{"):
+                document = json.loads(text)
+                if document["request_id"] == request_id:
+                    found.append(document)
+        return found
+
+    # The request's line is written as it ends, which may be just after its last byte left.
+    deadline = time.monotonic() + 10
+    lines = lines_of_the_request()
+    while not any(line.get("event") == "request" for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        lines = lines_of_the_request()
     requests = [line for line in lines if line.get("event") == "request"]
     assert len(requests) == 1, lines
     line = requests[0]

@@ -61,8 +61,8 @@ def test_bgone_errors_pass_through(proxy: Proxy, key: str) -> None:
     )
     assert response.status_code == 415
     body = response.json()
-    assert body["errors"][0]["code"] == "invalid_file_type"
-    assert len(body["request_id"]) == 32
+    assert body["error"]["code"] == "invalid_file_type"
+    assert len(body["error"]["request_id"]) == 32
     assert key not in response.text
 
 
@@ -73,7 +73,7 @@ def test_unreachable_bgone_is_a_502(tmp_path: Path) -> None:
             dead_end.base_url + "/cutout", files={"image": ("a.png", b"x", "image/png")}
         )
     assert response.status_code == 502
-    assert response.json()["errors"][0]["code"] == "bgone_unreachable"
+    assert response.json()["error"]["code"] == "bgone_unreachable"
     assert key not in response.text
 
 
