@@ -173,3 +173,20 @@ def test_heartbeat_row_appears_and_fleet_marks_a_stale_one_gone(app: InProcess) 
     lines = {line.split()[0]: line for line in output.splitlines()}
     assert " up " in lines[mine]
     assert " GONE " in lines["old-replica"]
+
+
+def test_dashboard_shows_the_reason_and_the_payg_balance(app: InProcess) -> None:
+    from bgone.domain.web_sessions import COOKIE_NAME, start_session
+
+    account_id = app.stack.account("business")
+    with transaction(app.stack.sessions) as session:
+        token, _ = start_session(session, account_id, None)
+        payg.grant(session, account_id, 1250, actor="operator:cli")
+    services(app).keys.change_status(account_id, "suspended", reason="card expired")
+    app.client.cookies.set(COOKIE_NAME, token)
+    try:
+        page = app.client.get("/account").text
+    finally:
+        app.client.cookies.clear()
+    assert "This account is suspended: card expired" in page
+    assert '<span data-testid="payg">1.25</span> pay-as-you-go' in page
