@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     # Dashboard sign-up: on or off, and the plan new accounts start on.
     signup_enabled: bool = True
     signup_plan: str = "starter"
+    # Pay-as-you-go credits every new account gets once (sign-up or CLI); 0 for none.
+    trial_credits: float = Field(default=0.0, ge=0)
     # Mark the session cookie Secure (set it when serving over HTTPS).
     secure_cookies: bool = False
 

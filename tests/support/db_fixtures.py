@@ -27,10 +27,12 @@ from bgone.db.tables import (
     AccountRow,
     ApiKeyRow,
     AuditEventRow,
+    CreditGrantRow,
     CreditPeriodRow,
     ImproveSubmissionRow,
     LeakReportRow,
     PlanRow,
+    ReplicaHeartbeatRow,
     UsageRecordRow,
     UsageRollupRow,
     WebSessionRow,
@@ -47,12 +49,14 @@ TABLES_TO_EMPTY = (
     UsageRollupRow,
     UsageRecordRow,
     CreditPeriodRow,
+    CreditGrantRow,
     AuditEventRow,
     ApiKeyRow,
     WebSessionRow,
     ImproveSubmissionRow,
     LeakReportRow,
     AccountRow,
+    ReplicaHeartbeatRow,
 )
 
 

@@ -8,9 +8,11 @@ import typer
 from pydantic import ValidationError
 
 from bgone.cli.accounts import accounts_app
+from bgone.cli.fleet import fleet_command
 from bgone.cli.improve import improve_app
 from bgone.cli.keys import keys_app
 from bgone.cli.models import models_app
+from bgone.cli.plans import plans_app
 from bgone.cli.remove import remove_command
 from bgone.cli.server import db_app, serve
 from bgone.cli.settings_errors import describe_settings_error, is_settings_error
@@ -28,6 +30,8 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(improve_app, name="improve")
+app.add_typer(plans_app, name="plans")
+app.command("fleet")(fleet_command)
 
 
 def main() -> None:

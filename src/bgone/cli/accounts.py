@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 
 import typer
 from sqlalchemy.orm import Session
@@ -21,6 +22,8 @@ from bgone.services.account_security import MIN_PASSWORD_LENGTH, AccountSecurity
 from bgone.services.two_factor import TwoFactorService
 from bgone.settings import Settings
 
+# Who the audit log names for the operator's commands.
+CLI_ACTOR = "operator:cli"
 accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
 
 
@@ -31,7 +34,7 @@ def _find(session: Session, email: str) -> Account:
     return account
 
 
-def _show(account: Account, remaining: float) -> None:
+def _show(account: Account, remaining: float, payg_left: float = 0.0) -> None:
     limits = accounts.effective_limits(account)
     console.print(f"account {account.id}: {account.email}")
     console.print(
@@ -43,10 +46,12 @@ def _show(account: Account, remaining: float) -> None:
     )
     console.print(
         f"  credits: {limits.monthly_credits_milli / 1000:g} per month, "
-        f"{remaining:g} left this month"
+        f"{remaining:g} left this month, {payg_left:g} pay-as-you-go"
     )
     console.print(f"  max megapixels: {limits.max_megapixels:g}, max keys: {limits.max_keys}")
     console.print(f"  browser origins: {' '.join(account.allowed_origins) or 'none'}")
+    if account.status_reason:
+        console.print(f"  suspended because: {account.status_reason}")
 
 
 @accounts_app.command("create")
@@ -62,8 +67,11 @@ def create(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         password_hash = hash_password(password) if password else None
+    settings = Settings()
+    trial = round(settings.trial_credits * 1000)
     account = run_in_database(
-        Settings(), lambda s: accounts.create_account(s, email, plan, password_hash)
+        settings,
+        lambda s: accounts.create_account(s, email, plan, password_hash, trial_milli=trial),
     )
     console.print(f"created account {account.id} for {account.email} on {account.plan.name}")
 
@@ -97,17 +105,46 @@ def set_limits(
     )
     with operator_key_service(settings) as service:
         account = service.change_limits(account_id_of(service, email), changes)
-    _show(account, _remaining(settings, account))
+    _show(account, *_remaining(settings, account))
 
 
 @accounts_app.command("set-status")
 def set_status(
-    email: str = typer.Argument(...), status: str = typer.Argument(..., help="active or suspended")
+    email: str = typer.Argument(...),
+    status: str = typer.Argument(..., help="active or suspended"),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Shown to the customer while suspended (the 403's detail)."
+    ),
 ) -> None:
-    """Suspend or reactivate an account."""
+    """Suspend or reactivate an account; recorded in the audit log."""
     with operator_key_service(Settings()) as service:
-        account = service.change_status(account_id_of(service, email), status)
-    console.print(f"{account.email} is now {account.status.value}")
+        account = service.change_status(
+            account_id_of(service, email), status, reason=reason, actor=CLI_ACTOR
+        )
+    why = f" ({account.status_reason})" if account.status_reason else ""
+    console.print(f"{account.email} is now {account.status.value}{why}")
+
+
+@accounts_app.command("grant-credits")
+def grant_credits(
+    email: str = typer.Argument(...),
+    amount: float = typer.Argument(..., help="Credits, to a thousandth; more than zero."),
+    reason: str = typer.Option("", "--reason", help="Why, for the audit log."),
+) -> None:
+    """Add pay-as-you-go credits: never expire, spent after the month's; audited."""
+    try:
+        milli = credits.credits_to_milli(Decimal(str(amount)))
+    except ValueError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from error
+    with operator_key_service(Settings()) as service:
+        balance = service.grant_credits(
+            account_id_of(service, email), milli, actor=CLI_ACTOR, reason=reason
+        )
+    console.print(
+        f"granted {milli / 1000:g} credits to {email.strip().lower()}; "
+        f"pay-as-you-go balance {balance / 1000:g}"
+    )
 
 
 @accounts_app.command("set-origins")
@@ -124,9 +161,11 @@ def set_origins(
     console.print(f"{account.email} allows browser origins: {allowed}")
 
 
-def _remaining(settings: Settings, account: Account) -> float:
+def _remaining(settings: Settings, account: Account) -> tuple[float, float]:
+    """This month's credits left, and the pay-as-you-go balance."""
     limits = accounts.effective_limits(account)
-    return run_in_database(settings, lambda s: credits.balance(s, account.id, limits).remaining)
+    balance = run_in_database(settings, lambda s: credits.balance(s, account.id, limits))
+    return balance.remaining, balance.payg
 
 
 @accounts_app.command("show")
@@ -134,7 +173,7 @@ def show(email: str = typer.Argument(...)) -> None:
     """Plan, limits and this month's credits."""
     settings = Settings()
     account = run_in_database(settings, lambda s: _find(s, email))
-    _show(account, _remaining(settings, account))
+    _show(account, *_remaining(settings, account))
 
 
 @accounts_app.command("reset-password")

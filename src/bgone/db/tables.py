@@ -100,6 +100,15 @@ class AccountRow(Base):
     require_two_factor: Mapped[bool] = mapped_column(
         Boolean, server_default=text("false"), deferred=True
     )
+    # Pay-as-you-go credits (0012, bgone.domain.credits): granted, never reset monthly, spent
+    # after the month's. Only ever changed by conditional UPDATEs, never through the ORM.
+    payg_milli: Mapped[int] = mapped_column(BigInteger, server_default=text("0"), deferred=True)
+    # Why the operator suspended the account, shown to the customer (0012). Deferred: read
+    # only for a suspended account.
+    # A server default (NULL), so that inserts leave it out, as for the columns above.
+    status_reason: Mapped[str | None] = mapped_column(
+        Text, server_default=text("NULL"), deferred=True
+    )
 
 
 class ApiKeyRow(Base):
@@ -183,6 +192,8 @@ class UsageRecordRow(Base):
     credits_milli: Mapped[int] = mapped_column(BigInteger, default=0)
     megapixels: Mapped[float] = mapped_column(Float, default=0.0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # A pending row's reservation: how much of it came from pay-as-you-go credits (0012).
+    payg_milli: Mapped[int] = mapped_column(BigInteger, server_default=text("0"), deferred=True)
 
 
 class UsageRollupRow(Base):
@@ -348,3 +359,43 @@ class TwoFactorChallengeRow(Base):
     next_path: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CreditGrantRow(Base):
+    """Pay-as-you-go credits given to an account (0012): the ledger behind `payg_milli`."""
+
+    __tablename__ = "credit_grants"
+    __table_args__ = (
+        CheckConstraint("kind IN ('grant', 'trial')", name="kind"),
+        Index("ix_credit_grants_account_id_at", "account_id", "at"),
+        Index(
+            "ix_credit_grants_trial_once",
+            "account_id",
+            unique=True,
+            sqlite_where=text("kind = 'trial'"),
+            postgresql_where=text("kind = 'trial'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    milli: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ReplicaHeartbeatRow(Base):
+    """One row per server process, rewritten every few seconds (0012, bgone.domain.fleet)."""
+
+    __tablename__ = "replica_heartbeats"
+
+    replica_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    hostname: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    queue_depth: Mapped[int] = mapped_column(Integer)
+    pool_use: Mapped[str] = mapped_column(Text)  # JSON: each pool's use
+    models: Mapped[str] = mapped_column(Text)  # the models loaded, space-separated

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import EMAIL_LENGTH, AccountRow, PlanRow
+from bgone.domain import payg
 from bgone.domain.clock import now_or_default
 from bgone.domain.plan_limits import (
     USE_PLAN_DEFAULT,
@@ -41,6 +42,8 @@ class Account:
     password_hash: str | None = field(default=None, repr=False)
     # Browser origins (scheme://host[:port]) allowed to send this account's keys.
     allowed_origins: tuple[str, ...] = ()
+    # Why the operator suspended it, shown to the customer; None when active.
+    status_reason: str | None = None
 
 
 def effective_limits(account: Account) -> Limits:
@@ -64,7 +67,9 @@ def create_account(
     plan: str = DEFAULT_PLAN,
     password_hash: str | None = None,
     now: datetime | None = None,
+    trial_milli: int = 0,
 ) -> Account:
+    """`trial_milli`: pay-as-you-go credits granted once (BGONE_TRIAL_CREDITS)."""
     normalized = normalize_email(email)
     get_plan(session, plan)  # an unknown plan is the caller's mistake, not a database error
     if get_by_email(session, normalized) is not None:
@@ -83,6 +88,7 @@ def create_account(
             session.add(row)
     except IntegrityError as error:
         raise AccountExists(f"an account for {normalized} already exists") from error
+    payg.grant_trial(session, row.id, trial_milli, now)
     return get_by_id(session, row.id)
 
 
@@ -126,12 +132,18 @@ def set_limits(session: Session, account_id: int, changes: LimitChanges) -> Acco
     return get_by_id(session, account_id)
 
 
-def set_status(session: Session, account_id: int, status: AccountStatus | str) -> Account:
+def set_status(
+    session: Session, account_id: int, status: AccountStatus | str, reason: str | None = None
+) -> Account:
+    """`reason` is shown to the customer while suspended; reactivating clears it."""
     try:
         checked = AccountStatus(status)
     except ValueError as error:
         raise InvalidAccountStatus(f"status must be one of {list(AccountStatus)}") from error
-    _locked_row(session, account_id).status = checked.value
+    row = _locked_row(session, account_id)
+    row.status = checked.value
+    suspended = checked is AccountStatus.SUSPENDED
+    row.status_reason = ((reason or "").strip() or None) if suspended else None
     session.flush()
     return get_by_id(session, account_id)
 
@@ -175,4 +187,6 @@ def account_from_rows(row: AccountRow, plan_row: PlanRow) -> Account:
         created_at=row.created_at,
         password_hash=row.password_hash,
         allowed_origins=tuple((row.allowed_origins or "").split()),
+        # Deferred: loaded (one query) only for the few suspended accounts.
+        status_reason=row.status_reason if row.status == AccountStatus.SUSPENDED.value else None,
     )

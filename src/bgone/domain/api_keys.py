@@ -169,7 +169,8 @@ def _count_usable_keys(session: Session, account_id: int, moment: datetime) -> i
 
 def require_may_issue(account: Account) -> None:
     if account.status is AccountStatus.SUSPENDED:
-        raise AccountSuspended("this account is suspended")
+        reason = f": {account.status_reason}" if account.status_reason else ""
+        raise AccountSuspended(f"this account is suspended{reason}")
     if not effective_limits(account).api_access:
         raise PlanWithoutApiAccess(f"the {account.plan.display_name} plan has no API access")
 

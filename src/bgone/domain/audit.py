@@ -34,6 +34,9 @@ class AuditAction(StrEnum):
     TWO_FACTOR_RESET = "two_factor_reset"  # by an owner, or by the operator's CLI
     RECOVERY_CODE_USED = "recovery_code_used"
     TWO_FACTOR_POLICY = "two_factor_policy"  # 'members must use two-factor' on or off
+    # The operator's account actions (services/keys.py, the CLI).
+    ACCOUNT_STATUS_CHANGED = "account_status_changed"
+    CREDITS_GRANTED = "credits_granted"  # pay-as-you-go credits (domain/payg.py)
 
 
 @dataclass(frozen=True)

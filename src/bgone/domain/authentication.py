@@ -71,6 +71,7 @@ class KeyContext:
     key_expires_at: datetime | None = None
     # Browser origins the account lets send its keys (see bgone.api.browser).
     allowed_origins: tuple[str, ...] = ()
+    status_reason: str | None = None  # the operator's, shown with account_suspended
 
     def is_expired_at(self, now: datetime) -> bool:
         return is_expired(self.key_expires_at, now)
@@ -90,9 +91,15 @@ class KeyContext:
 def require_api_access(context: KeyContext) -> None:
     """403 unless the account is active and its plan includes the API."""
     if context.account_status is AccountStatus.SUSPENDED:
-        raise AccountSuspended("this account is suspended; contact the operator")
+        raise AccountSuspended(suspended_detail(context.status_reason))
     if not context.limits.api_access:
         raise PlanWithoutApiAccess("your plan does not include API access")
+
+
+def suspended_detail(reason: str | None) -> str:
+    if reason:
+        return f"this account is suspended: {reason}; contact the operator"
+    return "this account is suspended; contact the operator"
 
 
 def touch_key_usage(session: Session, key_id: str, ip: str | None, at: datetime) -> None:
@@ -172,4 +179,5 @@ def _context(key: ApiKeyRow, account: Account) -> KeyContext:
         account_status=account.status,
         key_expires_at=key.expires_at,
         allowed_origins=account.allowed_origins,
+        status_reason=account.status_reason,
     )

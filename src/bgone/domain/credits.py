@@ -13,6 +13,12 @@ Periods are calendar months in UTC. The current month's allowance follows the ac
 limits (a plan change applies at once, used credits stay used); past months are frozen.
 A process that dies between reserve and commit leaves its reservation in place until the
 month ends, erring on the side of never giving away free work.
+
+Pay-as-you-go credits (bgone.domain.payg) come after the month's: a reservation the month
+cannot cover takes what the month has left and the rest from the account's payg balance,
+and remembers that part (`Reservation.payg_milli`, and the pending usage row's column) so
+that settling charges the month first and gives the unspent payg part back. Locks are taken
+in one order, the month's row and then the account's, by reservations and settlements alike.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Update, update
+from sqlalchemy import ColumnElement, CursorResult, Update, select, update
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import CreditPeriodRow
 from bgone.db.upsert import dialect_insert
+from bgone.domain import payg
 from bgone.domain.clock import now_or_default
 from bgone.domain.plan_limits import Limits
 from bgone.errors import InsufficientCredits
@@ -40,6 +47,12 @@ class Reservation:
     account_id: int
     period: str
     milli: int
+    # The part taken from pay-as-you-go credits; the rest is the month's.
+    payg_milli: int = 0
+
+    @property
+    def month_milli(self) -> int:
+        return self.milli - self.payg_milli
 
 
 @dataclass(frozen=True)
@@ -48,11 +61,25 @@ class Balance:
     included_milli: int
     used_milli: int
     reserved_milli: int
+    payg_milli: int = 0  # pay-as-you-go credits left, whatever the month
 
     @property
     def remaining_milli(self) -> int:
+        """This month's credits left (remove.bg's `subscription`)."""
         # Below zero only after a downgrade mid-month; nobody owes credits back.
         return max(0, self.included_milli - self.used_milli - self.reserved_milli)
+
+    @property
+    def total_milli(self) -> int:
+        return self.remaining_milli + self.payg_milli
+
+    @property
+    def payg(self) -> float:
+        return milli_to_credits(self.payg_milli)
+
+    @property
+    def total(self) -> float:
+        return milli_to_credits(self.total_milli)
 
     @property
     def included(self) -> float:
@@ -135,12 +162,43 @@ def reserve(
         )
         .values(reserved_milli=CreditPeriodRow.reserved_milli + milli),
     )
-    if changed != 1:
-        left = balance(session, account_id, limits, moment).remaining
-        raise InsufficientCredits(
-            f"this request needs {milli_to_credits(milli):g} credits and {left:g} remain this month"
+    if changed == 1:
+        return Reservation(account_id=account_id, period=period, milli=milli)
+    return _reserve_with_payg(session, account_id, period, milli, limits, moment)
+
+
+def _reserve_with_payg(
+    session: Session, account_id: int, period: str, milli: int, limits: Limits, moment: datetime
+) -> Reservation:
+    """What the month has left, locked, and the rest from pay-as-you-go, or raise."""
+    row = session.execute(
+        select(
+            CreditPeriodRow.included_milli,
+            CreditPeriodRow.used_milli,
+            CreditPeriodRow.reserved_milli,
         )
-    return Reservation(account_id=account_id, period=period, milli=milli)
+        .where(_row_of(account_id, period))
+        .with_for_update()
+    ).one()
+    month_milli = min(milli, max(0, row.included_milli - row.used_milli - row.reserved_milli))
+    payg_milli = milli - month_milli
+    if not payg.take(session, account_id, payg_milli):
+        left = balance(session, account_id, limits, moment)
+        detail = f"this request needs {milli_to_credits(milli):g} credits and {left.remaining:g}"
+        if left.payg_milli:
+            detail += f" remain this month, plus {left.payg:g} pay-as-you-go"
+        else:
+            detail += " remain this month"
+        raise InsufficientCredits(detail)
+    if month_milli:
+        # The row is locked by this transaction: nobody can have taken it meanwhile.
+        _rows_changed(
+            session,
+            update(CreditPeriodRow)
+            .where(_row_of(account_id, period))
+            .values(reserved_milli=CreditPeriodRow.reserved_milli + month_milli),
+        )
+    return Reservation(account_id=account_id, period=period, milli=milli, payg_milli=payg_milli)
 
 
 def commit(session: Session, reservation: Reservation, actual_milli: int) -> None:
@@ -164,13 +222,21 @@ class Settlements:
 
     def __init__(self) -> None:
         self._changes: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+        self._payg_back: dict[int, int] = defaultdict(int)
 
     def add(self, reservation: Reservation, used_milli: int) -> None:
         if not 0 <= used_milli <= reservation.milli:
             raise ValueError(f"actual cost {used_milli} outside 0..{reservation.milli} reserved")
+        if not 0 <= reservation.payg_milli <= reservation.milli:
+            raise ValueError(f"payg part {reservation.payg_milli} outside the reservation")
+        # The month's part is charged first; what the payg part did not pay for goes back.
+        month_used = min(used_milli, reservation.month_milli)
         change = self._changes[(reservation.account_id, reservation.period)]
-        change[0] += reservation.milli
-        change[1] += used_milli
+        change[0] += reservation.month_milli
+        change[1] += month_used
+        self._payg_back[reservation.account_id] += reservation.payg_milli - (
+            used_milli - month_used
+        )
 
     def apply(self, session: Session) -> None:
         for (account_id, period), (released, used) in sorted(self._changes.items()):
@@ -187,6 +253,8 @@ class Settlements:
             )
             if changed != 1:
                 raise RuntimeError(f"no credit period {period} for account {account_id}")
+        for account_id, back in sorted(self._payg_back.items()):
+            payg.give_back(session, account_id, back)
 
 
 def balance(
@@ -201,6 +269,7 @@ def balance(
         included_milli=limits.monthly_credits_milli,
         used_milli=row.used_milli if row else 0,
         reserved_milli=row.reserved_milli if row else 0,
+        payg_milli=payg.payg_balance(session, account_id),
     )
 
 

@@ -50,11 +50,20 @@ def reserve_with_pending_row(
     pending = replace(entry, status=PENDING_STATUS, credits_milli=milli, error_code=None)
     if not record_usage(session, pending):
         raise RuntimeError(f"request id {entry.request_id} reserved twice")
+    if reservation.payg_milli:
+        # The row remembers the pay-as-you-go part: whoever settles it gives back the rest.
+        session.execute(
+            update(UsageRecordRow)
+            .where(UsageRecordRow.request_id == entry.request_id)
+            .values(payg_milli=reservation.payg_milli)
+            .execution_options(synchronize_session=False)
+        )
     return reservation
 
 
-def _finish_pending(session: Session, entry: UsageEntry) -> datetime | None:
-    """Turn the pending row into the final one; its time, or None if there is no pending row."""
+def _finish_pending(session: Session, entry: UsageEntry) -> tuple[datetime, int] | None:
+    """Turn the pending row into the final one; its time and the pay-as-you-go part of its
+    reservation, or None if there is no pending row."""
     found = session.execute(
         update(UsageRecordRow)
         .where(
@@ -70,10 +79,10 @@ def _finish_pending(session: Session, entry: UsageEntry) -> datetime | None:
             megapixels=entry.megapixels,
             latency_ms=entry.latency_ms,
         )
-        .returning(UsageRecordRow.at)
+        .returning(UsageRecordRow.at, UsageRecordRow.payg_milli)
         .execution_options(synchronize_session=False)
     ).first()
-    return None if found is None else found.at
+    return None if found is None else (found.at, found.payg_milli)
 
 
 def write_final_rows(session: Session, rows: list[FinalRow]) -> None:
@@ -86,8 +95,11 @@ def write_final_rows(session: Session, rows: list[FinalRow]) -> None:
     plain: list[UsageEntry] = []
     for row in rows:
         reservation = row.reservation
-        finished_at = None if reservation is None else _finish_pending(session, row.entry)
-        if reservation is not None and finished_at is not None:
+        finished = None if reservation is None else _finish_pending(session, row.entry)
+        if reservation is not None and finished is not None:
+            finished_at, payg_milli = finished
+            # The row's record of the payg part, not memory's: it was known only after.
+            reservation = replace(reservation, payg_milli=min(payg_milli, reservation.milli))
             charged = min(row.entry.credits_milli, reservation.milli)
             settlements.add(reservation, charged)
             _add(rollup, replace(row.entry, at=finished_at))
@@ -132,6 +144,7 @@ def release_pending(session: Session, request_ids: list[str]) -> int:
                 UsageRecordRow.key_id,
                 UsageRecordRow.endpoint,
                 UsageRecordRow.megapixels,
+                UsageRecordRow.payg_milli,
             )
             .where(
                 UsageRecordRow.request_id == request_id,
@@ -152,7 +165,12 @@ def release_pending(session: Session, request_ids: list[str]) -> int:
             .execution_options(synchronize_session=False)
         ).first()
         if ended is not None:
-            held = Reservation(pending.account_id, period_key(pending.at), pending.credits_milli)
+            held = Reservation(
+                pending.account_id,
+                period_key(pending.at),
+                pending.credits_milli,
+                payg_milli=pending.payg_milli,
+            )
             settlements.add(held, 0)
             # Ended, the row is final: the rollup counts it as the failure it now is.
             rollup.add(

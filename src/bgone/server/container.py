@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine, text
 
+from bgone import __version__
 from bgone.db.engine import (
     SessionFactory,
     WalCheckpointer,
@@ -18,12 +22,14 @@ from bgone.db.engine import (
     make_session_factory,
 )
 from bgone.db.migrate import upgrade
+from bgone.domain import fleet
 from bgone.domain.authentication import KeyContext
 from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
 from bgone.inference.protocols import RemoverProtocol
 from bgone.infra import metrics
+from bgone.infra.heartbeat import HeartbeatWriter
 from bgone.infra.keycache import KeyCache
 from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
@@ -86,6 +92,12 @@ class Services:
     mailer: Mailer | None = None
     # (account id, key environment) -> (monotonic time, /v1/account document)
     account_documents: dict[tuple[int, str], tuple[float, bytes]] = field(default_factory=dict)
+    # This process in the fleet (bgone.domain.fleet): its id and the heartbeat writer.
+    replica_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    )
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    heartbeat: HeartbeatWriter | None = None
 
     @classmethod
     def open(
@@ -108,7 +120,7 @@ class Services:
         key_cache.start()
         sessions = make_session_factory(engine)
         share = settings.account_share
-        return cls(
+        services = cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
@@ -142,6 +154,24 @@ class Services:
             checkpointer=checkpointer,
             mailer=mailer,
         )
+        services.heartbeat = HeartbeatWriter(sessions, services.fleet_beat)
+        services.heartbeat.start()
+        return services
+
+    def fleet_beat(self) -> fleet.Beat:
+        """What this replica reports every 10 s (`bgone fleet`)."""
+        return fleet.Beat(
+            replica_id=self.replica_id,
+            version=__version__,
+            hostname=socket.gethostname(),
+            started_at=self.started_at,
+            queue_depth=self.gate.pending,
+            pool_use={pool.options.name: pool.pending for pool in self._pools()},
+            models=tuple(self.remover.pool.loaded()),
+        )
+
+    def _pools(self) -> tuple[AccountSharedPool, ...]:
+        return (self.downloads, self.decoding, self.gate)
 
     # The use cases the front ends call, built on first use from the parts above.
     @cached_property
@@ -172,7 +202,12 @@ class Services:
 
     @cached_property
     def login(self) -> DashboardLogin:
-        return DashboardLogin(self.sessions, self.read_sessions, self.limiter)
+        return DashboardLogin(
+            self.sessions,
+            self.read_sessions,
+            self.limiter,
+            trial_milli=round(self.settings.trial_credits * 1000),
+        )
 
     @cached_property
     def account_security(self) -> AccountSecurity:
@@ -233,7 +268,9 @@ class Services:
             return False
 
     def close(self) -> None:
-        for pool in (self.downloads, self.decoding, self.gate):
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        for pool in self._pools():
             pool.shutdown()
         self.usage_writer.close()
         self.checkpointer.stop()

@@ -16,13 +16,15 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from bgone.db.engine import SessionFactory, transaction
-from bgone.domain import accounts, api_keys, audit, key_rotation, origins
+from bgone.domain import accounts, api_keys, audit, key_rotation, origins, payg, plans
 from bgone.domain.accounts import Account, AccountStatus
 from bgone.domain.clock import utc_now
 from bgone.domain.durations import check_lifetime
 from bgone.domain.key_records import IssuedKey, KeyRecord
 from bgone.domain.key_rotation import Rotated
 from bgone.domain.plan_limits import LimitChanges
+from bgone.domain.plans import Plan, PlanChanges
+from bgone.infra.keycache import ALL as ALL_KEYS
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment
 
@@ -133,10 +135,51 @@ class KeyService:
             account_id, lambda session: accounts.set_limits(session, account_id, changes)
         )
 
-    def change_status(self, account_id: int, status: AccountStatus | str) -> Account:
-        return self._change_account(
-            account_id, lambda session: accounts.set_status(session, account_id, status)
-        )
+    def change_status(
+        self,
+        account_id: int,
+        status: AccountStatus | str,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> Account:
+        """Suspend (with a reason shown to the customer) or reactivate; audited when an actor
+        is named (the CLI's "operator:cli")."""
+
+        def change(session: Session) -> Account:
+            account = accounts.set_status(session, account_id, status, reason)
+            if actor is not None:
+                audit.record(
+                    session,
+                    account_id,
+                    audit.AuditAction.ACCOUNT_STATUS_CHANGED,
+                    actor,
+                    detail=account.status.value
+                    + (f": {account.status_reason}" if account.status_reason else ""),
+                )
+            return account
+
+        return self._change_account(account_id, change)
+
+    def change_plan_defaults(self, name: str, changes: PlanChanges) -> Plan:
+        """Edit a plan (`bgone plans set`): every account on it without an override follows
+        at once, on every replica (each key's cached answer carries the old limits)."""
+        with transaction(self.sessions) as session:
+            plan = plans.update_plan(session, name, changes)
+        self.key_cache.invalidate(ALL_KEYS)
+        return plan
+
+    def grant_credits(self, account_id: int, milli: int, actor: str, reason: str = "") -> int:
+        """Pay-as-you-go credits, audited; the new payg balance."""
+        with transaction(self.sessions) as session:
+            balance = payg.grant(session, account_id, milli, actor=actor, reason=reason)
+            audit.record(
+                session,
+                account_id,
+                audit.AuditAction.CREDITS_GRANTED,
+                actor,
+                detail=f"{milli / 1000:g} credits" + (f": {reason}" if reason else ""),
+            )
+        return balance
 
     def _change_account(self, account_id: int, change: Callable[[Session], Account]) -> Account:
         with transaction(self.sessions) as session:

@@ -39,11 +39,16 @@ class DashboardLogin:
     """Blocking (password hashing, the database): async callers use a worker thread."""
 
     def __init__(
-        self, sessions: SessionFactory, read_sessions: SessionFactory, limiter: RateLimiter
+        self,
+        sessions: SessionFactory,
+        read_sessions: SessionFactory,
+        limiter: RateLimiter,
+        trial_milli: int = 0,
     ) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.limiter = limiter
+        self.trial_milli = trial_milli  # BGONE_TRIAL_CREDITS, granted once per new account
 
     def log_in(self, email: str, password: str, ip: str | None) -> LoginResult:
         buckets = throttle_buckets(email, ip)
@@ -72,7 +77,9 @@ class DashboardLogin:
     def sign_up(self, email: str, password: str, plan: str) -> int:
         """A new account's id; raises AccountExists or InvalidEmail."""
         with transaction(self.sessions) as session:
-            return accounts.create_account(session, email, plan, hash_password(password)).id
+            return accounts.create_account(
+                session, email, plan, hash_password(password), trial_milli=self.trial_milli
+            ).id
 
     def start_session(self, account_id: int, ip: str | None, user_agent: str | None = None) -> str:
         """The new session's cookie token."""

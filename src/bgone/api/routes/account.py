@@ -26,10 +26,11 @@ def _account_document(summary: AccountSummary, context: KeyContext) -> dict[str,
         "data": {
             "attributes": {
                 # remove.bg's fields, for clients written against it.
+                # total = subscription (this month's left) + payg (granted, never reset).
                 "credits": {
-                    "total": balance.remaining,
+                    "total": balance.total,
                     "subscription": balance.remaining,
-                    "payg": 0,
+                    "payg": balance.payg,
                     "enterprise": 0,
                 },
                 "api": {"free_calls": 0, "sizes": "all"},

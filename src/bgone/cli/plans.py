@@ -1,0 +1,55 @@
+"""`bgone plans`: the plans are data the operator edits (the `plans` table)."""
+
+from __future__ import annotations
+
+import typer
+
+from bgone.cli.common import console, run_in_database
+from bgone.cli.keys import operator_key_service
+from bgone.domain import plans
+from bgone.domain.plans import Plan, PlanChanges
+from bgone.settings import Settings
+
+plans_app = typer.Typer(help="List and edit the plans accounts are on.", no_args_is_help=True)
+
+
+def _line(plan: Plan) -> str:
+    return (
+        f"{plan.name} ({plan.display_name}): {plan.rate_per_minute}/min "
+        f"(staging {plan.staging_rate_per_minute}/min), "
+        f"{plan.monthly_credits_milli / 1000:g} credits/month, "
+        f"max {plan.max_megapixels:g} MP, max {plan.max_keys} keys, "
+        f"API access: {'yes' if plan.api_access else 'no'}"
+    )
+
+
+@plans_app.command("list")
+def list_command() -> None:
+    """Every plan and its limits."""
+    for plan in run_in_database(Settings(), plans.list_plans):
+        console.print(_line(plan))
+
+
+@plans_app.command("set")
+def set_command(
+    plan: str = typer.Argument(...),
+    rate_per_minute: int | None = typer.Option(None, min=0),
+    monthly_credits: float | None = typer.Option(None, min=0),
+    max_megapixels: float | None = typer.Option(None, min=0),
+    max_keys: int | None = typer.Option(None, min=0),
+    api_access: bool | None = typer.Option(None, "--api-access/--no-api-access"),
+    staging_rate_per_minute: int | None = typer.Option(None, min=0),
+) -> None:
+    """Change a plan's limits; unset options keep their value. Accounts on the plan follow
+    at once unless they have their own (`bgone accounts set-limits`)."""
+    changes = PlanChanges(
+        api_access=api_access,
+        rate_per_minute=rate_per_minute,
+        staging_rate_per_minute=staging_rate_per_minute,
+        monthly_credits_milli=None if monthly_credits is None else round(monthly_credits * 1000),
+        max_megapixels=max_megapixels,
+        max_keys=max_keys,
+    )
+    with operator_key_service(Settings()) as service:
+        changed = service.change_plan_defaults(plan, changes)
+    console.print(_line(changed))
