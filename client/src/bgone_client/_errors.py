@@ -107,7 +107,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         " invalid_bg_image_url failed_image_download image_download_timeout failed_bg_download"
         " bg_download_timeout invalid_model invalid_environment invalid_key_name"
         " invalid_grace_period invalid_expiry invalid_email invalid_limit unknown_plan"
-        " invalid_account_status invalid_origin"
+        " invalid_account_status invalid_origin invalid_role"
     ),
     AuthenticationError: (
         "missing_api_key invalid_api_key revoked_api_key expired_api_key login_required"
@@ -115,10 +115,10 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     InsufficientCreditsError: "insufficient_credits",
     PermissionDeniedError: (
         "plan_without_api_access account_suspended key_limit_reached production_key_required"
-        " browser_request_refused csrf_failed"
+        " browser_request_refused csrf_failed insufficient_role"
     ),
     NotFoundError: "not_found",
-    ConflictError: "account_exists key_not_active",
+    ConflictError: "account_exists key_not_active last_owner ambiguous_account",
     PayloadTooLargeError: "file_too_large",
     UnsupportedMediaTypeError: "invalid_file_type",
     RateLimitError: "rate_limit_exceeded too_many_invalid_keys",

@@ -7,23 +7,22 @@ import sys
 import typer
 from sqlalchemy.orm import Session
 
-from bgone.cli.common import console, run_in_database
-from bgone.cli.keys import account_id_of, operator_key_service
-from bgone.domain import accounts, credits
+from bgone.cli.common import console, fail, run_in_database
+from bgone.cli.keys import ACCOUNT_HELP, OPERATOR, account_id_of, operator_key_service
+from bgone.domain import accounts, credits, members, users
 from bgone.domain.accounts import Account
+from bgone.domain.members import MemberChange
 from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
-from bgone.errors import NotFound
+from bgone.domain.roles import EVERYTHING, Role, parse_role
+from bgone.errors import BgoneError, NotFound
 from bgone.security.passwords import hash_password
 from bgone.settings import Settings
 
 accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
 
 
-def _find(session: Session, email: str) -> Account:
-    account = accounts.get_by_email(session, email)
-    if account is None:
-        raise NotFound(f"no account for {email}")
-    return account
+def _find(session: Session, account: str) -> Account:
+    return accounts.get_by_id(session, members.account_named(session, account))
 
 
 def _show(account: Account, remaining: float) -> None:
@@ -64,16 +63,18 @@ def create(
 
 
 @accounts_app.command("set-plan")
-def set_plan(email: str = typer.Argument(...), plan: str = typer.Argument(...)) -> None:
+def set_plan(
+    account: str = typer.Argument(..., help=ACCOUNT_HELP), plan: str = typer.Argument(...)
+) -> None:
     """Move an account to another plan (takes effect at once)."""
     with operator_key_service(Settings()) as service:
-        account = service.change_plan(account_id_of(service, email), plan)
-    console.print(f"{account.email} is now on {account.plan.name}")
+        changed = service.change_plan(account_id_of(service, account), plan)
+    console.print(f"{changed.email} is now on {changed.plan.name}")
 
 
 @accounts_app.command("set-limits")
 def set_limits(
-    email: str = typer.Argument(...),
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
     rate_per_minute: int | None = typer.Option(None, min=0),
     monthly_credits: float | None = typer.Option(None, min=0),
     max_megapixels: float | None = typer.Option(None, min=0),
@@ -91,32 +92,33 @@ def set_limits(
         max_keys=USE_PLAN_DEFAULT if reset else max_keys,
     )
     with operator_key_service(settings) as service:
-        account = service.change_limits(account_id_of(service, email), changes)
-    _show(account, _remaining(settings, account))
+        changed = service.change_limits(account_id_of(service, account), changes)
+    _show(changed, _remaining(settings, changed))
 
 
 @accounts_app.command("set-status")
 def set_status(
-    email: str = typer.Argument(...), status: str = typer.Argument(..., help="active or suspended")
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
+    status: str = typer.Argument(..., help="active or suspended"),
 ) -> None:
     """Suspend or reactivate an account."""
     with operator_key_service(Settings()) as service:
-        account = service.change_status(account_id_of(service, email), status)
-    console.print(f"{account.email} is now {account.status.value}")
+        changed = service.change_status(account_id_of(service, account), status)
+    console.print(f"{changed.email} is now {changed.status.value}")
 
 
 @accounts_app.command("set-origins")
 def set_origins(
-    email: str = typer.Argument(...),
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
     origins: list[str] | None = typer.Argument(
         None, help="e.g. https://tools.example.com; none at all clears the list."
     ),
 ) -> None:
     """Browser origins allowed to send this account's API keys (refused otherwise)."""
     with operator_key_service(Settings()) as service:
-        account = service.set_allowed_origins(account_id_of(service, email), origins or [])
-    allowed = " ".join(account.allowed_origins) or "none"
-    console.print(f"{account.email} allows browser origins: {allowed}")
+        changed = service.set_allowed_origins(account_id_of(service, account), origins or [])
+    allowed = " ".join(changed.allowed_origins) or "none"
+    console.print(f"{changed.email} allows browser origins: {allowed}")
 
 
 def _remaining(settings: Settings, account: Account) -> float:
@@ -125,8 +127,51 @@ def _remaining(settings: Settings, account: Account) -> float:
 
 
 @accounts_app.command("show")
-def show(email: str = typer.Argument(...)) -> None:
+def show(account: str = typer.Argument(..., help=ACCOUNT_HELP)) -> None:
     """Plan, limits and this month's credits."""
     settings = Settings()
-    account = run_in_database(settings, lambda s: _find(s, email))
-    _show(account, _remaining(settings, account))
+    found = run_in_database(settings, lambda s: _find(s, account))
+    _show(found, _remaining(settings, found))
+
+
+@accounts_app.command("members")
+def list_members(account: str = typer.Argument(..., help=ACCOUNT_HELP)) -> None:
+    """The people of an account and their roles."""
+
+    def work(session: Session) -> tuple[int, list[members.Member]]:
+        account_id = members.account_named(session, account)
+        return account_id, members.list_members(session, account_id)
+
+    account_id, team = run_in_database(Settings(), work)
+    console.print(f"account {account_id}:")
+    for member in team:
+        joined = member.joined_at.date().isoformat()
+        console.print(f"  {member.email}  {member.role.value}  (since {joined})")
+
+
+@accounts_app.command("add-member")
+def add_member(
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
+    email: str = typer.Argument(..., help="A person with a login (they sign up first)."),
+    role: str = typer.Option(..., "--role", help="owner, admin, developer or viewer."),
+) -> None:
+    """Add an existing person to an account with a role."""
+    checked = parse_role_or_fail(role)
+
+    def work(session: Session) -> tuple[int, members.Member]:
+        account_id = members.account_named(session, account)
+        person = users.get_by_email(session, email)
+        if person is None:
+            raise NotFound(f"no person with the email {email}; they sign up first")
+        change = MemberChange(account_id, EVERYTHING, OPERATOR)
+        return account_id, members.add_member(session, change, person.id, checked)
+
+    account_id, member = run_in_database(Settings(), work)
+    console.print(f"{member.email} is now {member.role.value} of account {account_id}")
+
+
+def parse_role_or_fail(role: str) -> Role:
+    try:
+        return parse_role(role)
+    except BgoneError as error:
+        fail(error)

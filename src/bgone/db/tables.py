@@ -70,7 +70,9 @@ class AccountRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The founding owner's email: how operators name the account. People log in as users.
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    # Unused since migration 0007 (emptied there): passwords belong to users now.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     plan: Mapped[str] = mapped_column(ForeignKey("plans.name"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -82,6 +84,37 @@ class AccountRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Browser origins allowed to send this account's keys, space-separated; NULL for none.
     allowed_origins: Mapped[str | None] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """A person with a login; belongs to accounts through memberships."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MembershipRow(Base):
+    """A person's role in an account (bgone.domain.members.Role)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'admin', 'developer', 'viewer')", name="role"),
+        Index("ix_memberships_user_id", "user_id"),
+    )
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ApiKeyRow(Base):
@@ -99,6 +132,11 @@ class ApiKeyRow(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash_version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    # The member who created it (not a foreign key: keys outlive memberships); NULL for
+    # keys made by the operator or by another key.
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    # "remove" (removals and /v1/account) or "manage" (also key management).
+    scope: Mapped[str] = mapped_column(String(16), default="remove", server_default="remove")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
@@ -168,12 +206,17 @@ class UsageRecordRow(Base):
 
 
 class WebSessionRow(Base):
-    """A signed-in dashboard session. The cookie holds a random token; only its hash is kept."""
+    """A signed-in dashboard session. The cookie holds a random token; only its hash is kept.
+    It belongs to a person and is, at any moment, in one of their accounts."""
 
     __tablename__ = "web_sessions"
-    __table_args__ = (Index("ix_web_sessions_account_id", "account_id"),)
+    __table_args__ = (
+        Index("ix_web_sessions_account_id", "account_id"),
+        Index("ix_web_sessions_user_id", "user_id"),
+    )
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

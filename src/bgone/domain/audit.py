@@ -1,4 +1,4 @@
-"""The audit trail: who did what to an account's keys, when, and from where."""
+"""The audit trail: who did what to an account's keys and members, when, and from where."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ class AuditAction(StrEnum):
     KEY_ROTATED = "key_rotated"
     KEY_REVOKED = "key_revoked"
     EXPIRED_KEY_USE = "expired_key_use"
+    MEMBER_ADDED = "member_added"
+    MEMBER_ROLE_CHANGED = "member_role_changed"
+    MEMBER_REMOVED = "member_removed"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
 from bgone.services.keys import KeyService
 from bgone.services.login import DashboardLogin
+from bgone.services.members import MemberService
 from bgone.services.removal import RemovalService
 from bgone.settings import Settings
 
@@ -129,6 +130,10 @@ class Services:
     @cached_property
     def keys(self) -> KeyService:
         return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
+
+    @cached_property
+    def members(self) -> MemberService:
+        return MemberService(self.sessions, self.read_sessions, self.keys)
 
     @cached_property
     def login(self) -> DashboardLogin:

@@ -46,8 +46,8 @@ def _check_form_token(request: Request, submitted: str) -> None:
         raise CsrfFailed("This form has expired. Reload the page and try again.")
 
 
-def _signed_in(services: Services, account_id: int, ip: str | None, target: str) -> Response:
-    token = services.login.start_session(account_id, ip)
+def _signed_in(services: Services, user_id: int, ip: str | None, target: str) -> Response:
+    token = services.login.start_session(user_id, ip)
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -101,7 +101,7 @@ async def signup(
         problem = f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
     if problem is None:
         try:
-            account_id = await run_in_threadpool(
+            user_id = await run_in_threadpool(
                 services.login.sign_up, email, password, services.settings.signup_plan
             )
         except (AccountExists, InvalidEmail) as error:
@@ -113,7 +113,7 @@ async def signup(
             )
         else:
             return await run_in_threadpool(
-                _signed_in, services, account_id, client_ip(request), "/account"
+                _signed_in, services, user_id, client_ip(request), "/account"
             )
     page = render(
         request,
@@ -168,7 +168,7 @@ async def login(
         )
         page.headers["Retry-After"] = "60"
         return _with_form_cookie(page, token, services)
-    if result.account_id is None:
+    if result.user_id is None:
         page = render(
             request,
             "login.html",
@@ -180,7 +180,7 @@ async def login(
             error=WRONG_CREDENTIALS,
         )
         return _with_form_cookie(page, token, services)
-    return await run_in_threadpool(_signed_in, services, result.account_id, ip, next)
+    return await run_in_threadpool(_signed_in, services, result.user_id, ip, next)
 
 
 @router.post("/logout")

@@ -1,12 +1,16 @@
 """The dashboard's rules for a signed-in page: a session is required, and so is its CSRF
-token on every form post. The session lookup itself is bgone.server.deps.current_viewer."""
+token on every form post, and the viewer's role must grant what the route does (`needs`: the
+one place the dashboard checks bgone.domain.roles). The session lookup itself is
+bgone.server.deps.current_viewer."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bgone.domain.roles import Permission, require
 from bgone.errors import CsrfFailed, LoginRequired
 from bgone.security.csrf import tokens_match
 from bgone.server.deps import Viewer, current_viewer
@@ -28,3 +32,13 @@ def check_csrf(viewer: Viewer, submitted: str | None) -> None:
 
 
 SignedInDep = Annotated[Viewer, Depends(require_viewer)]
+
+
+def needs(permission: Permission, what: str) -> Callable[[Viewer], Awaitable[Viewer]]:
+    """A dependency: the signed-in viewer, if their role grants `permission`; else 403."""
+
+    async def check(viewer: SignedInDep) -> Viewer:
+        require(viewer.granted, permission, what)
+        return viewer
+
+    return check

@@ -16,6 +16,9 @@ EXPECTED_TABLES = {
     "audit_events",
     "credit_periods",
     "usage_records",
+    "users",
+    "memberships",
+    "web_sessions",
 }
 
 
@@ -24,7 +27,7 @@ def test_upgrade_from_empty_to_head(empty_database_url: str) -> None:
 
     upgrade(empty_database_url)
 
-    assert current_revision(empty_database_url) == head_revision() == "0005"
+    assert current_revision(empty_database_url) == head_revision() == "0007"
     engine = make_engine(empty_database_url)
     try:
         assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
