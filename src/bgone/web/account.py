@@ -61,6 +61,7 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
         if Permission.VIEW_MEMBERS in granted
         else []
     )
+    emails = {member.user_id: member.email for member in team}
     return AccountView(
         plan=summary.account.plan,
         limits=summary.limits,
@@ -72,6 +73,9 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
                 **key_document(record, now),
                 "mine": record.created_by_user_id == viewer.user.id,
                 "created_by_user_id": record.created_by_user_id,
+                # The member by name; else the actor as recorded (an operator, a key).
+                "creator": emails.get(record.created_by_user_id or 0)
+                or record.created_by.removeprefix("dashboard:"),
             }
             for record in data.keys
         ]

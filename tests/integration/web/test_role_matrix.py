@@ -1,0 +1,228 @@
+"""The role matrix on a real `bgone serve`: every state-changing route (the dashboard's form
+posts and the key API) x every kind of caller (each role, another account's owner, signed
+out, an API key of each scope), each answer compared with the expected one AND with the
+database: an allowed change happened, a refused one did not. Zero unexpected allows.
+
+A case gets fresh targets (keys, members) and a fresh session, so no case depends on
+another. Expected answers: allow (2xx, or a redirect elsewhere than /login), 403, 404,
+login (a redirect to /login), 401 (the key API without a key).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bgone.db.engine import transaction
+from bgone.domain import accounts, members
+from bgone.domain.members import MemberChange
+from bgone.domain.roles import EVERYTHING, KeyScope, Role
+from tests.support.stack import Server, Stack
+from tests.support.teams import Team, key_changed, key_count, role_in, session_account
+
+CALLERS = (
+    "owner", "admin", "developer", "viewer", "other_owner", "signed_out", "key_remove",
+    "key_manage",
+)  # fmt: skip
+ROLES = {
+    "owner": Role.OWNER,
+    "admin": Role.ADMIN,
+    "developer": Role.DEVELOPER,
+    "viewer": Role.VIEWER,
+}
+
+
+@dataclass
+class World:
+    stack: Stack
+    a: Team  # the account under test
+    b: Team  # another account
+    elsewhere: int  # a third account where A's four members are viewers (to switch to)
+    remove_key: str = ""
+    manage_key: str = ""
+
+
+@dataclass
+class Caller:
+    name: str
+    account_id: int | None
+    cookies: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    csrf: str = ""
+    token: str = ""
+
+
+@dataclass
+class Case:
+    method: str
+    path: str
+    changed: Callable[[], bool]
+    form: dict[str, str] | None = None
+    json: dict[str, Any] | None = None
+
+
+def caller(world: World, name: str) -> Caller:
+    if name in ROLES:
+        s = world.a.session_of(world.a.by_role[ROLES[name]])
+        return Caller(name, world.a.account_id, s.cookies, csrf=s.csrf, token=s.token)
+    if name == "other_owner":
+        s = world.b.session_of(world.b.owner)
+        return Caller(name, world.b.account_id, s.cookies, csrf=s.csrf, token=s.token)
+    if name == "signed_out":
+        return Caller(name, None)
+    secret = world.a.secret_of(world.remove_key if name == "key_remove" else world.manage_key)
+    return Caller(name, world.a.account_id, headers={"x-api-key": secret})
+
+
+def create_key(scope: str, api: bool) -> Callable[[World, Caller], Case]:
+    def build(world: World, who: Caller) -> Case:
+        account = who.account_id or world.a.account_id
+        before = key_count(world.stack, account)
+        changed = lambda: key_count(world.stack, account) > before  # noqa: E731
+        if api:
+            return Case("POST", "/api/keys", changed, json={"name": "m", "scope": scope})
+        return Case("POST", "/account/keys", changed, form={"name": "m", "scope": scope})
+
+    return build
+
+
+def change_key(whose: str, action: str, api: bool) -> Callable[[World, Caller], Case]:
+    def build(world: World, who: Caller) -> Case:
+        team = world.b if whose == "b" else world.a
+        maker = {"owner": team.owner, "b": team.owner, "dev": world.a.by_role[Role.DEVELOPER]}
+        key_id = team.key(maker[whose])
+        changed = lambda: key_changed(world.stack, key_id)  # noqa: E731
+        if api:
+            method = "DELETE" if action == "revoke" else "POST"
+            path = f"/api/keys/{key_id}" + ("/rotate" if action == "rotate" else "")
+            return Case(method, path, changed, json={} if action == "rotate" else None)
+        return Case("POST", f"/account/keys/{key_id}/{action}", changed, form={})
+
+    return build
+
+
+def set_origins(world: World, who: Caller) -> Case:
+    origin = f"https://t{secrets.token_hex(4)}.example"
+    account = who.account_id or world.a.account_id
+
+    def changed() -> bool:
+        with transaction(world.stack.sessions) as session:
+            return origin in accounts.get_by_id(session, account).allowed_origins
+
+    return Case("POST", "/account/origins", changed, form={"origins": origin})
+
+
+def member_role(target: Role, new: Role) -> Callable[[World, Caller], Case]:
+    def build(world: World, who: Caller) -> Case:
+        user = world.a.add(target)
+        changed = lambda: role_in(world.stack, world.a.account_id, user) is new  # noqa: E731
+        return Case("POST", f"/account/members/{user}/role", changed, form={"role": new.value})
+
+    return build
+
+
+def remove_member(target: Role) -> Callable[[World, Caller], Case]:
+    def build(world: World, who: Caller) -> Case:
+        user = world.a.add(target)
+        changed = lambda: role_in(world.stack, world.a.account_id, user) is None  # noqa: E731
+        return Case("POST", f"/account/members/{user}/remove", changed, form={})
+
+    return build
+
+
+def switch(world: World, who: Caller) -> Case:
+    def changed() -> bool:
+        return bool(who.token) and session_account(world.stack, who.token) == world.elsewhere
+
+    return Case("POST", "/account/switch", changed, form={"account_id": str(world.elsewhere)})
+
+
+NO_KEY = "401 401 401 401 401 401"
+# Expected, in the order of CALLERS: A allow, L redirected to /login, or the status. Routes
+# without "api" are the dashboard's form posts.
+ROUTES: list[tuple[str, Callable[[World, Caller], Case], str]] = [
+    ("dashboard create remove key", create_key("remove", False), "A A A 403 A L L L"),
+    ("dashboard create manage key", create_key("manage", False), "A A 403 403 A L L L"),
+    ("dashboard rotate owner's key", change_key("owner", "rotate", False), "A A 403 403 404 L L L"),
+    ("dashboard revoke owner's key", change_key("owner", "revoke", False), "A A 403 403 404 L L L"),
+    ("dashboard rotate developer's key", change_key("dev", "rotate", False), "A A A 403 404 L L L"),
+    ("dashboard revoke developer's key", change_key("dev", "revoke", False), "A A A 403 404 L L L"),
+    ("dashboard revoke B's key", change_key("b", "revoke", False), "404 404 404 403 A L L L"),
+    ("dashboard browser origins", set_origins, "A A 403 403 A L L L"),
+    ("dev -> admin", member_role(Role.DEVELOPER, Role.ADMIN), "A A 403 403 404 L L L"),
+    ("dev -> owner", member_role(Role.DEVELOPER, Role.OWNER), "A 403 403 403 404 L L L"),
+    ("2nd owner -> viewer", member_role(Role.OWNER, Role.VIEWER), "A 403 403 403 404 L L L"),
+    ("remove a developer", remove_member(Role.DEVELOPER), "A A 403 403 404 L L L"),
+    ("remove a 2nd owner", remove_member(Role.OWNER), "A 403 403 403 404 L L L"),
+    ("dashboard switch account", switch, "A A A A 404 L L L"),
+    ("api create remove key", create_key("remove", True), f"{NO_KEY} 403 A"),
+    ("api create manage key", create_key("manage", True), f"{NO_KEY} 403 A"),
+    ("api rotate owner's key", change_key("owner", "rotate", True), f"{NO_KEY} 403 A"),
+    ("api revoke owner's key", change_key("owner", "revoke", True), f"{NO_KEY} 403 A"),
+    ("api revoke B's key", change_key("b", "revoke", True), f"{NO_KEY} 403 404"),
+]  # fmt: skip
+
+
+def cookie_header(cookies: dict[str, str]) -> dict[str, str]:
+    return {"cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
+
+
+def outcome(response: httpx.Response) -> str:
+    status = response.status_code
+    if status in (302, 303, 307):
+        return "login" if response.headers["location"].startswith("/login") else "allow"
+    if 200 <= status < 300:
+        return "allow"
+    return str(status)
+
+
+def build_world(stack: Stack) -> World:
+    a, b = Team(stack), Team(stack)
+    elsewhere = stack.account("business")
+    with transaction(stack.sessions) as session:
+        change = MemberChange(elsewhere, EVERYTHING, "tests")
+        for role in (Role.ADMIN, Role.DEVELOPER, Role.VIEWER):
+            members.add_member(session, change, a.by_role[role], Role.VIEWER)
+        members.add_member(session, change, a.owner, Role.VIEWER)
+    world = World(stack, a, b, elsewhere)
+    world.remove_key = a.key(None, KeyScope.REMOVE)
+    world.manage_key = a.key(None, KeyScope.MANAGE)
+    return world
+
+
+def test_every_state_changing_route_by_every_caller(server: Server, stack: Stack) -> None:
+    world = build_world(stack)
+    wrong: list[str] = []
+    unexpected_allows = 0
+    with httpx.Client(base_url=server.base_url, timeout=60, follow_redirects=False) as client:
+        for route, build, expected_line in ROUTES:
+            words = [{"A": "allow", "L": "login"}.get(w, w) for w in expected_line.split()]
+            expected = dict(zip(CALLERS, words, strict=True))
+            for name in CALLERS:
+                who = caller(world, name)
+                case = build(world, who)
+                form = {**case.form, "csrf_token": who.csrf} if case.form is not None else None
+                response = client.request(
+                    case.method,
+                    case.path,
+                    data=form,
+                    json=case.json,
+                    headers={**who.headers, **cookie_header(who.cookies)},
+                )
+                got, changed = outcome(response), case.changed()
+                allowed = expected[name] == "allow"
+                if (got == "allow" and not allowed) or (changed and not allowed):
+                    unexpected_allows += 1
+                if got != expected[name] or changed != allowed:
+                    wrong.append(
+                        f"{route} by {name}: expected {expected[name]}, got {got} "
+                        f"({response.status_code}), changed={changed}"
+                    )
+    size = len(ROUTES) * len(CALLERS)
+    print(f"role matrix ({stack.name}): {len(ROUTES)} routes x {len(CALLERS)} callers = {size}")
+    assert unexpected_allows == 0, wrong
+    assert wrong == []
