@@ -23,6 +23,7 @@ class AuditAction(StrEnum):
     MEMBER_ADDED = "member_added"
     MEMBER_ROLE_CHANGED = "member_role_changed"
     MEMBER_REMOVED = "member_removed"
+    ORIGINS_CHANGED = "origins_changed"
 
 
 @dataclass(frozen=True)

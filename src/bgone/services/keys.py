@@ -148,13 +148,26 @@ class KeyService:
         return revoked
 
     # -- the whole account: every cached answer for its keys carries the old state --------
-    # These changes have no audit action (the audit log is about keys), as before.
-    def set_allowed_origins(self, account_id: int, allowed: Iterable[str]) -> Account:
+    # Plan, limits and status are the operator's and have no audit action, as before; the
+    # browser origins, which members change, are audited with who changed them.
+    def set_allowed_origins(
+        self, account_id: int, allowed: Iterable[str], by: KeyActor | None = None
+    ) -> Account:
         checked = list(allowed)
-        return self._change_account(
-            account_id,
-            lambda session: origins.set_allowed_origins(session, account_id, checked),
-        )
+
+        def change(session: Session) -> Account:
+            account = origins.set_allowed_origins(session, account_id, checked)
+            audit.record(
+                session,
+                account_id,
+                audit.AuditAction.ORIGINS_CHANGED,
+                actor=by.actor if by else "operator (cli)",
+                ip=by.ip if by else None,
+                detail=" ".join(account.allowed_origins) or "none",
+            )
+            return account
+
+        return self._change_account(account_id, change)
 
     def change_plan(self, account_id: int, plan: str) -> Account:
         return self._change_account(

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from bgone.domain.roles import Permission
 from bgone.errors import InvalidOrigin
 from bgone.server.deps import ServicesDep, Viewer
-from bgone.web.account import _page
+from bgone.web.account import _page, key_actor
 from bgone.web.viewer import check_csrf, needs
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +28,10 @@ async def save_origins(
     check_csrf(viewer, csrf_token)
     try:
         await run_in_threadpool(
-            services.keys.set_allowed_origins, viewer.account.id, origins.split()
+            services.keys.set_allowed_origins,
+            viewer.account.id,
+            origins.split(),
+            key_actor(request, viewer),
         )
     except InvalidOrigin as error:
         return await _page(

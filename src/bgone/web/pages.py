@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bgone.domain.web_sessions import COOKIE_NAME, SESSION_LIFETIME
-from bgone.errors import AccountExists, CsrfFailed, InvalidEmail
+from bgone.errors import AccountExists, CsrfFailed, InvalidEmail, NotFound
 from bgone.security.csrf import issue_token, tokens_match
 from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, ViewerDep, client_ip
@@ -23,6 +23,7 @@ router = APIRouter(include_in_schema=False)
 FORM_COOKIE = "bgone_form"
 MIN_PASSWORD_LENGTH = 10
 WRONG_CREDENTIALS = "That email and password do not match an account."
+NO_ACCOUNT_LEFT = "This login belongs to no account any more: ask an account's owner to add you."
 
 
 def _form_token(request: Request) -> str:
@@ -180,7 +181,20 @@ async def login(
             error=WRONG_CREDENTIALS,
         )
         return _with_form_cookie(page, token, services)
-    return await run_in_threadpool(_signed_in, services, result.user_id, ip, next)
+    try:
+        return await run_in_threadpool(_signed_in, services, result.user_id, ip, next)
+    except NotFound:  # removed from every account they had
+        page = render(
+            request,
+            "login.html",
+            None,
+            status_code=403,
+            form_token=token,
+            next=_safe_next(next),
+            email=email,
+            error=NO_ACCOUNT_LEFT,
+        )
+        return _with_form_cookie(page, token, services)
 
 
 @router.post("/logout")

@@ -3,9 +3,15 @@ member, which ends their sessions at once and, when asked, revokes the keys they
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 
-from bgone.domain.roles import KeyScope, Role
+from bgone.db.engine import transaction
+from bgone.domain import members, users
+from bgone.domain.members import MemberChange
+from bgone.domain.roles import EVERYTHING, KeyScope, Role
+from bgone.security.passwords import hash_password
 from tests.support.stack import Server, Stack
 from tests.support.teams import Team, key_changed, role_in, sessions_of
 
@@ -81,3 +87,36 @@ def test_the_last_owner_cannot_leave(server: Server, stack: Stack) -> None:
     assert response.status_code == 409
     assert "at least one owner" in response.text
     assert role_in(stack, team.account_id, team.owner) is Role.OWNER
+
+
+def test_origins_changes_are_audited_with_the_member_and_ip(server: Server, stack: Stack) -> None:
+    team = Team(stack)
+    admin = team.session_of(team.by_role[Role.ADMIN])
+    response = httpx.post(
+        f"{server.base_url}/account/origins",
+        data={"csrf_token": admin.csrf, "origins": "https://tools.example.com"},
+        cookies=admin.cookies,
+        timeout=30,
+    )
+    assert response.status_code == 303, response.text
+    log = page(server, admin.cookies).text
+    row = log[log.index("origins changed") :].split("</tr>")[0]
+    assert "admin-" in row and "127.0.0.1" in row and "https://tools.example.com" in row
+
+
+def test_a_person_removed_from_every_account_is_told_at_login(server: Server, stack: Stack) -> None:
+    team = Team(stack)
+    email = f"leaver-{secrets.token_hex(4)}@example.com"
+    with transaction(stack.sessions) as session:
+        person = users.create_user(session, email, hash_password("a long password"))
+        change = MemberChange(team.account_id, EVERYTHING, "tests")
+        members.add_member(session, change, person.id, Role.VIEWER)
+        members.remove_member(session, change, person.id)
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        form = client.get("/login").text
+        token = form.split('name="form_token" value="')[1].split('"')[0]
+        answer = client.post(
+            "/login", data={"email": email, "password": "a long password", "form_token": token}
+        )
+    assert answer.status_code == 403
+    assert "belongs to no account any more" in answer.text
