@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bgone.db.engine import transaction
 from bgone.db.tables import ApiKeyRow, WebSessionRow
-from bgone.domain import api_keys, members, users, web_sessions
+from bgone.domain import api_keys, invitations, members, users, web_sessions
 from bgone.domain.members import MemberChange
 from bgone.domain.roles import EVERYTHING, KeyScope, Role
 from bgone.domain.web_sessions import COOKIE_NAME
@@ -64,6 +64,14 @@ class Team:
         self._secrets[issued.record.id] = issued.secret
         return issued.record.id
 
+    def invite(self, role: Role, email: str | None = None) -> tuple[str, str]:
+        """An open invitation by the owner: its id and its link's token."""
+        address = email or f"invited-{secrets.token_hex(4)}@example.com"
+        with transaction(self.stack.sessions) as session:
+            change = MemberChange(self.account_id, EVERYTHING, "tests")
+            invitation, token = invitations.create(session, change, address, role)
+        return invitation.id, token
+
     def secret_of(self, key_id: str) -> str:
         return self._secrets[key_id]
 
@@ -100,6 +108,12 @@ def session_account(stack: Stack, token: str) -> int | None:
     with transaction(stack.sessions) as session:
         found = web_sessions.find_session(session, token)
         return found.account_id if found else None
+
+
+def open_invitations(stack: Stack, account_id: int) -> list[str]:
+    """The emails with an open invitation to the account."""
+    with transaction(stack.sessions) as session:
+        return [i.email for i in invitations.list_open(session, account_id)]
 
 
 def sessions_of(stack: Stack, user_id: int) -> int:

@@ -117,6 +117,27 @@ class MembershipRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class InvitationRow(Base):
+    """An invitation to join an account: a single-use link (only its SHA-256 is kept)."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'admin', 'developer', 'viewer')", name="role"),
+        Index("ix_invitations_account_id", "account_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"
     __table_args__ = (

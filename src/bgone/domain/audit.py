@@ -24,6 +24,8 @@ class AuditAction(StrEnum):
     MEMBER_ROLE_CHANGED = "member_role_changed"
     MEMBER_REMOVED = "member_removed"
     ORIGINS_CHANGED = "origins_changed"
+    MEMBER_INVITED = "member_invited"
+    INVITATION_WITHDRAWN = "invitation_withdrawn"
 
 
 @dataclass(frozen=True)

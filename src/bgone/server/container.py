@@ -33,6 +33,7 @@ from bgone.security.passwords import dummy_verify
 from bgone.server.work_queue import InferenceGate
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
+from bgone.services.invitations import InvitationService
 from bgone.services.keys import KeyService
 from bgone.services.login import DashboardLogin
 from bgone.services.members import MemberService
@@ -134,6 +135,10 @@ class Services:
     @cached_property
     def members(self) -> MemberService:
         return MemberService(self.sessions, self.read_sessions, self.keys)
+
+    @cached_property
+    def invitations(self) -> InvitationService:
+        return InvitationService(self.sessions, self.read_sessions, self.login)
 
     @cached_property
     def login(self) -> DashboardLogin:

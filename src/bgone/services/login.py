@@ -72,15 +72,15 @@ class DashboardLogin:
             assert owner is not None
             return owner.id
 
-    def start_session(self, user_id: int, ip: str | None) -> str:
-        """The new session's cookie token, in the person's first account."""
+    def start_session(self, user_id: int, ip: str | None, account_id: int | None = None) -> str:
+        """The new session's cookie token, in `account_id` (one of the person's) or else
+        their first account."""
         with transaction(self.sessions) as session:
-            memberships = members.memberships_of(session, user_id)
-            if not memberships:
+            accounts_of = [m.account_id for m in members.memberships_of(session, user_id)]
+            if not accounts_of:
                 raise NotFound("this person belongs to no account")
-            token, _ = web_sessions.start_session(
-                session, memberships[0].account_id, ip, user_id=user_id
-            )
+            target = account_id if account_id in accounts_of else accounts_of[0]
+            token, _ = web_sessions.start_session(session, target, ip, user_id=user_id)
         return token
 
     def switch_account(self, token: str, user_id: int, account_id: int) -> None:

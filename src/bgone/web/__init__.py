@@ -14,6 +14,7 @@ from bgone.server.deps import current_viewer
 from bgone.server.error_handlers import error_response
 from bgone.web.account import router as account_router
 from bgone.web.docs import router as docs_router
+from bgone.web.invitations import router as invitations_router
 from bgone.web.members import router as members_router
 from bgone.web.origins import router as origins_router
 from bgone.web.pages import router as pages_router
@@ -61,6 +62,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(account_router)
     app.include_router(origins_router)
     app.include_router(members_router)
+    app.include_router(invitations_router)
     app.include_router(playground_router)
     app.include_router(docs_router)
     app.add_exception_handler(LoginRequired, _login_required)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bgone.domain import audit, credits, plans, usage
 from bgone.domain.durations import parse_grace
+from bgone.domain.invitations import Invitation
 from bgone.domain.key_records import key_document
 from bgone.domain.members import Member
 from bgone.domain.plan_limits import Limits
@@ -49,6 +50,7 @@ class AccountView:
     events: list[audit.AuditEvent]
     api_plans: list[plans.Plan]
     members: list[Member]
+    invitations: list[Invitation]
 
 
 def _load(services: Services, viewer: Viewer) -> AccountView:
@@ -84,6 +86,9 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
         events=data.events if Permission.VIEW_AUDIT_LOG in granted else [],
         api_plans=data.api_plans,
         members=team,
+        invitations=services.invitations.list_open(viewer.account.id)
+        if Permission.MANAGE_MEMBERS in granted
+        else [],
     )
 
 

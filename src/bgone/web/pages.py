@@ -47,8 +47,10 @@ def _check_form_token(request: Request, submitted: str) -> None:
         raise CsrfFailed("This form has expired. Reload the page and try again.")
 
 
-def _signed_in(services: Services, user_id: int, ip: str | None, target: str) -> Response:
-    token = services.login.start_session(user_id, ip)
+def _signed_in(
+    services: Services, user_id: int, ip: str | None, target: str, account_id: int | None = None
+) -> Response:
+    token = services.login.start_session(user_id, ip, account_id)
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(
         COOKIE_NAME,

@@ -18,11 +18,18 @@ from typing import Any
 import httpx
 
 from bgone.db.engine import transaction
-from bgone.domain import accounts, members
+from bgone.domain import accounts, invitations, members
 from bgone.domain.members import MemberChange
 from bgone.domain.roles import EVERYTHING, KeyScope, Role
 from tests.support.stack import Server, Stack
-from tests.support.teams import Team, key_changed, key_count, role_in, session_account
+from tests.support.teams import (
+    Team,
+    key_changed,
+    key_count,
+    open_invitations,
+    role_in,
+    session_account,
+)
 
 CALLERS = (
     "owner", "admin", "developer", "viewer", "other_owner", "signed_out", "key_remove",
@@ -134,6 +141,28 @@ def remove_member(target: Role) -> Callable[[World, Caller], Case]:
     return build
 
 
+def invite(role: Role) -> Callable[[World, Caller], Case]:
+    def build(world: World, who: Caller) -> Case:
+        email = f"matrix-{secrets.token_hex(4)}@example.com"
+        account = who.account_id or world.a.account_id
+        changed = lambda: email in open_invitations(world.stack, account)  # noqa: E731
+        form = {"email": email, "role": role.value}
+        return Case("POST", "/account/invitations", changed, form=form)
+
+    return build
+
+
+def withdraw(world: World, who: Caller) -> Case:
+    invitation_id, _ = world.a.invite(Role.DEVELOPER)
+
+    def changed() -> bool:
+        with transaction(world.stack.sessions) as session:
+            open_ids = [i.id for i in invitations.list_open(session, world.a.account_id)]
+        return invitation_id not in open_ids
+
+    return Case("POST", f"/account/invitations/{invitation_id}/withdraw", changed, form={})
+
+
 def switch(world: World, who: Caller) -> Case:
     def changed() -> bool:
         return bool(who.token) and session_account(world.stack, who.token) == world.elsewhere
@@ -159,6 +188,9 @@ ROUTES: list[tuple[str, Callable[[World, Caller], Case], str]] = [
     ("remove a developer", remove_member(Role.DEVELOPER), "A A 403 403 404 L L L"),
     ("remove a 2nd owner", remove_member(Role.OWNER), "A 403 403 403 404 L L L"),
     ("dashboard switch account", switch, "A A A A 404 L L L"),
+    ("invite a developer", invite(Role.DEVELOPER), "A A 403 403 A L L L"),
+    ("invite an owner", invite(Role.OWNER), "A 403 403 403 A L L L"),
+    ("withdraw an invitation", withdraw, "A A 403 403 404 L L L"),
     ("api create remove key", create_key("remove", True), f"{NO_KEY} 403 A"),
     ("api create manage key", create_key("manage", True), f"{NO_KEY} 403 A"),
     ("api rotate owner's key", change_key("owner", "rotate", True), f"{NO_KEY} 403 A"),

@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "usage_records",
     "users",
     "memberships",
+    "invitations",
     "web_sessions",
 }
 

@@ -1,4 +1,5 @@
-"""Teams: people (users) with their own login, and their roles in accounts (memberships).
+"""Teams: people (users) with their own login, their roles in accounts (memberships), and
+invitations to join an account (a single-use link, kept as its SHA-256).
 
 Every existing account becomes a team of one owner: a user with the account's email and
 password hash (and the account's id, so that the existing keys and audit rows name them),
@@ -29,6 +30,7 @@ depends_on: str | None = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
 EMAIL_LENGTH = 320
+ACTOR_LENGTH = 352
 
 
 def upgrade() -> None:
@@ -63,6 +65,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_id", "user_id", name="pk_memberships"),
     )
     op.create_index("ix_memberships_user_id", "memberships", ["user_id"])
+    op.create_table(
+        "invitations",
+        sa.Column("id", sa.String(20), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(EMAIL_LENGTH), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("created_by", sa.String(ACTOR_LENGTH), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("expires_at", TIMESTAMP, nullable=False),
+        sa.Column("accepted_at", TIMESTAMP, nullable=True),
+        sa.Column("withdrawn_at", TIMESTAMP, nullable=True),
+        sa.CheckConstraint(
+            "role IN ('owner', 'admin', 'developer', 'viewer')", name="ck_invitations_role"
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name="fk_invitations_account_id_accounts",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_invitations"),
+        sa.UniqueConstraint("token_hash", name="uq_invitations_token_hash"),
+    )
+    op.create_index("ix_invitations_account_id", "invitations", ["account_id"])
 
     bind = op.get_bind()
     bind.execute(
@@ -115,6 +142,8 @@ def downgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
         batch.drop_column("scope")
         batch.drop_column("created_by_user_id")
+    op.drop_index("ix_invitations_account_id", table_name="invitations")
+    op.drop_table("invitations")
     op.drop_index("ix_memberships_user_id", table_name="memberships")
     op.drop_table("memberships")
     op.drop_table("users")
