@@ -3,10 +3,11 @@ could see: its keys keep managing keys, and its owner logs in with the same pass
 
 from __future__ import annotations
 
+from alembic import command
 from sqlalchemy import select, text
 
 from bgone.db.engine import make_engine, make_session_factory, transaction
-from bgone.db.migrate import upgrade
+from bgone.db.migrate import alembic_config, upgrade
 from bgone.db.tables import AccountRow, ApiKeyRow
 from bgone.domain import accounts, members, users
 from bgone.domain.roles import KeyScope, Role
@@ -60,5 +61,32 @@ def test_upgrade_to_0007_makes_each_account_a_team_of_one_owner(
             # Old sessions are gone: everyone signs in to the dashboard once more.
             assert session.scalar(text("SELECT count(*) FROM web_sessions")) == 0
             assert session.scalars(select(ApiKeyRow)).all()
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_from_0007_gives_each_account_its_owners_password_back(
+    empty_database_url: str,
+) -> None:
+    upgrade(empty_database_url, "0005")
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            account = old_account(connection, "one@example.com", NOW, hash_password("first pass"))
+            old_key(connection, "key_new", account, "key:x", NOW)
+            old_key(connection, "key_old", account, "key:x", NOW, replaced_by="key_new")
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            config = alembic_config(empty_database_url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0005")
+            connection.commit()
+        with engine.connect() as connection:
+            stored = connection.scalar(text("SELECT password_hash FROM accounts"))
+            successor = connection.scalar(
+                text("SELECT replaced_by FROM api_keys WHERE id = 'key_old'")
+            )
+        assert stored is not None and verify_password(stored, "first pass")
+        assert successor == "key_new"
     finally:
         engine.dispose()

@@ -139,9 +139,26 @@ def downgrade() -> None:
             "(SELECT users.password_hash FROM users WHERE users.email = accounts.email)"
         )
     )
+    # On SQLite batch mode rebuilds api_keys, whose rows refer to each other (replaced_by):
+    # those references are set aside and put back, as in 0005.
+    keys = sa.table("api_keys", sa.column("id", sa.String), sa.column("replaced_by", sa.String))
+    replacements: list[dict[str, str]] = []
+    if bind.dialect.name == "sqlite":
+        found = bind.execute(
+            sa.select(keys.c.id, keys.c.replaced_by).where(keys.c.replaced_by.is_not(None))
+        )
+        replacements = [{"key_id": key_id, "successor": successor} for key_id, successor in found]
+        bind.execute(sa.update(keys).values(replaced_by=None))
     with op.batch_alter_table("api_keys") as batch:
         batch.drop_column("scope")
         batch.drop_column("created_by_user_id")
+    if replacements:
+        bind.execute(
+            sa.update(keys)
+            .where(keys.c.id == sa.bindparam("key_id"))
+            .values(replaced_by=sa.bindparam("successor")),
+            replacements,
+        )
     op.drop_index("ix_invitations_account_id", table_name="invitations")
     op.drop_table("invitations")
     op.drop_index("ix_memberships_user_id", table_name="memberships")
