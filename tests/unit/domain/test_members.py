@@ -3,6 +3,9 @@ owners' business, one owner always remains) and what removing a member ends."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from bgone.db.engine import SessionFactory, transaction
@@ -138,3 +141,47 @@ def test_removing_a_member_ends_their_sessions_in_that_account_only(
     # Another account's member, or no one, is not found.
     with pytest.raises(NotFound), transaction(sessions) as session:
         members.remove_member(session, by(own.id, Role.OWNER), 999_999)
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(
+    sessions: SessionFactory, make_account: MakeAccount
+) -> None:
+    """The second demotion waits for the first (the account is locked) and then sees that
+    only one owner is left; without the lock both would pass and leave none."""
+    account = make_account()
+    with transaction(sessions) as session:
+        first = members.list_members(session, account.id)[0].user_id
+    second = person(sessions, "second-owner@example.com")
+    with transaction(sessions) as session:
+        members.add_member(session, by(account.id, Role.OWNER), second, Role.OWNER)
+    demoted, release = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def demote_second() -> None:
+        with transaction(sessions) as session:
+            members.change_role(session, by(account.id, Role.OWNER), second, Role.VIEWER)
+            demoted.set()
+            release.wait(10)
+
+    def demote_first() -> None:
+        demoted.wait(10)
+        try:
+            with transaction(sessions) as session:
+                members.change_role(session, by(account.id, Role.OWNER), first, Role.VIEWER)
+            outcome.append("done")
+        except LastOwner:
+            outcome.append("last_owner")
+
+    racers = [threading.Thread(target=demote_second), threading.Thread(target=demote_first)]
+    for racer in racers:
+        racer.start()
+    demoted.wait(10)
+    time.sleep(0.5)
+    waited = racers[1].is_alive()
+    release.set()
+    for racer in racers:
+        racer.join(20)
+    assert waited, "the second demotion did not wait for the first"
+    assert outcome == ["last_owner"]
+    with transaction(sessions) as session:
+        assert members.role_of(session, account.id, first) is Role.OWNER
