@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.cases import SERVER_SETTINGS
-from tests.support.nginx import Nginx
+from tests.support.nginx import REPLICA_SETTINGS, Nginx
 from tests.support.services import PrivatePostgres, PrivateRedis, private_stack
 from tests.support.stack import Server, Stack, free_port, stop_process
 
@@ -77,7 +77,7 @@ def deployment(workdir: Path, model_dir: Path, replicas: int = 2) -> Iterator[De
             private_stack(workdir / "data", model_dir, postgres.url, redis_server.url)
         )
         # The battery's byte limit (1 MiB), so that over-limit bodies stay cheap to send.
-        settings = {**SERVER_SETTINGS, "intra_op_threads": "1"}
+        settings = {**SERVER_SETTINGS, **REPLICA_SETTINGS, "intra_op_threads": "1"}
         ports = [free_port() for _ in range(replicas)]
         nginx = Nginx(
             workdir,

@@ -170,8 +170,11 @@ async def run_clients(
 
 
 def error_code(answer: httpx.Response) -> str:
+    """The error's code in either body shape: bgone's (and remove.bg's) `errors` list, or
+    BackgroundErase's `error` object on /v2."""
     try:
-        code: str = answer.json()["errors"][0]["code"]
+        body = answer.json()
+        code: str = body["error"]["code"] if "error" in body else body["errors"][0]["code"]
     except (ValueError, KeyError, IndexError, TypeError):
         return "(no JSON error body)"
     return code

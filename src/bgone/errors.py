@@ -17,6 +17,7 @@ NOT_FOR_API_CLIENTS = frozenset(
     {
         "login_required",
         "csrf_failed",
+        "two_factor_required",
         "invalid_email",
         "account_exists",
         "invalid_origin",
@@ -68,8 +69,20 @@ class BgoneError(Exception):
 
 
 def error_body(errors: list[BgoneError], request_id: str) -> dict[str, Any]:
-    """The one error body every endpoint answers with."""
+    """bgone's error body (remove.bg's too); `bgone.server.error_dialects` renders each
+    path's provider's own, e.g. BackgroundErase's on `/v2`."""
     return {"errors": [error.to_body() for error in errors], "request_id": request_id}
+
+
+# Details quote what the client sent, to show what was wrong with it, but only this much.
+QUOTE_LIMIT = 100
+
+
+def quoted(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """`text` as a detail quotes it: `repr`, cut at `limit` characters with an ellipsis, so
+    that no input, however long, is echoed whole into answers, logs and usage rows."""
+    value = str(text)
+    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 class RetryableError(BgoneError):
@@ -148,6 +161,7 @@ class ProductionKeyRequired(BgoneError, status=403, code="production_key_require
 class BrowserRequestRefused(BgoneError, status=403, code="browser_request_refused", title="API key sent from a browser"): ...
 class CsrfFailed(BgoneError, status=403, code="csrf_failed", title="Form expired"): ...
 class InsufficientRole(BgoneError, status=403, code="insufficient_role", title="Insufficient role"): ...
+class TwoFactorRequired(BgoneError, status=403, code="two_factor_required", title="Two-factor sign-in required"): ...
 
 
 # 404 to 415: the target or the payload.
@@ -164,6 +178,9 @@ class InvalidFileType(BgoneError, status=415, code="invalid_file_type", title="I
 # 429: too much, come back later.
 class RateLimitExceeded(RetryableError, status=429, code="rate_limit_exceeded", title="Rate limit exceeded"): ...
 class TooManyInvalidKeys(RetryableError, status=429, code="too_many_invalid_keys", title="Too many invalid API keys"): ...
+class ConcurrencyLimitExceeded(RetryableError, status=429, code="concurrency_limit_exceeded", title="Concurrency limit exceeded"): ...
+class ImproveLimitExceeded(RetryableError, status=429, code="improve_limit_exceeded", title="Improve limit exceeded"): ...
+class TooManyReports(RetryableError, status=429, code="too_many_reports", title="Too many leaked-key reports"): ...
 
 
 # 500 and 503: the server's side.

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A list read from one variable: comma-separated (`a,b`), or a JSON array (`["a","b"]`).
+TextList = Annotated[list[str], NoDecode]
 
 
 def _default_threads() -> int:
@@ -52,7 +58,7 @@ class Settings(BaseSettings):
     # holds the model's working memory (about 300 MB for u2netp), and large photos spend
     # most of their time outside the model anyway. 0 keeps every run wide.
     overlap_max_megapixels: float = Field(default=16.0, ge=0)
-    execution_providers: list[str] = Field(default_factory=lambda: ["CPUExecutionProvider"])
+    execution_providers: TextList = Field(default_factory=lambda: ["CPUExecutionProvider"])
 
     # Empty means a SQLite file in data_dir; any SQLAlchemy URL works
     # (postgresql+psycopg://... for several replicas).
@@ -64,7 +70,7 @@ class Settings(BaseSettings):
     # HMAC secret for API keys. Empty means "generate one into data_dir/secret_key on first
     # start". Rotation: put the new one here and the old ones in previous_secret_keys.
     secret_key: str = ""
-    previous_secret_keys: list[str] = Field(default_factory=list)
+    previous_secret_keys: TextList = Field(default_factory=list)
 
     # Whole-pipeline runs in parallel, and requests allowed to wait for one before the
     # server answers 503 server_busy.
@@ -73,11 +79,20 @@ class Settings(BaseSettings):
     # (measured: 3.4 vs 3.1 images/s and 0.9 vs 1.1 GB at 12 MP on 2 cores).
     pipeline_workers: int = Field(default_factory=lambda: _default_concurrency() + 1, ge=1)
     queue_size: int = Field(default=16, ge=0)
+    # Image work runs on bounded pools of its own, never on the threads that key lookups,
+    # rate limits, /readyz and the dashboard use: URL downloads (threads that mostly wait on
+    # the network; no queue: past it, 503 server_busy), decoding (queue_size waiting), and the
+    # pipeline above. In any pool one account holds at most max(2, ceil(account_share x the
+    # pool's threads)) slots, running or waiting; past that it gets 429
+    # concurrency_limit_exceeded at once.
+    download_pool_size: int = Field(default=16, ge=1)
+    decode_pool_size: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    account_share: float = Field(default=0.25, gt=0, le=1)
 
     # image_url / bg_image_url downloads.
     url_fetch_timeout_seconds: float = Field(default=10.0, gt=0)
     # CIDRs exempt from the private-address refusal (e.g. an internal image store).
-    url_fetch_allowed_networks: list[str] = Field(default_factory=list)
+    url_fetch_allowed_networks: TextList = Field(default_factory=list)
 
     # Requests with an invalid API key (malformed or unknown) allowed per client IP and
     # minute; beyond it they get 429 too_many_invalid_keys. Valid keys are never held back.
@@ -86,6 +101,9 @@ class Settings(BaseSettings):
     # header other than this server's own and the account's allowed origins: a key in a web
     # page is readable by every visitor. false turns the check off.
     browser_key_check: bool = True
+    # Leaked-key reports (POST /v1/keys/leaked, no key needed) allowed per client address and
+    # minute; beyond it they get 429 too_many_reports. A secret scanner reports in batches.
+    leak_reports_per_minute: int = Field(default=30, ge=1)
 
     # Dashboard sign-up: on or off, and the plan new accounts start on.
     signup_enabled: bool = True
@@ -93,11 +111,42 @@ class Settings(BaseSettings):
     # Mark the session cookie Secure (set it when serving over HTTPS).
     secure_cookies: bool = False
 
-    # One log line per request (uvicorn's access log). Usage rows record every API call.
-    access_log: bool = False
+    # Email (password reset links, sign-up verification). Empty: no mail is sent, sign-up
+    # needs no verification and a forgotten password is reset by the operator
+    # (`bgone accounts reset-password`). smtp://user:pass@host:587 uses STARTTLS (required),
+    # smtps://user:pass@host:465 TLS from the start, smtp+plain://host:25 no encryption (a
+    # local relay; credentials only to loopback). User and password are percent-encoded.
+    smtp_url: str = ""
+    # The From: of every message; empty means bgone@<the public URL's host>.
+    smtp_from: str = ""
+    # Where browsers reach this server (https://bgone.example.com): every emailed link is
+    # built from it, never from a request's Host header. Empty means http://host:port.
+    public_url: str = ""
+
+    # One log line per request, with its id, account, key id, status, code and timings
+    # (server/request_log.py); it replaces uvicorn's access log. false turns it off.
+    access_log: bool = True
+    # "text" for people, "json" (one object per line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
+    # The level of bgone's own loggers (debug adds the engine's line per removal).
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Prometheus metrics (/metrics) on this port of BGONE_HOST; off when unset. Never on the
+    # API's port. With metrics_token set, scrapes must send it as a Bearer token.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_token: str = ""
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # The proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    # None by default: a replica reached directly takes the client address from the socket,
+    # so no client can pick the address its invalid-key and log-in limits count against.
+    forwarded_allow_ips: TextList = Field(default_factory=list)
+    # The longest a client may take to send a request's headers, then its body; past them
+    # the connection gets 408 and is closed (a slow client must not hold a connection open
+    # forever). The body's is a total, not an idle time: at 30 s a 25 MiB upload needs about
+    # 1 MB/s. Behind nginx (deploy/), which buffers whole bodies, replicas get them at once.
+    header_timeout_seconds: float = Field(default=15.0, gt=0)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
 
     # "fpng" (fast, ~20% larger files) for RGB/RGBA results; "pillow" uses zlib at
     # png_compress_level (also used for one-channel masks and when fpng is unavailable).
@@ -106,6 +155,31 @@ class Settings(BaseSettings):
     jpeg_quality: int = Field(default=92, ge=1, le=100)
     webp_quality: int = Field(default=90, ge=1, le=100)
 
+    @field_validator(
+        "execution_providers",
+        "previous_secret_keys",
+        "url_fetch_allowed_networks",
+        "forwarded_allow_ips",
+        mode="before",
+    )
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    @field_validator("url_fetch_allowed_networks", "forwarded_allow_ips")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item[:100]!r} is not an IP address or network") from None
+        return value
+
     @model_validator(mode="after")
     def _resolve_model_dir(self) -> Settings:
         if self.model_dir is None:
@@ -113,6 +187,18 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'bgone.db'}"
         return self
+
+    @property
+    def public_base_url(self) -> str:
+        """The public URL without a trailing slash (links append paths to it)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def mail_sender(self) -> str:
+        if self.smtp_from:
+            return self.smtp_from
+        host = urlsplit(self.public_base_url).hostname or "localhost"
+        return f"bgone@{host}"
 
     @property
     def models_path(self) -> Path:

@@ -15,6 +15,8 @@ from bgone.api.browser import PROXY_GUIDE
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.domain.web_sessions import COOKIE_NAME, start_session
+from tests.support import error_bodies
+from tests.support.error_bodies import error_of
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.invariants import Ledger, assert_invariants
 from tests.support.servers import server_fixtures
@@ -29,8 +31,7 @@ abuse_browser_stack, abuse_browser_server = server_fixtures("abuse_browser")
 
 
 def code_of(response: httpx.Response) -> str:
-    code: str = response.json()["errors"][0]["code"]
-    return code
+    return error_bodies.code_of(response)
 
 
 def call(server: Server, method: str, path: str, key: str, origin: str | None) -> httpx.Response:
@@ -52,7 +53,7 @@ def test_a_key_from_a_foreign_page_is_refused_with_a_pointer_to_the_proxy_guide(
         for origin in (EVIL, "null", "http://127.0.0.1:1"):
             response = ledger.record(call(abuse_browser_server, method, path, key, origin))
             assert (response.status_code, code_of(response)) == (403, "browser_request_refused")
-            assert PROXY_GUIDE in response.json()["errors"][0]["detail"]
+            assert PROXY_GUIDE in error_of(response).detail
             assert "access-control-allow-origin" not in response.headers
         # No Origin (a backend) and the server's own origin (the playground) are served.
         served: list[str | None] = [None, abuse_browser_server.base_url]

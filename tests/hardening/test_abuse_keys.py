@@ -20,6 +20,7 @@ from sqlalchemy import Engine, event
 
 from bgone.security.keys import Environment, generate_key
 from bgone.server.app import create_app
+from tests.support import error_bodies
 from tests.support.abuse_hosts import client_from
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.invariants import Ledger, assert_invariants
@@ -93,13 +94,13 @@ def test_malformed_keys_are_refused_without_a_database_query(
     for path in ("/v1/account", "/api/keys"):
         response = client.get(path, headers={"x-api-key": MALFORMED_KEYS[reason]})
         assert response.status_code == 401
-        assert response.json()["errors"][0]["code"] == "invalid_api_key"
+        assert code_of(response) == "invalid_api_key"
     response = client.post(
         "/v2",
         headers={"x-api-key": MALFORMED_KEYS[reason]},
         files={"image_file": ("a.png", SMALL_PNG)},
     )
-    assert (response.status_code, response.json()["errors"][0]["code"]) == (
+    assert (response.status_code, code_of(response)) == (
         401,
         "invalid_api_key",
     )
@@ -135,8 +136,7 @@ def invalid_key(number: int) -> str:
 
 
 def code_of(response: httpx.Response) -> str:
-    code: str = response.json()["errors"][0]["code"]
-    return code
+    return error_bodies.code_of(response)
 
 
 def attack_and_serve(

@@ -11,6 +11,7 @@ import re
 import secrets
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from tests.support.stack import Server, Stack
 
 PASSWORD = "correct horse battery"
 TIMING_ATTEMPTS = 15
+BURST = 25
 
 
 abuse_login_stack, abuse_login_server = server_fixtures("abuse_login")
@@ -120,6 +122,36 @@ def test_failures_from_one_address_are_throttled_across_emails(
     # Another address is not affected, and a real owner there still signs in.
     known = account_with_password(stack)
     assert log_in(server, known, PASSWORD, "127.0.40.2").status_code == 303
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["known-email", "unknown-email"])
+def test_a_parallel_burst_gets_no_more_verifications_than_the_limit(
+    abuse_login_stack: Stack, abuse_login_server: Server, exists: bool
+) -> None:
+    """25 wrong passwords at once, each from its own address: only the email's limit applies,
+    and every attempt is counted before its password is verified, so at most 5 are verified
+    (answered 401) and the rest are refused without a verification (429)."""
+    stack, server = abuse_login_stack, abuse_login_server
+    addresses = Addresses(60 if exists else 70)
+    email = account_with_password(stack) if exists else unknown_email()
+    sources = [addresses.next() for _ in range(BURST)]
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        statuses = list(
+            pool.map(lambda address: log_in(server, email, "guess", address).status_code, sources)
+        )
+    assert sorted(set(statuses)) == [401, 429]
+    assert statuses.count(401) <= LOGIN_FAILURES_PER_MINUTE
+    assert statuses.count(429) >= BURST - LOGIN_FAILURES_PER_MINUTE
+
+
+def test_successful_log_ins_are_not_counted_against_the_limit(
+    abuse_login_stack: Stack, abuse_login_server: Server
+) -> None:
+    """An attempt is counted before verifying and refunded when the password is right: an
+    owner signing in again and again from one address is never throttled."""
+    known = account_with_password(abuse_login_stack)
+    for _ in range(LOGIN_FAILURES_PER_MINUTE * 2):
+        assert log_in(abuse_login_server, known, PASSWORD, "127.0.80.1").status_code == 303
 
 
 def test_no_timing_gap_between_unknown_email_and_wrong_password(

@@ -21,6 +21,7 @@ import pytest
 from bgone import __version__
 from bgone.errors import FailedImageDownload, FileTooLarge, InvalidBgImageUrl, InvalidImageUrl
 from bgone.infra.url_fetch import BACKGROUND_ERRORS, UrlFetcher, is_refused
+from tests.support import error_bodies
 from tests.support.abuse_hosts import (
     ImageHost,
     Sentinel,
@@ -28,6 +29,7 @@ from tests.support.abuse_hosts import (
     image_host,
     sentinel_listener,
 )
+from tests.support.error_bodies import error_of
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.invariants import Ledger, assert_invariants
 from tests.support.servers import server_fixtures
@@ -71,8 +73,7 @@ def remove_from_url(server: Server, key: str, url: str, ledger: Ledger) -> httpx
 
 
 def error_code(response: httpx.Response) -> str:
-    code: str = response.json()["errors"][0]["code"]
-    return code
+    return error_bodies.code_of(response)
 
 
 def test_private_and_disguised_addresses_are_refused_and_never_reached(
@@ -141,7 +142,7 @@ def test_a_slow_drip_is_cut_off_by_the_time_cap(
     elapsed = time.monotonic() - started
 
     assert (response.status_code, error_code(response)) == (400, "image_download_timeout")
-    assert f"{FETCH_TIMEOUT_SECONDS} s" in response.json()["errors"][0]["detail"]
+    assert f"{FETCH_TIMEOUT_SECONDS} s" in error_of(response).detail
     # The bound: the cap holds (one deadline for every read), not timeout per read.
     assert elapsed < FETCH_TIMEOUT_SECONDS + 2.5
     assert_invariants(ledger, abuse_ssrf_stack.sessions, [account_id])

@@ -16,6 +16,7 @@ from bgone.errors import InvalidFileType
 from bgone.inference.imageio import DecodeLimits, decode
 from tests.support.case_sender import Sent, send
 from tests.support.cases import SERVER_SETTINGS, Case, Encoding, all_cases
+from tests.support.error_bodies import error_of
 from tests.support.invariants import Ledger, assert_invariants
 from tests.support.servers import server_fixtures
 from tests.support.stack import Server, Stack
@@ -60,12 +61,10 @@ def test_case(case: Case, battery_results: BatteryRun) -> None:
         failures = case.verify(response.headers.get("content-type", ""), response.content)
         assert not failures, "; ".join(failures)
         return
-    body = response.json()
-    assert set(body) == {"errors", "request_id"}
-    assert body["request_id"] == response.headers["x-request-id"]
-    error = body["errors"][0]
-    assert error["code"] == case.code, error
-    assert error["detail"]
+    error = error_of(response)  # in the path's dialect, exactly
+    assert error.request_id == response.headers["x-request-id"]
+    assert error.code == case.code, error
+    assert error.detail
     assert "x-credits-charged" not in response.headers  # an error costs nothing
     if case.body.encoding is Encoding.STREAM:
         # Answered long before the client ran out of body: the server stopped reading.

@@ -17,7 +17,7 @@ from bgone.domain.metering import LOST_CODE
 from bgone.domain.pricing import FULL_COST_MILLI
 from tests.support.db_fixtures import scratch_postgres_database
 from tests.support.environment import require
-from tests.support.nginx import Nginx, upstream_of
+from tests.support.nginx import REPLICA_SETTINGS, Nginx, upstream_of
 from tests.support.services import MissingBinary, private_stack, running_replicas
 from tests.support.stack import Server, Stack
 from tests.support.traffic import MEDIUM_PNG, Traffic, wait_for_invariants
@@ -38,7 +38,7 @@ def stack(postgres_admin: Engine, tmp_path: Path, model_dir: Path) -> Iterator[S
 
 @pytest.fixture
 def replicas(stack: Stack) -> Iterator[list[Server]]:
-    with running_replicas(stack, 2) as servers:
+    with running_replicas(stack, 2, **REPLICA_SETTINGS) as servers:
         yield servers
 
 

@@ -70,9 +70,11 @@ class ImageHostHandler(BaseHTTPRequestHandler):
     drip_paths: ClassVar[set[str]] = set()
     # The User-Agent of every request, in order: how the fetcher announces itself.
     user_agents: ClassVar[list[str]] = []
+    hits: ClassVar[list[str]] = []  # every path asked for, in order
 
     def do_GET(self) -> None:
         self.user_agents.append(self.headers.get("User-Agent", ""))
+        self.hits.append(self.path)
         if self.path in self.drip_paths:
             self._drip()
             return
@@ -122,11 +124,17 @@ class ImageHost:
         self.handler.drip_paths.add(path)
         return self.base_url + path
 
+    def hits(self, path: str) -> int:
+        """How many times `path` was asked for."""
+        return self.handler.hits.count(path)
+
 
 @contextmanager
 def image_host(address: str) -> Iterator[ImageHost]:
     handler = type(
-        "Handler", (ImageHostHandler,), {"routes": {}, "drip_paths": set(), "user_agents": []}
+        "Handler",
+        (ImageHostHandler,),
+        {"routes": {}, "drip_paths": set(), "user_agents": [], "hits": []},
     )
     server = ThreadingHTTPServer((address, 0), handler)
     server.daemon_threads = True

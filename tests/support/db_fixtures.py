@@ -28,8 +28,18 @@ from bgone.db.tables import (
     ApiKeyRow,
     AuditEventRow,
     CreditPeriodRow,
+    ImproveSubmissionRow,
+    InvitationRow,
+    LeakReportRow,
+    MembershipRow,
+    OneTimeTokenRow,
     PlanRow,
+    RecoveryCodeRow,
+    TwoFactorChallengeRow,
+    TwoFactorSecretRow,
+    UnverifiedEmailRow,
     UsageRecordRow,
+    UserRow,
     WebSessionRow,
 )
 from tests.support.environment import require
@@ -46,7 +56,18 @@ TABLES_TO_EMPTY = (
     AuditEventRow,
     ApiKeyRow,
     WebSessionRow,
+    ImproveSubmissionRow,
+    LeakReportRow,
+    # A person's rows (users.id): emptied with the people, after the accounts.
+    OneTimeTokenRow,
+    UnverifiedEmailRow,
+    TwoFactorChallengeRow,
+    RecoveryCodeRow,
+    TwoFactorSecretRow,
+    InvitationRow,
+    MembershipRow,
     AccountRow,
+    UserRow,
 )
 
 

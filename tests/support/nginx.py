@@ -17,6 +17,9 @@ from tests.support.stack import Server, free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX_TEMPLATE = REPO / "deploy" / "nginx.conf"
+# What every replica behind this nginx is started with (deploy/README.md): nginx's address
+# as the one proxy whose X-Forwarded-For is believed.
+REPLICA_SETTINGS = {"forwarded_allow_ips": "127.0.0.1"}
 
 
 def nginx_binary() -> str | None:

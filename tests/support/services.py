@@ -204,13 +204,13 @@ def private_stack(
 
 
 @contextmanager
-def running_replicas(stack: Stack, count: int) -> Iterator[list[Server]]:
-    """`count` `bgone serve` processes on the same stack (same data directory), stopped on
-    exit."""
+def running_replicas(stack: Stack, count: int, **settings: str) -> Iterator[list[Server]]:
+    """`count` `bgone serve` processes on the same stack (same data directory) with BGONE_
+    `settings`, stopped on exit."""
     servers: list[Server] = []
     try:
         for _ in range(count):
-            servers.append(stack.start_server())
+            servers.append(stack.start_server(**settings))
         yield servers
     finally:
         for server in servers:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from bgone.db.engine import SessionFactory
+from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.invariants import InvariantReport, Ledger, check_invariants
 
@@ -125,9 +126,9 @@ class Traffic:
         code = None
         if response.status_code >= 400:
             try:
-                code = response.json()["errors"][0]["code"]
-            except (ValueError, KeyError, IndexError, TypeError):
-                code = None
+                code = code_of(response)
+            except (ValueError, KeyError, IndexError, TypeError, AssertionError):
+                code = None  # not an error body in its path's dialect (a proxy's page, say)
         return Outcome(
             phase,
             response.request.url.path,

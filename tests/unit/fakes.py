@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -13,7 +13,7 @@ from PIL import Image
 
 from bgone.domain.credits import Reservation
 from bgone.inference.compose import Box
-from bgone.inference.imageio import DecodeLimits
+from bgone.inference.imageio import DecodedImage, DecodeLimits
 from bgone.inference.options import RemovalOptions
 from bgone.inference.pipeline import RemovalResult
 from bgone.inference.protocols import RemoverProtocol
@@ -75,7 +75,7 @@ class FakeRemover:
         self.failure = failure
 
     def remove(
-        self, source: bytes | Image.Image, options: RemovalOptions | None = None
+        self, source: bytes | Image.Image | DecodedImage, options: RemovalOptions | None = None
     ) -> RemovalResult:
         options = options or RemovalOptions()
         self.calls.append(options)
@@ -97,9 +97,12 @@ class CountingQueue:
     def __init__(self) -> None:
         self.runs = 0
 
-    async def run(self, function: Callable[[], T]) -> T:
+    async def run(self, account: Hashable, function: Callable[[], T]) -> T:
         self.runs += 1
         return function()
+
+    def refuse_if_full(self, account: Hashable) -> None:
+        return None  # never full
 
 
 @dataclass

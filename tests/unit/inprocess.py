@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from bgone.errors import CATALOGUE
 from bgone.server.app import create_app
 from bgone.settings import Settings
+from tests.support.error_bodies import answered_status, error_of
 from tests.support.stack import Stack
 from tests.unit.fakes import FakeRemover
 
@@ -46,15 +47,14 @@ def in_process_app(data_dir: Path, **changes: Any) -> Iterator[InProcess]:
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The catalogue's status and title, the one body shape, the request id echoed."""
+    """The catalogue's code and title in the path's dialect (its body shape and status), the
+    request id echoed; returns the error as bgone spells it (`detail`, not `message`)."""
     assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"errors", "request_id"}
-    assert body["request_id"] == response.headers["x-request-id"]
-    error: dict[str, Any]
-    (error,) = body["errors"]
-    assert set(error) == {"title", "code", "detail"}
-    assert (error["code"], error["title"]) == (code, CATALOGUE[code].title)
-    assert CATALOGUE[code].status == status
-    assert error["detail"]
-    return error
+    seen = error_of(response)
+    assert seen.request_id == response.headers["x-request-id"]
+    assert seen.code == code
+    if seen.title is not None:
+        assert seen.title == CATALOGUE[code].title
+    assert answered_status(code, response.request.url.path) == status
+    assert seen.detail
+    return {"title": seen.title, "code": seen.code, "detail": seen.detail}

@@ -25,7 +25,8 @@ class BgoneConnectionError(BgoneClientError, ConnectionError):
 
 
 class BgoneAPIError(BgoneClientError):
-    """The server answered with an error body `{"errors": [...], "request_id": ...}`."""
+    """The server answered with an error body: `{"errors": [...], "request_id": ...}`, or on
+    `/v2` BackgroundErase's `{"error": {"code", "message", "status", "request_id"}}`."""
 
     def __init__(
         self,
@@ -46,7 +47,8 @@ class InvalidRequestError(BgoneAPIError):
 
 
 class AuthenticationError(BgoneAPIError):
-    """401: missing, invalid, revoked or expired API key."""
+    """Missing, invalid, revoked or expired API key: 401, or 403 on remove.bg's `/v1.0/*`
+    (remove.bg's dialect, which the SDK's removals use), mapped by the code either way."""
 
 
 class InsufficientCreditsError(BgoneAPIError):
@@ -115,13 +117,16 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     InsufficientCreditsError: "insufficient_credits",
     PermissionDeniedError: (
         "plan_without_api_access account_suspended key_limit_reached production_key_required"
-        " browser_request_refused csrf_failed insufficient_role"
+        " browser_request_refused csrf_failed insufficient_role two_factor_required"
     ),
     NotFoundError: "not_found",
     ConflictError: "account_exists key_not_active last_owner ambiguous_account",
     PayloadTooLargeError: "file_too_large",
     UnsupportedMediaTypeError: "invalid_file_type",
-    RateLimitError: "rate_limit_exceeded too_many_invalid_keys",
+    RateLimitError: (
+        "rate_limit_exceeded too_many_invalid_keys concurrency_limit_exceeded "
+        "improve_limit_exceeded too_many_reports"
+    ),
     ServiceUnavailableError: (
         "server_busy service_unavailable model_unavailable model_not_installed"
         " model_provisioning_failed"
@@ -160,9 +165,14 @@ def api_error(response: httpx.Response) -> BgoneAPIError:
     request_id = response.headers.get("x-request-id")
     try:
         body = response.json()
-        first = body["errors"][0]
-        code, title, detail = str(first["code"]), str(first["title"]), str(first["detail"])
-        request_id = body.get("request_id") or request_id
+        if "error" in body:  # BackgroundErase's dialect (`/v2`): one object, no title
+            only = body["error"]
+            code, detail = str(only["code"]), str(only["message"])
+            request_id = only.get("request_id") or request_id
+        else:
+            first = body["errors"][0]
+            code, title, detail = str(first["code"]), str(first["title"]), str(first["detail"])
+            request_id = body.get("request_id") or request_id
     except (ValueError, KeyError, IndexError, TypeError):
         pass  # not bgone's error body (a proxy's page, say): keep the HTTP status
     kind = error_class(code, status)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bgone.errors import MissingApiKey
+from bgone.errors import MissingApiKey, quoted
 
 NEAR_MISS_HEADERS = ("x-apikey", "api-key", "apikey", "x-api_key", "api_key", "x-key", "key")
 QUERY_NAMES = ("api_key", "apikey", "x-api-key", "key", "token")
@@ -25,7 +25,8 @@ def extract_key(headers: Mapping[str, str], query: Mapping[str, str]) -> str:
         return value.strip()
     if authorization:
         raise MissingApiKey(
-            f"The Authorization header must be 'Bearer YOUR_KEY' (got scheme {scheme!r}). " + HOW_TO
+            f"The Authorization header must be 'Bearer YOUR_KEY' (got scheme {quoted(scheme)}). "
+            + HOW_TO
         )
     for name in NEAR_MISS_HEADERS:
         if headers.get(name):

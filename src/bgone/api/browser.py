@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bgone.api.contracts import RESULT_HEADERS
+from bgone.api.contracts import RESULT_HEADERS, SUBJECT_TYPE_HEADER
 from bgone.domain.origins import normalize_origin
-from bgone.errors import BrowserRequestRefused, InvalidOrigin
+from bgone.errors import BrowserRequestRefused, InvalidOrigin, quoted
 from bgone.server.middleware import API_PATHS
 
 PROXY_GUIDE = "/docs/web-integration"
@@ -35,6 +35,7 @@ EXPOSED_HEADERS = ", ".join(
     (
         "X-Request-ID",
         *RESULT_HEADERS,
+        SUBJECT_TYPE_HEADER,
         "X-RateLimit-Limit",
         "X-RateLimit-Remaining",
         "X-RateLimit-Reset",
@@ -45,7 +46,7 @@ EXPOSED_HEADERS = ", ".join(
 
 def refusal(origin: str) -> BrowserRequestRefused:
     return BrowserRequestRefused(
-        f"This request carries an API key and comes from the web page at {origin[:200]!r}. "
+        f"This request carries an API key and comes from the web page at {quoted(origin)}. "
         "Anyone who opens that page can read the key. Call bgone from your backend instead "
         f"and let the page talk to your backend: see {PROXY_GUIDE}. If you accept the risk "
         "(an internal tool), allow the origin on your account page."

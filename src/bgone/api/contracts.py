@@ -12,6 +12,7 @@ import binascii
 import json
 import re
 from base64 import b64decode
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ class Contract:
     alpha_base64_fields: tuple[str, ...] = ()
     defaults: RemovalOptions = field(default_factory=RemovalOptions)
     accepts_bg_sources: bool = False
+    # remove.bg's results name the subject's class in `X-Type` (see `subject_type`).
+    sends_subject_type: bool = False
 
 
 BACKGROUND_ERASE = Contract(
@@ -55,10 +58,22 @@ BYBYBG = Contract(name="remove-bg", file_fields=("file", "image_file"))
 REMOVE_BG = Contract(
     name="removebg",
     file_fields=("image_file",),
-    base64_fields=("image_file_b64",),
+    # image_base64 is BackgroundErase's name, which some remove.bg clients send (PyPI
+    # removebgplus): accepted as an alias, so that they work unchanged.
+    base64_fields=("image_file_b64", "image_base64"),
     url_fields=("image_url",),
     defaults=RemovalOptions(size=Size.PREVIEW, format=OutputFormat.AUTO),
     accepts_bg_sources=True,
+    sends_subject_type=True,
+)
+
+# remove.bg's `/v1.0/improve` takes the same image sources as its removals, and two texts:
+# `tag` and `image_filename` (see bgone.domain.improve).
+REMOVE_BG_IMPROVE = Contract(
+    name="improve",
+    file_fields=REMOVE_BG.file_fields,
+    base64_fields=REMOVE_BG.base64_fields,
+    url_fields=REMOVE_BG.url_fields,
 )
 
 # The headers every removal result carries, in one order: the route renders them, and the
@@ -75,6 +90,14 @@ RESULT_HEADERS = (
     "X-Quality-Models",  # the models that ran, comma-separated
 )
 
+# remove.bg's results name the class of the subject it detected. bgone does not classify, so
+# it says what it knows: the `type` the client gave, or `other` for `auto`; with
+# `type_level=none` no header, as remove.bg omits it. Only contracts with
+# `sends_subject_type` send it, after `RESULT_HEADERS`.
+SUBJECT_TYPE_HEADER = "X-Type"
+# The request's `graphic` is spelt `graphics` among X-Type's documented values.
+SUBJECT_TYPE_SPELLINGS = {"graphic": "graphics"}
+
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 
 
@@ -87,6 +110,16 @@ class ParsedRequest:
     bg_image_url: str | None = None
     json_body: bool = False
     forced_alpha: bool = False
+
+
+def subject_type(fields: Mapping[str, str]) -> str | None:
+    """The `X-Type` value for a request's (lower-cased, validated) fields; None: no header."""
+    if fields.get("type_level", "").strip().lower() == "none":
+        return None
+    given = fields.get("type", "").strip().lower() or "auto"
+    if given == "auto":
+        return "other"
+    return SUBJECT_TYPE_SPELLINGS.get(given, given)
 
 
 def decode_base64(name: str, text: str, max_bytes: int) -> bytes:

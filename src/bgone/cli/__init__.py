@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from pydantic import ValidationError
 
 from bgone.cli.accounts import accounts_app
+from bgone.cli.improve import improve_app
 from bgone.cli.keys import keys_app
 from bgone.cli.models import models_app
 from bgone.cli.remove import remove_command
 from bgone.cli.server import db_app, serve
+from bgone.cli.settings_errors import describe_settings_error, is_settings_error
 
 app = typer.Typer(
     name="bgone",
@@ -22,7 +27,16 @@ app.command("serve")(serve)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(improve_app, name="improve")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ValidationError as error:
+        if not is_settings_error(error):
+            raise
+        # Every command reads the settings; a bad one is the operator's to fix, so it is
+        # one line naming the variable (exit code 2, as for a bad flag), never a traceback.
+        print(describe_settings_error(error), file=sys.stderr)
+        sys.exit(2)

@@ -7,15 +7,20 @@ import sys
 import typer
 from sqlalchemy.orm import Session
 
-from bgone.cli.common import console, fail, run_in_database
+from bgone.cli.common import console, errors, fail, run_in_database
 from bgone.cli.keys import ACCOUNT_HELP, OPERATOR, account_id_of, operator_key_service
+from bgone.db.engine import make_engine, make_session_factory
+from bgone.db.migrate import upgrade
 from bgone.domain import accounts, credits, members, users
 from bgone.domain.accounts import Account
 from bgone.domain.members import MemberChange
 from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
 from bgone.domain.roles import EVERYTHING, Role, parse_role
 from bgone.errors import BgoneError, NotFound
+from bgone.infra.ratelimit import limiter_from_url
 from bgone.security.passwords import hash_password
+from bgone.services.account_security import MIN_PASSWORD_LENGTH, AccountSecurity
+from bgone.services.two_factor import TwoFactorService
 from bgone.settings import Settings
 
 accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
@@ -175,3 +180,68 @@ def parse_role_or_fail(role: str) -> Role:
         return parse_role(role)
     except BgoneError as error:
         fail(error)
+
+
+@accounts_app.command("reset-password")
+def reset_password(
+    email: str = typer.Argument(..., help="The person's login email."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Set this password (read from stdin) instead."
+    ),
+) -> None:
+    """Recovery for a person who lost their password (EMAIL is their login): print a
+    single-use reset link (built from BGONE_PUBLIC_URL, valid one hour), or set a password;
+    recorded in the audit log of each of their accounts."""
+    settings = Settings()
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors.print(f"[red]error:[/red] the password must have {MIN_PASSWORD_LENGTH}+ characters")
+        raise typer.Exit(1)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    # The CLI mails nothing: it prints the link for the operator to hand over.
+    security = AccountSecurity(
+        sessions, sessions, limiter_from_url(""), None, settings.public_base_url
+    )
+    try:
+        if password is not None:
+            ended = security.operator_set_password(email, password)
+            console.print(f"password set for {email.strip().lower()}; {ended} session(s) ended")
+        else:
+            link = security.operator_reset_link(email)
+            if not settings.public_url:
+                errors.print(
+                    "[yellow]warning:[/yellow] BGONE_PUBLIC_URL is not set; the link assumes "
+                    "the server is reached at " + settings.public_base_url
+                )
+            console.print(link)
+    except BgoneError as error:
+        fail(error)
+    finally:
+        engine.dispose()
+
+
+@accounts_app.command("reset-2fa")
+def reset_two_factor(
+    email: str = typer.Argument(..., help="The person's login email."),
+) -> None:
+    """Recovery for a person (EMAIL is their login) who lost their authenticator and recovery
+    codes: remove their second factor (they sign in with the password, and enrol again where
+    an account requires it); recorded in the audit log of each of their accounts."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        removed = TwoFactorService(sessions, sessions, limiter_from_url("")).operator_reset(email)
+        who = email.strip().lower()
+        console.print(
+            f"two-factor removed for {who}"
+            if removed
+            else f"{who} had no two-factor; nothing to remove (recorded anyway)"
+        )
+    except BgoneError as error:
+        fail(error)
+    finally:
+        engine.dispose()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,21 @@ def make_engine(database_url: str) -> Engine:
             },
         )
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(url.database))
     # Threads of one process share pooled connections; SQLite's own locking makes that safe.
     engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def create_private_file(path: Path) -> None:
+    """The database file, created for its owner alone (0600, in a 0700 directory when that
+    is new too): it holds key hashes, accounts and usage. SQLite gives its -wal and -shm
+    files the database's own permissions; an existing file is left as the operator set it."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class WalCheckpointer:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -42,6 +43,9 @@ ACTOR_LENGTH = EMAIL_LENGTH + 32
 IP_LENGTH = 45  # the longest textual IPv6 address
 KEY_ID_LENGTH = 20  # "key_" + 16 base62 characters
 KEY_NAME_LENGTH = 100
+IMPROVE_ID_LENGTH = 20  # "imp_" + 16 base62 characters
+IMPROVE_TEXT_LENGTH = 255  # an improve submission's tag and file name
+USER_AGENT_LENGTH = 255  # longer User-Agent headers are cut, not refused
 
 
 class Base(DeclarativeBase):
@@ -67,7 +71,10 @@ class AccountRow(Base):
         CheckConstraint("status IN ('active', 'suspended')", name="status"),
         # Uniqueness is only meaningful if every writer stores the same case.
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint("leaked_key_action IN ('revoke', 'warn')", name="leaked_key_action"),
     )
+    # Server defaults (leaked_key_action's) are not read back after an INSERT.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 - SQLAlchemy's own dict
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     # The founding owner's email: how operators name the account. People log in as users.
@@ -84,6 +91,16 @@ class AccountRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Browser origins allowed to send this account's keys, space-separated; NULL for none.
     allowed_origins: Mapped[str | None] = mapped_column(Text)
+    # What a key reported as leaked gets (bgone.domain.leaks): "revoke" at once, or "warn"
+    # (flagged on the account page, still working). Deferred, with only a server default:
+    # read where it matters, never loaded or inserted with the rest of the row.
+    leaked_key_action: Mapped[str] = mapped_column(
+        String(16), server_default="revoke", deferred=True
+    )
+    # 'Members must use two-factor' (0010, bgone.domain.two_factor): deferred like the above.
+    require_two_factor: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), deferred=True
+    )
 
 
 class UserRow(Base):
@@ -243,3 +260,134 @@ class WebSessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    # For the owner's sessions list (0008): the browser as it named itself, and when the
+    # session was last used (updated at most every few minutes).
+    user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_LENGTH))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ImproveSubmissionRow(Base):
+    """An image submitted to remove.bg's `/v1.0/improve`, kept for the operator to look at.
+
+    The file lies under the data directory as `stored_name`; the row says whose it is.
+    """
+
+    __tablename__ = "improve_submissions"
+    # The daily limit counts an account's submissions since midnight (UTC).
+    __table_args__ = (Index("ix_improve_submissions_account_id_at", "account_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(IMPROVE_ID_LENGTH), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    tag: Mapped[str | None] = mapped_column(String(IMPROVE_TEXT_LENGTH))
+    filename: Mapped[str | None] = mapped_column(String(IMPROVE_TEXT_LENGTH))
+    stored_name: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class LeakReportRow(Base):
+    """A real key reported as leaked (POST /v1/keys/leaked): the account page's banner.
+
+    Reports of unknown or malformed keys leave no row; the audit log has the event too.
+    """
+
+    __tablename__ = "leak_reports"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('revoked', 'flagged', 'already_revoked')", name="outcome"),
+        Index("ix_leak_reports_account_id_reported_at", "account_id", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # Not a foreign key, like the audit log's: the report outlives the key.
+    key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Where the reporter found the key (GitHub's `url`); NULL when none was given.
+    source_url: Mapped[str | None] = mapped_column(Text)
+    # Who reported, as the reporter said: e.g. "github:content", "plain".
+    source: Mapped[str] = mapped_column(String(64))
+    reporter_ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    outcome: Mapped[str] = mapped_column(String(16))
+    dismissed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OneTimeTokenRow(Base):
+    """A single-use link's token (password reset, email verification) for a person; only its
+    hash is kept."""
+
+    __tablename__ = "one_time_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('password_reset', 'email_verification')", name="purpose"),
+        Index("ix_one_time_tokens_user_id", "user_id"),
+    )
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The address the link was sent to: a verification proves that address, no other.
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UnverifiedEmailRow(Base):
+    """A person whose email is not yet proven (signed up while the server sends mail).
+
+    No row means nothing to prove: people made before 0008, by the operator, or while
+    no mailer was configured."""
+
+    __tablename__ = "unverified_emails"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TwoFactorSecretRow(Base):
+    """A TOTP secret (bgone.domain.two_factor); `confirmed_at` NULL while still enrolling.
+
+    Keyed by person (users.id): the second factor is theirs in every account. The secret is
+    stored as is: no encryption key setting exists yet (see the module's notes)."""
+
+    __tablename__ = "two_factor_secrets"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The last time step whose code was accepted: no code of that step or before is again.
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCodeRow(Base):
+    """A one-time recovery code; only its SHA-256 is kept (the codes carry 80 random bits)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class TwoFactorChallengeRow(Base):
+    """The half-signed-in state between the password and the code: short-lived, bound to a
+    cookie whose token is kept here only as its hash."""
+
+    __tablename__ = "two_factor_challenges"
+    __table_args__ = (Index("ix_two_factor_challenges_user_id", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    next_path: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

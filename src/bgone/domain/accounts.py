@@ -20,7 +20,7 @@ from bgone.domain.plan_limits import (
     resolve_limits,
 )
 from bgone.domain.plans import Plan, get_plan, plan_from_row, require_non_negative
-from bgone.errors import AccountExists, InvalidAccountStatus, InvalidEmail, NotFound
+from bgone.errors import AccountExists, InvalidAccountStatus, InvalidEmail, NotFound, quoted
 
 DEFAULT_PLAN = "starter"
 
@@ -51,7 +51,7 @@ def normalize_email(email: str) -> str:
     normalized = email.strip().lower()
     local, at, domain = normalized.partition("@")
     if not at or not local or "." not in domain or "@" in domain or " " in normalized:
-        raise InvalidEmail(f"{email!r} is not an email address")
+        raise InvalidEmail(f"{quoted(email)} is not an email address")
     if len(normalized) > EMAIL_LENGTH:
         raise InvalidEmail(f"email addresses are at most {EMAIL_LENGTH} characters")
     return normalized

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bgone.db.tables import AuditEventRow
+from bgone.db.tables import AuditEventRow, MembershipRow
 from bgone.domain.clock import now_or_default
 
 DEFAULT_LIST_LIMIT = 100
@@ -26,6 +26,20 @@ class AuditAction(StrEnum):
     ORIGINS_CHANGED = "origins_changed"
     MEMBER_INVITED = "member_invited"
     INVITATION_WITHDRAWN = "invitation_withdrawn"
+    KEY_LEAK_REPORTED = "key_leak_reported"  # bgone.domain.leaks
+    LEAK_SETTING_CHANGED = "leak_setting_changed"
+    # Signing in safely (services/account_security.py).
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"  # by an emailed link, or set by the operator
+    PASSWORD_RESET_LINK = "password_reset_link"  # the operator printed a reset link
+    EMAIL_VERIFIED = "email_verified"
+    SESSIONS_ENDED = "sessions_ended"
+    # Two-factor sign-in (services/two_factor.py).
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_DISABLED = "two_factor_disabled"
+    TWO_FACTOR_RESET = "two_factor_reset"  # by an owner, or by the operator's CLI
+    RECOVERY_CODE_USED = "recovery_code_used"
+    TWO_FACTOR_POLICY = "two_factor_policy"  # 'members must use two-factor' on or off
 
 
 @dataclass(frozen=True)
@@ -105,3 +119,23 @@ def _event_from_row(row: AuditEventRow) -> AuditEvent:
         ip=row.ip,
         detail=row.detail,
     )
+
+
+def record_for_user(
+    session: Session,
+    user_id: int,
+    action: AuditAction,
+    actor: str,
+    ip: str | None = None,
+    detail: str = "",
+) -> int:
+    """A person's own change (their password, their second factor) is recorded in the audit
+    log of every account they are a member of; how many accounts that was."""
+    account_ids = session.scalars(
+        select(MembershipRow.account_id)
+        .where(MembershipRow.user_id == user_id)
+        .order_by(MembershipRow.account_id)
+    ).all()
+    for account_id in account_ids:
+        record(session, account_id, action, actor, ip, detail=detail)
+    return len(account_ids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bgone.errors import BgoneError, InvalidExpiry, InvalidGracePeriod
+from bgone.errors import BgoneError, InvalidExpiry, InvalidGracePeriod, quoted
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -29,11 +29,11 @@ def parse_duration(text: str, error: type[BgoneError] = InvalidGracePeriod) -> t
     """Seconds by default; s, m, h, d and w suffixes. Raises `error` when unreadable."""
     match = _DURATION.match(text)
     if not match:
-        raise error(f"{text!r} is not a duration; {_EXAMPLES}")
+        raise error(f"{quoted(text)} is not a duration; {_EXAMPLES}")
     try:
         return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
     except (OverflowError, ValueError):  # beyond timedelta's 999,999,999 days, or infinite
-        raise error(f"{text!r} is far too long a duration") from None
+        raise error(f"{quoted(text)} is far too long a duration") from None
 
 
 def parse_grace(text: str) -> timedelta:

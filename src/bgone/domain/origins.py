@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bgone.db.tables import AccountRow
 from bgone.domain.accounts import Account, get_by_id
-from bgone.errors import InvalidOrigin, NotFound
+from bgone.errors import InvalidOrigin, NotFound, quoted
 
 MAX_ORIGINS = 20
 MAX_ORIGIN_LENGTH = 255
@@ -26,12 +26,12 @@ def normalize_origin(text: str) -> str:
     """`scheme://host[:port]`, lower-cased, without a default port; else InvalidOrigin."""
     candidate = text.strip().rstrip("/")
     if not candidate or len(candidate) > MAX_ORIGIN_LENGTH or any(c.isspace() for c in candidate):
-        raise InvalidOrigin(f"{text!r} is not an origin like https://app.example.com")
+        raise InvalidOrigin(f"{quoted(text)} is not an origin like https://app.example.com")
     try:
         parts = urlsplit(candidate)
         port = parts.port
     except ValueError as error:
-        raise InvalidOrigin(f"{text!r} is not an origin: {error}") from None
+        raise InvalidOrigin(f"{quoted(text)} is not an origin: {error}") from None
     if (
         parts.scheme.lower() not in DEFAULT_PORTS
         or not parts.hostname
@@ -43,7 +43,7 @@ def normalize_origin(text: str) -> str:
         or "*" in candidate
     ):
         raise InvalidOrigin(
-            f"{text!r} is not an origin: give scheme and host only, e.g. https://app.example.com"
+            f"{quoted(text)} is not an origin: give scheme and host only, e.g. https://app.example.com"
         )
     scheme = parts.scheme.lower()
     host = parts.hostname.lower()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import PlanRow
-from bgone.errors import InvalidLimit, UnknownPlan
+from bgone.errors import InvalidLimit, UnknownPlan, quoted
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def require_non_negative(field: str, value: float | None) -> None:
 def get_plan(session: Session, name: str) -> Plan:
     row = session.get(PlanRow, name)
     if row is None:
-        raise UnknownPlan(f"no plan named {name!r}")
+        raise UnknownPlan(f"no plan named {quoted(name)}")
     return plan_from_row(row)
 
 
@@ -85,7 +85,7 @@ def update_plan(session: Session, name: str, changes: PlanChanges) -> Plan:
     """Change a plan's defaults; every account on it without an override follows."""
     row = session.get(PlanRow, name, with_for_update=True)
     if row is None:
-        raise UnknownPlan(f"no plan named {name!r}")
+        raise UnknownPlan(f"no plan named {quoted(name)}")
     for field in fields(changes):
         value = getattr(changes, field.name)
         if value is None:

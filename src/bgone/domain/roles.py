@@ -38,17 +38,34 @@ class Permission(StrEnum):
     VIEW_MEMBERS = "view_members"
     MANAGE_MEMBERS = "manage_members"  # add, change and remove members up to admin
     MANAGE_OWNERS = "manage_owners"  # make or unmake owners (ownership transfer)
+    VIEW_LEAK_REPORTS = "view_leak_reports"  # the leaked-key banner, and dismissing it
+    SET_LEAK_ACTION = "set_leak_action"  # 'warn only' instead of revoking a leaked key
+    SET_TWO_FACTOR_POLICY = "set_two_factor_policy"  # members must use two-factor
+    RESET_MEMBER_TWO_FACTOR = "reset_member_two_factor"  # remove a member's second factor
 
 
 P = Permission
 _EVERYONE = {P.VIEW_ACCOUNT, P.VIEW_AUDIT_LOG}
 _DEVELOPER = _EVERYONE | {P.VIEW_KEYS, P.CREATE_KEY, P.MANAGE_OWN_KEYS, P.VIEW_MEMBERS}
-_ADMIN = _DEVELOPER | {P.CREATE_MANAGE_KEY, P.MANAGE_ANY_KEY, P.SET_ORIGINS, P.MANAGE_MEMBERS}
+_ADMIN = _DEVELOPER | {
+    P.CREATE_MANAGE_KEY,
+    P.MANAGE_ANY_KEY,
+    P.SET_ORIGINS,
+    P.MANAGE_MEMBERS,
+    P.VIEW_LEAK_REPORTS,
+}
+# The account's security policies, and a member's second factor, are the owners' alone.
+_OWNER = _ADMIN | {
+    P.MANAGE_OWNERS,
+    P.SET_LEAK_ACTION,
+    P.SET_TWO_FACTOR_POLICY,
+    P.RESET_MEMBER_TWO_FACTOR,
+}
 
 Caller = Role | KeyScope
 
 GRANTS: dict[Caller, frozenset[Permission]] = {
-    Role.OWNER: frozenset(_ADMIN | {P.MANAGE_OWNERS}),
+    Role.OWNER: frozenset(_OWNER),
     Role.ADMIN: frozenset(_ADMIN),
     Role.DEVELOPER: frozenset(_DEVELOPER),
     Role.VIEWER: frozenset(_EVERYONE | {P.VIEW_MEMBERS}),

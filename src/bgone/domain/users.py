@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bgone.db.tables import UserRow
-from bgone.domain.accounts import normalize_email
+from bgone.db.tables import AccountRow, MembershipRow, UserRow
+from bgone.domain.accounts import AccountStatus, normalize_email
 from bgone.domain.clock import now_or_default
 from bgone.errors import AccountExists, NotFound
 
@@ -60,6 +60,17 @@ def set_password_hash(session: Session, user_id: int, password_hash: str | None)
         raise NotFound(f"no person with id {user_id}")
     row.password_hash = password_hash
     session.flush()
+
+
+def in_active_account(session: Session, user_id: int) -> bool:
+    """The person is a member of at least one account that is not suspended."""
+    found = session.scalar(
+        select(func.count())
+        .select_from(MembershipRow)
+        .join(AccountRow, AccountRow.id == MembershipRow.account_id)
+        .where(MembershipRow.user_id == user_id, AccountRow.status == AccountStatus.ACTIVE.value)
+    )
+    return bool(found)
 
 
 def _user(row: UserRow) -> User:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bgone.db.tables import MembershipRow, WebSessionRow
+from bgone.db.tables import USER_AGENT_LENGTH, MembershipRow, WebSessionRow
 from bgone.domain.clock import now_or_default
 from bgone.security.csrf import issue_token
 
@@ -30,10 +30,14 @@ class WebSession:
     account_id: int  # the account they are in now (they switch from the profile menu)
     csrf_token: str
     expires_at: datetime
+    last_seen_at: datetime | None = None
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+token_hash = _hash  # for bgone.domain.session_list
 
 
 def start_session(
@@ -42,6 +46,7 @@ def start_session(
     ip: str | None,
     now: datetime | None = None,
     user_id: int | None = None,
+    user_agent: str | None = None,
 ) -> tuple[str, WebSession]:
     """A new session of `user_id` (by default the account's first owner) in `account_id`;
     returns the cookie token (shown to the browser only) and the session."""
@@ -62,10 +67,12 @@ def start_session(
         created_at=moment,
         expires_at=moment + SESSION_LIFETIME,
         ip=ip,
+        user_agent=user_agent[:USER_AGENT_LENGTH] if user_agent else None,
+        last_seen_at=moment,
     )
     session.add(row)
     session.flush()
-    return token, WebSession(row.user_id, row.account_id, row.csrf_token, row.expires_at)
+    return token, WebSession(row.user_id, row.account_id, row.csrf_token, row.expires_at, moment)
 
 
 def find_session(
@@ -78,7 +85,7 @@ def find_session(
     ).one_or_none()
     if row is None or row.expires_at <= now_or_default(now):
         return None
-    return WebSession(row.user_id, row.account_id, row.csrf_token, row.expires_at)
+    return WebSession(row.user_id, row.account_id, row.csrf_token, row.expires_at, row.last_seen_at)
 
 
 def switch_account(session: Session, token: str, account_id: int) -> None:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bgone.errors import UnknownModel
+from bgone.errors import UnknownModel, quoted
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -185,4 +185,4 @@ def find_model(name: str, model_dir: Path) -> ModelSpec:
         if spec.name == name:
             return spec
     known = ", ".join(spec.name for spec in all_models(model_dir))
-    raise UnknownModel(f"Unknown model {name!r}. Known models: {known}.")
+    raise UnknownModel(f"Unknown model {quoted(name)}. Known models: {known}.")

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from PIL import ImageColor
 
-from bgone.errors import InvalidOption
+from bgone.errors import InvalidOption, quoted
 from bgone.inference.options import SIZE_ALIASES, Color, Length, Margin, Roi, Size
 
 E = TypeVar("E", bound=StrEnum)
@@ -39,7 +39,7 @@ def _parse_enum(
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise InvalidOption(
-            name, f"{name} must be one of {allowed}; got {values[name]!r}."
+            name, f"{name} must be one of {allowed}; got {quoted(values[name])}."
         ) from None
 
 
@@ -60,7 +60,7 @@ def parse_bool(name: str, text: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise InvalidOption(name, f"{name} must be true or false; got {text!r}.")
+    raise InvalidOption(name, f"{name} must be true or false; got {quoted(text)}.")
 
 
 _LENGTH = re.compile(r"^(\d+(?:\.\d+)?)(px|%)?$")
@@ -69,7 +69,7 @@ _LENGTH = re.compile(r"^(\d+(?:\.\d+)?)(px|%)?$")
 def parse_length(name: str, text: str) -> Length:
     match = _LENGTH.match(text.strip().lower())
     if not match:
-        raise InvalidOption(name, f"{name}: {text!r} is not a length like '30px' or '10%'.")
+        raise InvalidOption(name, f"{name}: {quoted(text)} is not a length like '30px' or '10%'.")
     value = float(match.group(1))
     if not math.isfinite(value):  # hundreds of digits: float() makes them infinity
         raise InvalidOption(name, f"{name}: {text[:40]!r}... is too large a length.")
@@ -100,7 +100,7 @@ def _percent(name: str, text: str, low: float, high: float) -> float:
     match = re.match(r"^(\d+(?:\.\d+)?)%$", text.strip())
     if not match or not low <= float(match.group(1)) <= high:
         raise InvalidOption(
-            name, f"{name} must be a percentage from {low:g}% to {high:g}%; got {text!r}."
+            name, f"{name} must be a percentage from {low:g}% to {high:g}%; got {quoted(text)}."
         )
     return float(match.group(1)) / 100.0
 
@@ -140,9 +140,9 @@ def parse_color(text: str) -> Color:
         red, green, blue = ImageColor.getrgb(lowered)[:3]
     except ValueError:
         raise InvalidOption(
-            "bg_color", f"bg_color {text!r} is neither a hex colour nor a colour name."
+            "bg_color", f"bg_color {quoted(text)} is neither a hex colour nor a colour name."
         ) from None
     # Pillow passes rgb(999,0,0) and out-of-range hsl() through unclamped.
     if not all(0 <= channel <= 255 for channel in (red, green, blue)):
-        raise InvalidOption("bg_color", f"bg_color {text!r} has a channel outside 0-255.")
+        raise InvalidOption("bg_color", f"bg_color {quoted(text)} has a channel outside 0-255.")
     return Color(red, green, blue)

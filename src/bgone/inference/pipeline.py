@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import math
 import time
 import zipfile
@@ -38,6 +39,8 @@ from bgone.inference.options import (
 from bgone.inference.refine import refine_mask
 from bgone.inference.session import ModelPool
 from bgone.inference.threadplan import InFlight
+
+log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {
     "png": "image/png",
@@ -102,7 +105,9 @@ class Remover:
         self.encoding = config.encoding
         self.in_flight = InFlight(config.overlap_max_pixels)
 
-    def _accept(self, source: bytes | Image.Image) -> DecodedImage:
+    def _accept(self, source: bytes | Image.Image | DecodedImage) -> DecodedImage:
+        if isinstance(source, DecodedImage):
+            return source  # decoded already, e.g. on the server's decode pool
         if isinstance(source, bytes | bytearray | memoryview):
             return decode(bytes(source), self.limits)
         width, height = source.size
@@ -117,24 +122,25 @@ class Remover:
         return DecodedImage(image.convert("RGB"), alpha, icc, "image")
 
     def remove(
-        self, source: bytes | Image.Image, options: RemovalOptions | None = None
+        self, source: bytes | Image.Image | DecodedImage, options: RemovalOptions | None = None
     ) -> RemovalResult:
         with self.in_flight.entered() as declare:
             return self._remove(source, options or RemovalOptions(), declare)
 
     def _remove(
         self,
-        source: bytes | Image.Image,
+        source: bytes | Image.Image | DecodedImage,
         options: RemovalOptions,
         declare: Callable[[int], None],
     ) -> RemovalResult:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 
-        def lap(stage: str) -> None:
+        def lap(stage: str | None) -> None:
             nonlocal clock
             now = time.perf_counter()
-            timings[stage] = now - clock
+            if stage is not None:
+                timings[stage] = now - clock
             clock = now
 
         # The engine sees an explicit `guided` as the default; front ends that know what
@@ -149,7 +155,8 @@ class Remover:
         session = None if best else self.pool.get(model_name)
         bg_image = self._accept(options.bg_image).rgb if options.bg_image is not None else None
         decoded = self._accept(source)
-        lap("decode")
+        # A source decoded already (on the server's decode pool) was timed there.
+        lap(None if isinstance(source, DecodedImage) else "decode")
         input_w, input_h = decoded.rgb.size
         budget = SIZE_PIXELS.get(options.size, self.limits.max_megapixels * 1_000_000)
         size = working_size(input_w, input_h, budget)
@@ -184,6 +191,13 @@ class Remover:
         lap("compose")
         data, image_format = self._encode(composition.image, options, icc_profile)
         lap("encode")
+        log.debug(
+            "removed %dx%d with %s: %s",
+            input_w,
+            input_h,
+            "+".join(models_used),
+            " ".join(f"{stage}={seconds * 1000:.0f}ms" for stage, seconds in timings.items()),
+        )
         return RemovalResult(
             data=data,
             format=image_format,

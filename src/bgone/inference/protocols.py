@@ -10,7 +10,7 @@ from typing import Protocol
 
 from PIL import Image
 
-from bgone.inference.imageio import DecodeLimits
+from bgone.inference.imageio import DecodedImage, DecodeLimits
 from bgone.inference.options import RemovalOptions
 from bgone.inference.pipeline import RemovalResult
 
@@ -33,5 +33,5 @@ class RemoverProtocol(Protocol):
     def pool(self) -> ModelPoolProtocol: ...
 
     def remove(
-        self, source: bytes | Image.Image, options: RemovalOptions | None = None
+        self, source: bytes | Image.Image | DecodedImage, options: RemovalOptions | None = None
     ) -> RemovalResult: ...

@@ -17,6 +17,8 @@ from typing import Generic, TypeVar
 
 import redis
 
+from bgone.infra import metrics
+
 log = logging.getLogger(__name__)
 
 REDIS_TTL_SECONDS = 30.0
@@ -110,7 +112,9 @@ class KeyCache(Generic[V]):
                         self.drop(message["data"].decode())
                 pubsub.close()
             except redis.RedisError as error:
+                metrics.count_redis_error("keycache")
                 if self._listening.is_set():
+                    metrics.count_redis_fallback("keycache")  # entries now live 1 s
                     log.warning("key invalidation channel lost, short cache lifetime: %s", error)
                 self._listening.clear()
                 self._stop.wait(1.0)
@@ -129,4 +133,5 @@ def publish_invalidation(redis_url: str, channel: str, key_id: str) -> None:
         client.publish(channel, key_id)
         client.close()
     except redis.RedisError as error:
+        metrics.count_redis_error("keycache")
         log.warning("could not publish key invalidation for %s: %s", key_id, error)

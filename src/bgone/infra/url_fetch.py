@@ -35,6 +35,7 @@ from bgone.errors import (
     InvalidBgImageUrl,
     InvalidImageUrl,
 )
+from bgone.infra import metrics
 from bgone.infra.bounded_gzip import CappedDecoder
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -192,6 +193,10 @@ class UrlFetcher:
         url: str,
         errors: SourceErrors = IMAGE_ERRORS,
     ) -> bytes:
+        with metrics.timed_stage("download"):
+            return self._fetch(url, errors)
+
+    def _fetch(self, url: str, errors: SourceErrors) -> bytes:
         deadline = time.monotonic() + self.timeout_seconds
         timeout = httpx.Timeout(self.timeout_seconds, connect=min(5.0, self.timeout_seconds))
         with httpx.Client(

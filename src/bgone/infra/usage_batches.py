@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bgone.db.engine import SessionFactory, transaction
 from bgone.domain.authentication import touch_key_usage
 from bgone.domain.metering import FinalRow, write_final_rows
+from bgone.infra import metrics
 from bgone.infra.usage_journal import Journal
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ def replay_rows(sessions: SessionFactory, rows: list[FinalRow]) -> int:
 
 def _spool(journal: Journal, rows: list[FinalRow], error: BaseException) -> OSError | None:
     """Keep `rows` in the journal while the database is away; the error if even that fails."""
+    metrics.count_database_error("usage_write")
     try:
         journal.spool(rows)
     except OSError as spool_error:  # reported to every waiting request

@@ -31,6 +31,7 @@ from typing import IO, Any
 from bgone.domain.credits import Reservation
 from bgone.domain.metering import FinalRow
 from bgone.domain.usage import UsageEntry
+from bgone.infra import metrics
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ class Journal:
             handle.flush()
             os.fsync(handle.fileno())
         self._spooled += len(rows)
+        metrics.set_usage_spool_rows(self._spooled)
 
     def spooled_rows(self) -> list[FinalRow]:
         return _read_rows(self._spool_path)
@@ -169,6 +171,7 @@ class Journal:
     def clear_spool(self) -> None:
         self._spool_path.unlink(missing_ok=True)
         self._spooled = 0
+        metrics.set_usage_spool_rows(0)
 
     # -- orphans ---------------------------------------------------------------------
     def claim_orphans(self) -> Iterator[Orphan]:

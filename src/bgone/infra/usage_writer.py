@@ -25,6 +25,7 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.domain.credits import Reservation
 from bgone.domain.metering import FinalRow, release_pending, release_stale, write_final_rows
 from bgone.domain.usage import UsageEntry
+from bgone.infra import metrics
 from bgone.infra.usage_batches import UsageWrite, commit_batch, first_line, replay_rows
 from bgone.infra.usage_journal import Journal
 
@@ -132,6 +133,7 @@ class UsageWriter:
                 if released:
                     log.warning("released %d pending requests older than %s", released, STALE_AFTER)
         except Exception as error:  # the database is still away: try again later
+            metrics.count_database_error("usage_recovery")
             log.info("usage recovery postponed: %s", first_line(error))
 
     def _replay_spool(self) -> None:

@@ -36,6 +36,9 @@ ENVIRONMENT_BY_PREFIX: dict[str, Environment] = {
 # Both prefixes have the same length, which keeps parsing a simple slice.
 PREFIX_LENGTH = len("bgone_live_")
 KEY_LENGTH = PREFIX_LENGTH + RANDOM_LENGTH + CHECKSUM_LENGTH
+# What a secret scanner looks for (README, /docs/leaked-keys); the checksum then tells a key
+# from random text that happens to match.
+SCANNER_PATTERN = f"bgone_(live|test)_[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}"
 
 
 class MalformationReason(StrEnum):

@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from bgone import __version__
 from bgone.api.browser import BrowserCorsMiddleware
 from bgone.api.openapi import install_openapi
-from bgone.api.routes import account, keys, removal
+from bgone.api.routes import account, improve, keys, leaks, removal
 from bgone.inference.protocols import RemoverProtocol
 from bgone.server.container import Services
 from bgone.server.error_handlers import install_error_handlers
 from bgone.server.middleware import RequestMiddleware
+from bgone.server.security_headers import SecurityHeadersMiddleware
 from bgone.settings import Settings
 from bgone.web import install_web
 
@@ -61,10 +62,14 @@ def create_app(settings: Settings | None = None, remover: RemoverProtocol | None
     # Added first, so it runs inside RequestMiddleware: preflights get a usage row too.
     app.add_middleware(BrowserCorsMiddleware)
     app.add_middleware(RequestMiddleware, max_upload_bytes=chosen.max_upload_bytes)
+    # Outermost, so that every answer has them, the middleware's own 413 included.
+    app.add_middleware(SecurityHeadersMiddleware, https=chosen.secure_cookies)
     app.include_router(removal.router)
     app.include_router(account.router)
     app.include_router(account.health_router)
     app.include_router(keys.router)
+    app.include_router(improve.router)
+    app.include_router(leaks.router)
     install_web(app)
     install_openapi(app)
     return app

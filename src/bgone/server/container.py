@@ -23,21 +23,27 @@ from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
 from bgone.inference.protocols import RemoverProtocol
+from bgone.infra import metrics
 from bgone.infra.keycache import KeyCache
+from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
+from bgone.infra.shared_pool import AccountSharedPool, PoolOptions
 from bgone.infra.url_fetch import UrlFetcher
 from bgone.infra.usage_journal import Journal
 from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
-from bgone.server.work_queue import InferenceGate
+from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
+from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.invitations import InvitationService
 from bgone.services.keys import KeyService
+from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
 from bgone.services.members import MemberService
-from bgone.services.removal import RemovalService
+from bgone.services.removal import RemovalPools, RemovalService
+from bgone.services.two_factor import TwoFactorService
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,11 +76,15 @@ class Services:
     remover: RemoverProtocol
     limiter: RateLimiter
     key_cache: KeyCache[KeyContext]
-    gate: InferenceGate
+    gate: AccountSharedPool  # the pipeline's pool (inference); /readyz reports it
+    downloads: AccountSharedPool
+    decoding: AccountSharedPool
     fetcher: UrlFetcher
     key_usage: KeyUsageThrottle
     usage_writer: UsageWriter
     checkpointer: WalCheckpointer
+    # None without BGONE_SMTP_URL: nothing is mailed (services/account_security.py).
+    mailer: Mailer | None = None
     # (account id, key environment) -> (monotonic time, /v1/account document)
     account_documents: dict[tuple[int, str], tuple[float, bytes]] = field(default_factory=dict)
 
@@ -83,6 +93,8 @@ class Services:
         cls, settings: Settings, migrate: bool = True, remover: RemoverProtocol | None = None
     ) -> Services:
         """`remover`: the engine to serve with (tests inject a fake); by default the real one."""
+        # A bad BGONE_SMTP_URL fails start-up with its reason, before anything is opened.
+        mailer = Mailer.from_url(settings.smtp_url, settings.mail_sender)
         if migrate:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -96,6 +108,7 @@ class Services:
         key_cache: KeyCache[KeyContext] = KeyCache(settings.redis_url, settings.redis_key_prefix)
         key_cache.start()
         sessions = make_session_factory(engine)
+        share = settings.account_share
         return cls(
             settings=settings,
             engine=engine,
@@ -105,7 +118,21 @@ class Services:
             remover=remover,
             limiter=limiter_from_url(settings.redis_url, f"{settings.redis_key_prefix}:ratelimit"),
             key_cache=key_cache,
-            gate=InferenceGate(settings.pipeline_workers, settings.queue_size),
+            gate=AccountSharedPool(
+                PoolOptions(
+                    "inference",
+                    settings.pipeline_workers,
+                    settings.queue_size,
+                    share,
+                    wait_stage="queue_wait",
+                )
+            ),
+            downloads=AccountSharedPool(
+                PoolOptions("download", settings.download_pool_size, 0, share, 2.0)
+            ),
+            decoding=AccountSharedPool(
+                PoolOptions("decode", settings.decode_pool_size, settings.queue_size, share, 0.1)
+            ),
             fetcher=UrlFetcher.from_strings(
                 settings.max_upload_bytes,
                 settings.url_fetch_timeout_seconds,
@@ -114,6 +141,7 @@ class Services:
             key_usage=KeyUsageThrottle(),
             usage_writer=UsageWriter(sessions, Journal(settings.data_dir / "journal")),
             checkpointer=checkpointer,
+            mailer=mailer,
         )
 
     # The use cases the front ends call, built on first use from the parts above.
@@ -141,8 +169,33 @@ class Services:
         return InvitationService(self.sessions, self.read_sessions, self.login)
 
     @cached_property
+    def leaks(self) -> LeakReports:
+        return LeakReports(
+            self.sessions,
+            self.read_sessions,
+            self.ring,
+            self.key_cache,
+            self.limiter,
+            self.settings.leak_reports_per_minute,
+        )
+
+    @cached_property
     def login(self) -> DashboardLogin:
         return DashboardLogin(self.sessions, self.read_sessions, self.limiter)
+
+    @cached_property
+    def account_security(self) -> AccountSecurity:
+        return AccountSecurity(
+            self.sessions,
+            self.read_sessions,
+            self.limiter,
+            self.mailer,
+            self.settings.public_base_url,
+        )
+
+    @cached_property
+    def two_factor(self) -> TwoFactorService:
+        return TwoFactorService(self.sessions, self.read_sessions, self.limiter)
 
     @cached_property
     def account_summaries(self) -> AccountSummaries:
@@ -158,11 +211,16 @@ class Services:
             limiter=self.limiter,
             fetcher=self.fetcher,
             engine=self.remover,
-            work_queue=self.gate,
+            pools=RemovalPools(self.downloads, self.decoding, self.gate),
             on_charged=self.forget_account_document,
             default_quality=Quality(self.settings.default_quality),
             best_quality_credits=self.settings.best_quality_credits,
         )
+
+    @cached_property
+    def improve(self) -> ImproveService:
+        folder = submissions_folder(self.settings.data_dir)
+        return ImproveService(self.sessions, self.fetcher, folder)
 
     def forget_account_document(self, account_id: int) -> None:
         """This replica charged the account: its next /v1/account is recomputed."""
@@ -175,12 +233,16 @@ class Services:
                 connection.execute(text("SELECT 1"))
             return True
         except Exception as error:  # any failure means "not ready", with the reason logged
+            metrics.count_database_error("readiness")
             log.warning("database not ready: %s", error)
             return False
 
     def close(self) -> None:
-        self.gate.shutdown()
+        for pool in (self.downloads, self.decoding, self.gate):
+            pool.shutdown()
         self.usage_writer.close()
         self.checkpointer.stop()
         self.key_cache.stop()
+        if self.mailer is not None:
+            self.mailer.close()
         self.engine.dispose()

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from bgone.db.engine import transaction
-from bgone.domain import accounts, members, users
+from bgone.domain import accounts, members, session_list, users
 from bgone.domain.accounts import Account
 from bgone.domain.members import Membership
 from bgone.domain.roles import GRANTS, Permission, Role
@@ -75,7 +75,11 @@ async def current_viewer(request: Request) -> Viewer | None:
                 tuple(members.memberships_of(session, web_session.user_id)),
             )
 
-    return await run_in_threadpool(look_up)
+    viewer = await run_in_threadpool(look_up)
+    if viewer is not None and session_list.last_seen_is_stale(viewer.session.last_seen_at):
+        # The sessions list's "last seen", written at most every few minutes.
+        await run_in_threadpool(services.account_security.seen, token, viewer.session.last_seen_at)
+    return viewer
 
 
 # Dependencies are async on purpose: FastAPI runs plain `def` dependencies in the thread

@@ -1,4 +1,5 @@
-"""Exception handlers: every failure becomes the one JSON error body."""
+"""Exception handlers: every failure becomes a JSON error body, in the dialect of its path
+(`bgone.server.error_dialects`: remove.bg's 403, BackgroundErase's `error` object)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from bgone.errors import (
     MethodNotAllowed,
     NotFound,
     ServiceUnavailable,
-    error_body,
 )
+from bgone.server.error_dialects import dialect_of
 from bgone.server.middleware import request_record
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,10 @@ PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 def error_response(request: Request, error: BgoneError) -> JSONResponse:
     record = request_record(request.scope)
     record.error_code = error.code
-    return JSONResponse(
-        error_body([error], record.request_id), status_code=error.status, headers=error.headers
-    )
+    dialect = dialect_of(request.url.path)
+    status = dialect.status_of(error.status)
+    body = dialect.body(error.code, error.title, error.detail, status, record.request_id)
+    return JSONResponse(body, status_code=status, headers=error.headers)
 
 
 async def _bgone_error(request: Request, error: Exception) -> JSONResponse:

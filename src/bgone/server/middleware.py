@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,16 +18,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bgone.domain.credits import Reservation
 from bgone.domain.usage import UsageEntry
-from bgone.errors import FileTooLarge, error_body
+from bgone.errors import FileTooLarge
+from bgone.infra import metrics
 from bgone.infra.ratelimit import Decision
+from bgone.server import request_log
 from bgone.server.client_address import storable_address
 from bgone.server.container import Services
+from bgone.server.error_dialects import dialect_of
 
 log = logging.getLogger(__name__)
 
 # Paths whose requests are API calls: each gets exactly one usage row.
 API_PATHS = ("/v2", "/v1/", "/v1.0/", "/api/")
 UNMETERED = ("/v2/health",)
+# A refusal that leaves more of the body unread than this closes the connection: reading
+# the rest only to keep it open (an attacker's 25 MB, say) would cost more than a new one.
+UNREAD_BODY_TO_DRAIN = 64 * 1024
 
 
 @dataclass
@@ -54,7 +61,8 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     return {
         "X-RateLimit-Limit": str(decision.limit),
         "X-RateLimit-Remaining": str(decision.remaining),
-        "X-RateLimit-Reset": str(int(decision.reset_at)),
+        # Rounded up like `RateLimit`'s t, so that both name the same moment.
+        "X-RateLimit-Reset": str(math.ceil(decision.reset_at)),
         "RateLimit-Policy": f'"default";q={decision.limit};w={decision.window_seconds}',
         "RateLimit": f'"default";r={decision.remaining};t={decision.reset_in}',
     }
@@ -84,6 +92,7 @@ class RequestMiddleware:
         address = storable_address(client[0] if client else None)
         record = RequestRecord(request_id=uuid.uuid4().hex, client_ip=address)
         scope.setdefault("state", {})["record"] = record
+        begun = request_log.begin(record.request_id)
         status = 500  # what the usage row says if the app fails before answering
         metered = is_metered(scope["path"])
         recorded = False
@@ -103,8 +112,9 @@ class RequestMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", record.request_id.encode()))
-                if limited.exceeded:
-                    # Unread body bytes are still coming: hang up instead of draining them.
+                if limited.exceeded or limited.left_unread(declared) > UNREAD_BODY_TO_DRAIN:
+                    # Unread body bytes are still coming (past the limit, or a request refused
+                    # before its body was read): hang up instead of draining them.
                     headers.append((b"connection", b"close"))
                 if record.rate is not None:
                     headers.extend(
@@ -127,10 +137,10 @@ class RequestMiddleware:
             await send(message)
 
         limited = LimitedReceive(receive, self.max_body)
+        declared = _content_length(scope)
         try:
-            declared = _content_length(scope)
             if declared is not None and declared > self.max_body:
-                await self._refuse_too_large(record, send_with_headers)
+                await self._refuse_too_large(scope, record, send_with_headers)
             else:
                 await self.app(scope, limited, send_with_headers)
         except Exception:
@@ -138,16 +148,22 @@ class RequestMiddleware:
             record.error_code = record.error_code or "internal_error"
             raise
         finally:
-            await record_once()
+            try:
+                await record_once()
+            finally:  # even when cancelled (the client went away): counted and logged
+                request_log.finish(scope, record, status, begun, _log_lines(scope))
 
-    async def _refuse_too_large(self, record: RequestRecord, send: Send) -> None:
+    async def _refuse_too_large(self, scope: Scope, record: RequestRecord, send: Send) -> None:
         error = FileTooLarge(f"The request body exceeds the limit of {self.max_body} bytes.")
         record.error_code = error.code
-        body = json.dumps(error_body([error], record.request_id)).encode()
+        dialect = dialect_of(scope["path"])
+        status = dialect.status_of(error.status)
+        document = dialect.body(error.code, error.title, error.detail, status, record.request_id)
+        body = json.dumps(document).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": error.status,
+                "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
             }
         )
@@ -177,8 +193,15 @@ class RequestMiddleware:
         touch = bool(entry.key_id) and services.key_usage.due(entry.key_id or "", entry.at)
         try:
             await services.usage_writer.write(entry, record.client_ip, touch, record.reservation)
+            metrics.count_credits_charged(entry.credits_milli)
         except Exception as error:  # the answer goes out regardless; log loudly instead
             log.error("could not record usage for %s: %s", record.request_id, error)
+
+
+def _log_lines(scope: Scope) -> bool:
+    """BGONE_ACCESS_LOG: the request line, on unless the operator turned it off."""
+    services: Services | None = getattr(scope["app"].state, "services", None)
+    return services is None or services.settings.access_log
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -199,11 +222,20 @@ class LimitedReceive:
         self.limit = limit
         self.received = 0
         self.exceeded = False
+        self.finished = False  # the whole body has been read
+
+    def left_unread(self, declared: int | None) -> int:
+        """Body bytes the client declared that the app did not read (a chunked body counts
+        as none: its length is unknown until it is read)."""
+        if self.finished or declared is None:
+            return 0
+        return max(0, declared - self.received)
 
     async def __call__(self) -> Message:
         message: dict[str, Any] = dict(await self.receive())
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
+            self.finished = not message.get("more_body", False)
             if self.received > self.limit:
                 self.exceeded = True
                 raise FileTooLarge(f"The request body exceeds the limit of {self.limit} bytes.")

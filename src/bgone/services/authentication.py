@@ -9,6 +9,8 @@ key was last used is written later, off the request path, by bgone.infra.usage_w
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -26,12 +28,20 @@ from bgone.domain.authentication import (
     upgrade_hash,
 )
 from bgone.domain.clock import now_or_default
-from bgone.errors import ExpiredApiKey, InvalidApiKey, MissingApiKey, TooManyInvalidKeys
+from bgone.errors import (
+    ExpiredApiKey,
+    InvalidApiKey,
+    MissingApiKey,
+    RevokedApiKey,
+    TooManyInvalidKeys,
+)
 from bgone.infra.ratelimit import RateLimiter
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import MalformedKey
 
 T = TypeVar("T")
+REVOKED_KEYS_REMEMBERED = 10_000
+REVOKED_DETAIL = "this API key has been revoked"  # as bgone.domain.authentication says it
 
 
 class ContextCache(Protocol):
@@ -66,6 +76,10 @@ class Authenticator:
         self.key_cache = key_cache
         self.limiter = limiter
         self.invalid_keys_per_minute = invalid_keys_per_minute
+        # Digests of keys found revoked: a revoked key never comes back, so a client that
+        # keeps sending one (hundreds a second, say) is refused from memory, not the database.
+        self._revoked: OrderedDict[str, None] = OrderedDict()
+        self._revoked_lock = threading.Lock()
 
     async def authenticate(self, secret: str, ip: str | None) -> KeyContext:
         """The caller behind `secret`, or the catalogue's error saying why not.
@@ -75,6 +89,8 @@ class Authenticator:
         """
         try:
             key = self.present(secret)
+            if key.current.digest in self._revoked:
+                raise RevokedApiKey(REVOKED_DETAIL)
             context = self.from_cache(key)
             if context is None:
                 context = await to_thread.run_sync(self.from_database, key, ip)
@@ -113,8 +129,12 @@ class Authenticator:
         refusal is on record even though the request fails.
         """
         moment = now_or_default(now)
-        with transaction(self.read_sessions) as session:
-            lookup = look_up(session, key, moment)
+        try:
+            with transaction(self.read_sessions) as session:
+                lookup = look_up(session, key, moment)
+        except RevokedApiKey:
+            self._remember_revoked(key.current.digest)
+            raise
         if lookup.verdict is not KeyVerdict.USABLE:
             with transaction(self.sessions) as session:
                 # Looked up again: the key may have changed between the two transactions.
@@ -135,6 +155,12 @@ class Authenticator:
         self.key_cache.put(key.current.digest, context, context.key_id, context.account_id)
         require_api_access(context)
         return context
+
+    def _remember_revoked(self, digest: str) -> None:
+        with self._revoked_lock:
+            self._revoked[digest] = None
+            while len(self._revoked) > REVOKED_KEYS_REMEMBERED:
+                self._revoked.popitem(last=False)
 
     def count_invalid_key(self, ip: str | None) -> None:
         """Count a refused key against the client's address; 429 once it sent too many.

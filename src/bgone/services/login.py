@@ -48,18 +48,27 @@ class DashboardLogin:
 
     def log_in(self, email: str, password: str, ip: str | None) -> LoginResult:
         buckets = throttle_buckets(email, ip)
+        # Each attempt is counted before its password is verified, and refunded if it was
+        # right: counting after the verification let a burst of parallel guesses all pass
+        # the check before any of them was counted.
+        counted: list[str] = []
         for bucket in buckets:
-            if self.limiter.peek(bucket, LOGIN_FAILURES_PER_MINUTE).remaining <= 0:
+            if not self.limiter.hit(bucket, LOGIN_FAILURES_PER_MINUTE).allowed:
+                self._refund(counted)
                 return LoginResult(LoginOutcome.THROTTLED)
+            counted.append(bucket)
         with transaction(self.read_sessions) as session:
             user = users.get_by_email(session, email)
         if user is None or user.password_hash is None:
             dummy_verify(password)  # same work, so timing does not reveal unknown emails
         elif verify_password(user.password_hash, password):
+            self._refund(counted)
             return LoginResult(LoginOutcome.OK, user.id)
-        for bucket in buckets:
-            self.limiter.hit(bucket, LOGIN_FAILURES_PER_MINUTE)
         return LoginResult(LoginOutcome.WRONG)
+
+    def _refund(self, buckets: list[str]) -> None:
+        for bucket in buckets:
+            self.limiter.refund(bucket, LOGIN_FAILURES_PER_MINUTE)
 
     def sign_up(self, email: str, password: str, plan: str) -> int:
         """The new person's id (the owner of a new account); raises AccountExists or
@@ -72,7 +81,13 @@ class DashboardLogin:
             assert owner is not None
             return owner.id
 
-    def start_session(self, user_id: int, ip: str | None, account_id: int | None = None) -> str:
+    def start_session(
+        self,
+        user_id: int,
+        ip: str | None,
+        account_id: int | None = None,
+        user_agent: str | None = None,
+    ) -> str:
         """The new session's cookie token, in `account_id` (one of the person's) or else
         their first account."""
         with transaction(self.sessions) as session:
@@ -80,7 +95,9 @@ class DashboardLogin:
             if not accounts_of:
                 raise NotFound("this person belongs to no account")
             target = account_id if account_id in accounts_of else accounts_of[0]
-            token, _ = web_sessions.start_session(session, target, ip, user_id=user_id)
+            token, _ = web_sessions.start_session(
+                session, target, ip, user_id=user_id, user_agent=user_agent
+            )
         return token
 
     def switch_account(self, token: str, user_id: int, account_id: int) -> None:

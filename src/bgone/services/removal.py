@@ -1,15 +1,22 @@
-"""The removal use case: admit -> reserve -> run -> settle, for any front end.
+"""The removal use case: admit -> fetch -> measure -> settle the admission -> decode -> run.
 
 The HTTP routes call it today and batch workers will tomorrow; each hands over the sources
 and the options as text (`RemovalRequest`) and a ledger the request's final usage row is
 written from (`RemovalLedger`). Every side effect happens once, in this order:
 
-1. fetch the sources, parse the options (over the operator's default quality), measure the
-   image (header only) and refuse one larger than the plan allows;
-2. admit: one hit on the account's rate limit, weighed by the image's megapixels;
-3. reserve: the result's credits, with a pending usage row (production keys only; `auto`
-   falls back to a preview when a full result is too many);
-4. run the engine on the bounded work queue;
+1. parse the options (over the operator's default quality);
+2. admit, before any download or decode: refuse at once when not one image is left this
+   minute (a look at the limit, which front ends also make before reading the body), reserve
+   the result's credits, with a pending usage
+   row (production keys only; `auto` falls back to a preview when a full result is too
+   many), then one hit on the account's rate limit, provisionally weighed as one image. The
+   credits come first so that a 402 uses up no rate-limit quota; an account out of credits
+   or over its limit never makes the server fetch anything;
+3. fetch URL sources on the download pool, measure the image (header only), refuse one
+   larger than the plan allows, and hit the rate limit again for the weight the image has
+   beyond one image (a refusal then still releases the reservation);
+4. decode on the decode pool and run the engine on the inference pool: each pool bounds the
+   share one account may hold (429 `concurrency_limit_exceeded` past it);
 5. settle: a result charges its reservation (`ledger.credits_milli`). The final usage row,
    which commits or releases the reservation in the same transaction, is written once by
    whoever ends the request (the HTTP middleware, before the answer's last byte), so a
@@ -18,7 +25,7 @@ written from (`RemovalLedger`). Every side effect happens once, in this order:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -30,22 +37,39 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
-from bgone.errors import InsufficientCredits, RateLimitExceeded, ResolutionTooHigh
-from bgone.inference.imageio import peek_dimensions
+from bgone.errors import InsufficientCredits, ResolutionTooHigh
+from bgone.inference.imageio import DecodedImage, DecodeLimits, decode, peek_dimensions
 from bgone.inference.options import Quality, RemovalOptions, Size
 from bgone.inference.pipeline import RemovalResult
 from bgone.inference.protocols import RemoverProtocol
+from bgone.infra import metrics
 from bgone.infra.ratelimit import Decision, RateLimiter
 from bgone.infra.url_fetch import BACKGROUND_ERRORS, UrlFetcher
 from bgone.infra.usage_journal import Journal
+from bgone.services import rate_admission
+from bgone.services.rate_admission import PROVISIONAL_WEIGHT
 
 T = TypeVar("T")
 
 
-class WorkQueue(Protocol):
-    """The bounded work queue (`bgone.server.work_queue.InferenceGate` in the server)."""
+class WorkPool(Protocol):
+    """A bounded pool accounts share (`bgone.infra.shared_pool.AccountSharedPool` in the
+    server): refuses at once past the account's share or when full."""
 
-    async def run(self, function: Callable[[], T]) -> T: ...
+    async def run(self, account: Hashable, function: Callable[[], T]) -> T: ...
+
+    def refuse_if_full(self, account: Hashable) -> None:
+        """Raise what `run` would raise now, without taking a slot."""
+        ...
+
+
+@dataclass(frozen=True)
+class RemovalPools:
+    """Where each stage's blocking work runs: never on the threads authentication uses."""
+
+    downloads: WorkPool
+    decoding: WorkPool
+    inference: WorkPool
 
 
 class RemovalLedger(Protocol):
@@ -91,7 +115,7 @@ class RemovalService:
     limiter: RateLimiter
     fetcher: UrlFetcher
     engine: RemoverProtocol
-    work_queue: WorkQueue
+    pools: RemovalPools
     # Told the account that was charged, e.g. to drop a cached balance.
     on_charged: Callable[[int], None]
     # The operator's choices (BGONE_DEFAULT_QUALITY, BGONE_BEST_QUALITY_CREDITS).
@@ -100,31 +124,49 @@ class RemovalService:
 
     async def remove(self, request: RemovalRequest, ledger: RemovalLedger) -> RemovalOutcome:
         caller = request.caller
-        image, background = await self._sources(request)
         defaults = replace(request.defaults, quality=self.default_quality)
-        options = RemovalOptions.from_fields(request.fields, bg_image=background, defaults=defaults)
-        self._measure(image, caller, ledger)
+        options = RemovalOptions.from_fields(
+            request.fields, bg_image=request.background, defaults=defaults
+        )
         size = pricing.size_for_key(options.size, caller.spends_credits)
         if size is not options.size:
             options = replace(options, size=size)
-        await anyio.to_thread.run_sync(partial(self._admit, caller, ledger))
+        await self.refuse_when_exhausted(caller, ledger)
         options = await anyio.to_thread.run_sync(partial(self._reserve, request, options, ledger))
         # A failure from here on leaves `ledger.credits_milli` at 0: the usage row releases
         # the reservation. On success that row charges it.
-        result = await self.work_queue.run(partial(self.engine.remove, image, options))
+        await rate_admission.admit(self.limiter, caller, ledger, PROVISIONAL_WEIGHT)
+        image, background = await self._sources(request)
+        if background is not request.background:
+            options = replace(options, bg_image=background)
+        self._measure(image, caller, ledger)
+        beyond = pricing.rate_weight(ledger.megapixels) - PROVISIONAL_WEIGHT
+        if beyond > 0:
+            await rate_admission.admit(self.limiter, caller, ledger, beyond)
+        account = caller.account_id
+        decoded = await self.pools.decoding.run(
+            account, partial(_timed_decode, image, self.engine.limits)
+        )
+        del image  # the decoded pixels are what the engine needs now
+        result = await self.pools.inference.run(
+            account, partial(self.engine.remove, decoded, options)
+        )
+        metrics.observe_engine_timings(result.timings, result.models_used)
         return self._settle(caller, ledger, result)
 
     async def _sources(self, request: RemovalRequest) -> tuple[bytes, bytes | None]:
+        account = request.caller.account_id
         if request.image is not None:
             image = request.image
         elif request.image_url is not None:
-            image = await anyio.to_thread.run_sync(partial(self.fetcher.fetch, request.image_url))
+            fetch = partial(self.fetcher.fetch, request.image_url)
+            image = await self.pools.downloads.run(account, fetch)
         else:
             raise ValueError("a removal request needs an image or an image URL")
         background = request.background
         if request.background_url:
             fetch = partial(self.fetcher.fetch, request.background_url, BACKGROUND_ERRORS)
-            background = await anyio.to_thread.run_sync(fetch)
+            background = await self.pools.downloads.run(account, fetch)
         return image, background
 
     def _measure(self, image: bytes, caller: KeyContext, ledger: RemovalLedger) -> None:
@@ -136,19 +178,17 @@ class RemovalService:
                 f"{caller.limits.max_megapixels:g} MP."
             )
 
-    def _admit(self, caller: KeyContext, ledger: RemovalLedger) -> None:
-        decision = self.limiter.hit(
-            pricing.rate_bucket(caller.account_id, caller.environment),
-            caller.rate_per_minute,
-            pricing.rate_weight(ledger.megapixels),
-        )
-        ledger.rate = decision
-        if not decision.allowed:
-            raise RateLimitExceeded(
-                f"More than {decision.limit} images (of up to 1 MP each) per minute for this "
-                f"account. Retry after {decision.retry_after} s.",
-                decision.retry_after,
-            )
+    async def refuse_when_exhausted(self, caller: KeyContext, ledger: RemovalLedger) -> None:
+        """429 at once when not one image is left this minute, or the account's share of the
+        decode or inference pool is full (503 when the pool is): looks, which use up nothing.
+
+        Front ends call it before they read the request's body, and `remove` before it
+        reserves anything, so that such an account costs neither a body parse nor a database
+        write. Whoever gets past it is counted by `rate_admission.admit` and the pools.
+        """
+        await rate_admission.refuse_when_exhausted(self.limiter, caller, ledger)
+        for pool in (self.pools.decoding, self.pools.inference):
+            pool.refuse_if_full(caller.account_id)
 
     def _reserve(
         self, request: RemovalRequest, options: RemovalOptions, ledger: RemovalLedger
@@ -205,3 +245,9 @@ class RemovalService:
             ledger.credits_milli = ledger.reservation.milli
             self.on_charged(caller.account_id)
         return RemovalOutcome(result, ledger.credits_milli)
+
+
+def _timed_decode(image: bytes, limits: DecodeLimits) -> DecodedImage:
+    # Decoding has its own pool now, so its time is taken here rather than by the engine.
+    with metrics.timed_stage("decode"):
+        return decode(image, limits)

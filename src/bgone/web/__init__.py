@@ -8,23 +8,30 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bgone.errors import CsrfFailed, InsufficientRole, LoginRequired
+from bgone.errors import CsrfFailed, InsufficientRole, LoginRequired, TwoFactorRequired
 from bgone.inference.samples import SAMPLES_DIR
 from bgone.server.deps import current_viewer
 from bgone.server.error_handlers import error_response
 from bgone.web.account import router as account_router
 from bgone.web.docs import router as docs_router
 from bgone.web.invitations import router as invitations_router
+from bgone.web.leaks import router as leaks_router
 from bgone.web.members import router as members_router
 from bgone.web.origins import router as origins_router
 from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
+from bgone.web.security import router as security_router
 from bgone.web.templating import STATIC_DIR, render
+from bgone.web.two_factor import router as two_factor_router
 
 
 async def _login_required(request: Request, error: Exception) -> Response:
     target = request.url.path + (f"#{request.url.fragment}" if request.url.fragment else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+async def _two_factor_required(request: Request, error: Exception) -> Response:
+    return RedirectResponse("/account/two-factor?required=1", status_code=303)
 
 
 async def _csrf_failed(request: Request, error: Exception) -> Response:
@@ -63,8 +70,12 @@ def install_web(app: FastAPI) -> None:
     app.include_router(origins_router)
     app.include_router(members_router)
     app.include_router(invitations_router)
+    app.include_router(leaks_router)
+    app.include_router(security_router)
+    app.include_router(two_factor_router)
     app.include_router(playground_router)
     app.include_router(docs_router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(InsufficientRole, _insufficient_role)
+    app.add_exception_handler(TwoFactorRequired, _two_factor_required)

@@ -5,7 +5,7 @@ What the viewer's role lacks is left out of the page, and each form's route refu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -17,6 +17,7 @@ from bgone.domain import audit, credits, plans, usage
 from bgone.domain.durations import parse_grace
 from bgone.domain.invitations import Invitation
 from bgone.domain.key_records import key_document
+from bgone.domain.leaks import LeakedKeyAction, LeakReport
 from bgone.domain.members import Member
 from bgone.domain.plan_limits import Limits
 from bgone.domain.roles import Permission, Role
@@ -25,10 +26,13 @@ from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, Viewer, client_ip
 from bgone.services.keys import KeyActor
 from bgone.web.chart import usage_svg
+from bgone.web.pages import MIN_PASSWORD_LENGTH
 from bgone.web.templating import render
 from bgone.web.viewer import SignedInDep, check_csrf, needs
 
 router = APIRouter(include_in_schema=False)
+
+UNVERIFIED = "Confirm your email address before creating keys: follow the link we sent you."
 
 GRACE_CHOICES = (
     ("0", "End it now"),
@@ -51,6 +55,9 @@ class AccountView:
     api_plans: list[plans.Plan]
     members: list[Member]
     invitations: list[Invitation]
+    # Keys reported as leaked, not yet dismissed (bgone.web.leaks), and the account's choice.
+    leak_reports: list[LeakReport] = field(default_factory=list)
+    leak_warn_only: bool = False
 
 
 def _load(services: Services, viewer: Viewer) -> AccountView:
@@ -89,13 +96,37 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
         invitations=services.invitations.list_open(viewer.account.id)
         if Permission.MANAGE_MEMBERS in granted
         else [],
+        # The banner: owners and admins (they act on a leaked key); the choice: owners.
+        leak_reports=services.leaks.open_reports(viewer.account.id)
+        if Permission.VIEW_LEAK_REPORTS in granted
+        else [],
+        leak_warn_only=services.leaks.action_of(viewer.account.id) is LeakedKeyAction.WARN,
     )
 
 
+def revoked_notice(view: AccountView, revoked: str | None) -> str | None:
+    """The notice after a revocation, for a revoked key of this account only: the parameter
+    is anyone's to write into a link, so no other text is ever shown as the site's word."""
+    for key in view.keys:
+        if revoked and key["id"] == revoked and key["revoked_at"] is not None:
+            return f"Key {key['id']} was revoked; requests with it now get 401."
+    return None
+
+
 async def _page(
-    request: Request, services: Services, viewer: Viewer, status_code: int = 200, **extra: object
+    request: Request,
+    services: Services,
+    viewer: Viewer,
+    status_code: int = 200,
+    revoked: str | None = None,
+    **extra: object,
 ) -> Response:
     view = await run_in_threadpool(_load, services, viewer)
+    if revoked is not None:
+        extra["notice"] = revoked_notice(view, revoked)
+    security = await run_in_threadpool(
+        services.account_security.overview, viewer.user.id, viewer.token
+    )
     return render(
         request,
         "account.html",
@@ -105,6 +136,8 @@ async def _page(
         grace_choices=GRACE_CHOICES,
         can={permission.value: permission in viewer.granted for permission in Permission},
         roles=[role.value for role in Role],
+        security=security,
+        min_password_length=MIN_PASSWORD_LENGTH,
         **extra,
     )
 
@@ -128,8 +161,7 @@ ChangesKeysDep = Annotated[Viewer, Depends(needs(Permission.MANAGE_OWN_KEYS, "ch
 async def account_page(
     request: Request, services: ServicesDep, viewer: SignedInDep, revoked: str | None = None
 ) -> Response:
-    notice = f"Key {revoked} was revoked; requests with it now get 401." if revoked else None
-    return await _page(request, services, viewer, notice=notice)
+    return await _page(request, services, viewer, revoked=revoked)
 
 
 @router.post("/account/keys")
@@ -143,6 +175,8 @@ async def generate_key(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
+    if await run_in_threadpool(services.account_security.unverified_email, viewer.user.id):
+        return await _page(request, services, viewer, status_code=403, key_error=UNVERIFIED)
     actor = key_actor(request, viewer)
     try:
         issued = await run_in_threadpool(

@@ -98,3 +98,36 @@ async def switch_account(
     except NotFound as error:
         return await _page(request, services, viewer, status_code=404, members_error=error.detail)
     return RedirectResponse("/account", status_code=303)
+
+
+ResetsTwoFactorDep = Annotated[
+    Viewer,
+    Depends(needs(Permission.RESET_MEMBER_TWO_FACTOR, "resetting a member's two-factor")),
+]
+
+
+@router.post("/account/members/{user_id}/reset-two-factor")
+async def reset_two_factor(
+    user_id: int,
+    request: Request,
+    services: ServicesDep,
+    viewer: ResetsTwoFactorDep,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """An owner removes a member's second factor (lost phone and recovery codes): they sign
+    in with their password, and enrol again where an account requires it."""
+    check_csrf(viewer, csrf_token)
+    team = await run_in_threadpool(services.members.list_members, viewer.account.id)
+    member = next((m for m in team if m.user_id == user_id), None)
+    if member is None:
+        return await _page(
+            request, services, viewer, status_code=404, members_error=f"no member {user_id}"
+        )
+    await run_in_threadpool(
+        services.two_factor.reset,
+        viewer.account.id,
+        member.email,
+        f"dashboard:{viewer.user.email}",
+        client_ip(request),
+    )
+    return RedirectResponse(f"/account?two_factor_reset={user_id}#members", status_code=303)

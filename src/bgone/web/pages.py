@@ -15,6 +15,7 @@ from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, ViewerDep, client_ip
 from bgone.services.login import LoginOutcome
 from bgone.web.templating import render
+from bgone.web.two_factor_step import to_second_step
 from bgone.web.viewer import check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -48,9 +49,14 @@ def _check_form_token(request: Request, submitted: str) -> None:
 
 
 def _signed_in(
-    services: Services, user_id: int, ip: str | None, target: str, account_id: int | None = None
+    services: Services,
+    user_id: int,
+    ip: str | None,
+    target: str,
+    account_id: int | None = None,
+    user_agent: str | None = None,
 ) -> Response:
-    token = services.login.start_session(user_id, ip, account_id)
+    token = services.login.start_session(user_id, ip, account_id, user_agent)
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -115,8 +121,16 @@ async def signup(
                 + ("Log in instead?" if isinstance(error, AccountExists) else "")
             )
         else:
+            # With a mailer, the address must be proven before keys (web/security.py).
+            await run_in_threadpool(services.account_security.after_sign_up, user_id)
             return await run_in_threadpool(
-                _signed_in, services, user_id, client_ip(request), "/account"
+                _signed_in,
+                services,
+                user_id,
+                client_ip(request),
+                "/account",
+                None,
+                request.headers.get("user-agent"),
             )
     page = render(
         request,
@@ -183,8 +197,14 @@ async def login(
             error=WRONG_CREDENTIALS,
         )
         return _with_form_cookie(page, token, services)
+    # With two-factor on, the password is only the first step (bgone.web.two_factor).
+    challenge = await run_in_threadpool(services.two_factor.begin, result.user_id, _safe_next(next))
+    if challenge is not None:
+        return to_second_step(challenge, services.settings.secure_cookies)
     try:
-        return await run_in_threadpool(_signed_in, services, result.user_id, ip, next)
+        return await run_in_threadpool(
+            _signed_in, services, result.user_id, ip, next, None, request.headers.get("user-agent")
+        )
     except NotFound:  # removed from every account they had
         page = render(
             request,

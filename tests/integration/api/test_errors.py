@@ -12,6 +12,7 @@ import pytest
 from bgone.db.engine import transaction
 from bgone.domain import accounts, credits
 from bgone.security.keys import Environment, generate_key
+from tests.support.error_bodies import error_of
 from tests.support.imagegen import encode, gradient_rgb, png_header_only
 from tests.support.stack import Server, Stack
 
@@ -32,15 +33,13 @@ def post(
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The code in the path's dialect, the request id echoed; the error as bgone spells it."""
     assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"errors", "request_id"}
-    assert body["request_id"] == response.headers["x-request-id"]
-    error = body["errors"][0]
-    assert set(error) == {"title", "code", "detail"}
-    assert error["code"] == code
-    assert error["detail"]
-    return error
+    seen = error_of(response)
+    assert seen.request_id == response.headers["x-request-id"]
+    assert seen.code == code
+    assert seen.detail
+    return {"title": seen.title, "code": seen.code, "detail": seen.detail}
 
 
 @pytest.fixture()
@@ -56,6 +55,23 @@ def key(stack: Stack, account_id: int) -> str:
 def test_missing_key_explains_how_to_send_one(server: Server) -> None:
     error = assert_error(post(server, files={"image_file": SMALL_PNG}), 401, "missing_api_key")
     assert "x-api-key" in error["detail"]
+
+
+def test_each_provider_answers_a_bad_key_in_its_own_dialect(server: Server) -> None:
+    """remove.bg: 403 in its errors array (its clients map only 403 to 'authentication
+    failed'); BackgroundErase: 401 in its error object; ByByBG: 401 in bgone's body."""
+    unknown = generate_key(Environment.PRODUCTION)
+    removebg = post(server, "/v1.0/removebg", key=unknown, files={"image_file": SMALL_PNG})
+    assert removebg.status_code == 403
+    assert removebg.json()["errors"][0]["code"] == "invalid_api_key"
+    assert removebg.json()["request_id"] == removebg.headers["x-request-id"]
+    erase = post(server, "/v2", key=unknown, files={"image_file": SMALL_PNG})
+    assert erase.status_code == 401
+    assert erase.json()["error"]["code"] == "invalid_api_key"
+    assert erase.json()["error"]["status"] == 401
+    bybybg = post(server, "/v1/remove-bg", key=unknown, files={"file": SMALL_PNG})
+    assert bybybg.status_code == 401
+    assert bybybg.json()["errors"][0]["code"] == "invalid_api_key"
 
 
 @pytest.mark.parametrize(

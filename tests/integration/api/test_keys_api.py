@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.stack import Server, Stack
 
@@ -55,7 +56,7 @@ def test_staging_keys_cannot_manage_keys(server: Server, stack: Stack) -> None:
     staging = stack.key(stack.account("business"), "staging")
     response = httpx.get(server.base_url + "/api/keys", headers={"x-api-key": staging})
     assert response.status_code == 403
-    assert response.json()["errors"][0]["code"] == "production_key_required"
+    assert code_of(response) == "production_key_required"
 
 
 def test_rotation_grace_then_expiry(server: Server, stack: Stack) -> None:
@@ -84,7 +85,7 @@ def test_rotation_grace_then_expiry(server: Server, stack: Stack) -> None:
         files={"image_file": ("a.png", SMALL_PNG)},
     )
     assert expired.status_code == 401
-    assert expired.json()["errors"][0]["code"] == "expired_api_key"
+    assert code_of(expired) == "expired_api_key"
     assert works(server, new) == 200
     events = httpx.get(server.base_url + "/api/audit-log", headers={"x-api-key": new}).json()[
         "data"
@@ -122,7 +123,7 @@ def test_accounts_cannot_touch_each_others_keys(server: Server, stack: Stack) ->
     ):
         response = httpx.request(method, server.base_url + path, headers={"x-api-key": key_a})
         assert response.status_code == 404
-        assert response.json()["errors"][0]["code"] == "not_found"
+        assert code_of(response) == "not_found"
     assert works(server, key_b) == 200  # untouched
     audit_a = httpx.get(server.base_url + "/api/audit-log", headers={"x-api-key": key_a})
     assert b_key_id not in audit_a.text

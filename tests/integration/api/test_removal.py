@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.support.environment import require
+from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb, open_bytes
 from tests.support.stack import Server, Stack
 
@@ -108,7 +109,7 @@ def test_quality_best_runs_and_says_so(server: Server, key: str, person_jpeg: by
         timeout=60,
     )
     assert conflict.status_code == 400
-    assert conflict.json()["errors"][0]["code"] == "invalid_quality"
+    assert code_of(conflict) == "invalid_quality"
 
 
 def test_v2_json_base64_and_options(server: Server, key: str) -> None:
@@ -150,19 +151,22 @@ def test_removebg_contract_defaults_and_json(server: Server, key: str, person_jp
     assert response.status_code == 200, response.text
     # remove.bg's default size is preview (0.25 MP, 0.25 credits), format auto -> PNG.
     assert response.headers["x-credits-charged"] == "0.25"
+    assert response.headers["x-type"] == "person"  # the type sent: bgone does not classify
     image = open_bytes(response.content)
     assert image.format == "PNG" and image.width * image.height <= 250_000
     as_json = httpx.post(
         server.base_url + "/v1.0/removebg",
         headers={"X-Api-Key": key, "Accept": "application/json"},
         data={
-            "image_file_b64": base64.b64encode(SMALL_PNG).decode(),
+            # image_base64, BackgroundErase's name, is accepted too (removebgplus sends it).
+            "image_base64": base64.b64encode(SMALL_PNG).decode(),
             "size": "full",
             "bg_color": "00ff00",
         },
         timeout=60,
     )
     assert as_json.status_code == 200, as_json.text
+    assert as_json.headers["x-type"] == "other"  # type=auto (the default)
     data = as_json.json()["data"]
     assert set(data) == {
         "result_b64",

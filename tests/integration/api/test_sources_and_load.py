@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.servers import server_fixture, stack_fixture
 from tests.support.stack import Server, Stack
@@ -86,7 +87,7 @@ def test_image_url_failures(narrow_server: Server, stack: Stack, image_host: str
             json={"image_url": url},
             timeout=60,
         )
-        return response.status_code, response.json()["errors"][0]["code"]
+        return response.status_code, code_of(response)
 
     assert code(f"{image_host}/missing.png") == (400, "failed_image_download")
     assert code(f"{image_host}/to-loopback") == (400, "invalid_image_url")
@@ -117,7 +118,7 @@ def test_full_queue_answers_server_busy(narrow_server: Server, stack: Stack) -> 
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200, 503]
     busy = next(response for response in responses if response.status_code == 503)
-    assert busy.json()["errors"][0]["code"] == "server_busy"
+    assert code_of(busy) == "server_busy"
     assert int(busy.headers["retry-after"]) >= 1
     account = httpx.get(narrow_server.base_url + "/v1/account", headers={"x-api-key": key})
     assert account.json()["data"]["attributes"]["credits_used"] == 1  # the refusal was free

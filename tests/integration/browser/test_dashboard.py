@@ -6,12 +6,13 @@ import re
 import secrets
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from bgone.db.engine import transaction
 from bgone.domain import accounts
 from bgone.security.passwords import hash_password
-from tests.integration.browser.conftest import screenshot
+from tests.integration.browser.conftest import screenshot, watched_context
+from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb, open_bytes
 from tests.support.stack import Server, Stack
 
@@ -89,7 +90,7 @@ def test_sign_up_generate_use_and_revoke(page: Page, web_server: Server) -> None
     screenshot(page, "account-revoked")
     refused = remove_with(web_server, key)
     assert refused.status_code == 401
-    assert refused.json()["errors"][0]["code"] == "revoked_api_key"
+    assert code_of(refused) == "revoked_api_key"
     expect(page.get_by_test_id("audit-log")).to_contain_text("key revoked")
 
 
@@ -166,7 +167,7 @@ def test_form_post_without_csrf_token_is_refused(page: Page, web_server: Server)
     expect(key_row(page, "sneaky")).to_have_count(0)
     with_session_only = page.request.post(web_server.base_url + "/api/keys", data={"name": "x"})
     assert with_session_only.status == 401
-    assert with_session_only.json()["errors"][0]["code"] == "missing_api_key"
+    assert code_of(with_session_only) == "missing_api_key"
 
 
 def test_login_errors_and_throttle(page: Page, web_server: Server) -> None:
@@ -190,8 +191,12 @@ def test_login_errors_and_throttle(page: Page, web_server: Server) -> None:
     screenshot(page, "login-throttled")
 
 
-def test_phone_width_is_readable(browser, web_server: Server) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+def test_phone_width_is_readable(
+    browser: Browser, web_server: Server, policy_violations: list[str]
+) -> None:
+    context = watched_context(
+        browser, policy_violations, viewport={"width": 390, "height": 844}, is_mobile=True
+    )
     page = context.new_page()
     sign_up(page, web_server)
     page.goto(web_server.base_url + "/account#api-access")

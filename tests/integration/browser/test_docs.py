@@ -37,14 +37,42 @@ def requested(page: Page) -> Iterator[list[str]]:
 def test_overview(page: Page, web_server: Server, requested: list[str]) -> None:
     page.goto(web_server.base_url + "/docs")
     expect(page.get_by_role("heading", name="bgone documentation")).to_be_visible()
-    expect(page.locator("pre").filter(has_text="/v1/remove-bg")).to_be_visible()
-    expect(page.locator("pre").filter(has_text="/v1.0/removebg")).to_be_visible()
+    # Each endpoint's example shows as curl first (the other languages are tabs).
+    expect(page.get_by_test_id("snippet-ex-v1-remove-bg-curl")).to_contain_text("/v1/remove-bg")
+    expect(page.get_by_test_id("snippet-ex-v1-0-removebg-curl")).to_contain_text("/v1.0/removebg")
     nav = page.get_by_role("navigation", name="Documentation")
     expect(nav.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
     screenshot(page, "docs-overview")
     nav.get_by_role("link", name="Authentication").click()
     expect(page).to_have_url(web_server.base_url + "/docs/authentication")
     assert requested
+
+
+def test_language_tabs_switch_every_example_under_the_policy(
+    page: Page, web_server: Server, requested: list[str]
+) -> None:
+    """The tabs are app.js's (no inline script): one click shows that language everywhere."""
+    page.goto(web_server.base_url + "/docs")
+    slugs = ("v2", "v1-remove-bg", "v1-0-removebg")
+    for slug in slugs:
+        expect(page.get_by_test_id(f"tab-ex-{slug}-curl")).to_have_attribute(
+            "aria-selected", "true"
+        )
+        expect(page.get_by_test_id(f"snippet-ex-{slug}-curl")).to_be_visible()
+        expect(page.get_by_test_id(f"snippet-ex-{slug}-php")).to_be_hidden()
+    page.get_by_test_id("tab-ex-v1-remove-bg-php").click()
+    for slug in slugs:
+        expect(page.get_by_test_id(f"tab-ex-{slug}-php")).to_have_attribute("aria-selected", "true")
+        expect(page.get_by_test_id(f"snippet-ex-{slug}-php")).to_be_visible()
+        expect(page.get_by_test_id(f"snippet-ex-{slug}-php")).to_contain_text("new CURLFile(")
+        expect(page.get_by_test_id(f"snippet-ex-{slug}-curl")).to_be_hidden()
+    # The keyboard moves along the tabs too.
+    page.get_by_test_id("tab-ex-v2-php").focus()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_test_id("snippet-ex-v2-node")).to_be_visible()
+    expect(page.get_by_test_id("snippet-ex-v2-node")).to_contain_text("process.env.BGONE_API_KEY")
+    page.get_by_test_id("snippets-ex-v2").scroll_into_view_if_needed()
+    screenshot(page, "docs-snippets", full_page=False)
 
 
 def test_authentication_guide(page: Page, web_server: Server, requested: list[str]) -> None:

@@ -11,7 +11,13 @@ from bgone.web.docs_guides import example_files
 from tests.support.proxy import EXAMPLE_DIR
 from tests.support.stack import Server
 
-PAGES = ("/docs", "/docs/authentication", "/docs/web-integration", "/docs/api")
+PAGES = (
+    "/docs",
+    "/docs/authentication",
+    "/docs/web-integration",
+    "/docs/leaked-keys",
+    "/docs/api",
+)
 
 
 def get(server: Server, path: str) -> httpx.Response:
@@ -42,7 +48,10 @@ def test_overview_has_the_three_quick_start_calls(server: Server) -> None:
     html = get(server, "/docs").text
     for call in (f"{server.base_url}/v2", "/v1/remove-bg", "/v1.0/removebg"):
         assert call in html
-    assert "image_file=@/absolute/path/to/image.jpg" in html
+    # Each in every language (tests/integration/web/test_snippets_run.py runs them).
+    assert "-F &#34;image_file=@photo.jpg&#34;" in html
+    for language in ("curl", "python", "requests", "node", "php"):
+        assert f'data-testid="snippet-ex-v2-{language}"' in html
 
 
 def test_authentication_guide(server: Server) -> None:

@@ -63,29 +63,57 @@ def test_document_is_built_once(app: FastAPI, document: Document) -> None:
     assert app.openapi() is document
 
 
+def error_schema_and_code(path: str) -> tuple[str, Any]:
+    """Each path's error body in its provider's dialect: /v2 BackgroundErase's object."""
+    if path == "/v2":
+        return "BackgroundEraseErrorBody", lambda value: value["error"]["code"]
+    return "ErrorBody", lambda value: value["errors"][0]["code"]
+
+
 def test_error_body_schema_and_every_error_response(document: Document) -> None:
     body = document["components"]["schemas"]["ErrorBody"]
     assert body["required"] == ["errors", "request_id"]
     assert body["properties"]["errors"]["items"]["required"] == ["title", "code", "detail"]
+    erase = document["components"]["schemas"]["BackgroundEraseErrorBody"]
+    assert erase["required"] == ["error"]
+    assert erase["properties"]["error"]["required"] == ["code", "message", "status", "request_id"]
     for method, path in PROTECTED:
         responses = document["paths"][path][method]["responses"]
         assert "422" not in responses, (method, path)
-        assert {"401", "403", "503"} <= set(responses), (method, path)
+        assert {"403", "503"} <= set(responses), (method, path)
+        schema, code_of = error_schema_and_code(path)
         for status, response in responses.items():
             if status.startswith(("4", "5")):
                 media = response["content"]["application/json"]
-                assert media["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+                assert media["schema"] == {"$ref": f"#/components/schemas/{schema}"}, path
                 for code, example in media["examples"].items():
-                    error = example["value"]["errors"][0]
-                    assert error["code"] == code and f"`{code}`" in response["description"]
-                    assert example["value"]["request_id"]
+                    assert code_of(example["value"]) == code
+                    assert f"`{code}`" in response["description"]
+                    assert "request_id" in str(example["value"])
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_each_dialect_documents_its_authentication_status(document: Document) -> None:
+    """remove.bg's routes answer authentication failures with 403, the others with 401."""
+    auth = {"missing_api_key", "invalid_api_key", "revoked_api_key", "expired_api_key"}
+    responses = document["paths"]["/v1.0/removebg"]["post"]["responses"]
+    assert "401" not in responses
+    assert auth <= set(responses["403"]["content"]["application/json"]["examples"])
+    assert "No usable API key" in responses["403"]["description"]
+    for path, method in (("/v2", "post"), ("/v1/remove-bg", "post"), ("/v1/account", "get")):
+        responses = document["paths"][path][method]["responses"]
+        assert auth == set(responses["401"]["content"]["application/json"]["examples"]), path
+    v2_example = document["paths"]["/v2"]["post"]["responses"]["401"]["content"][
+        "application/json"
+    ]["examples"]["missing_api_key"]["value"]
+    assert v2_example["error"]["status"] == 401
 
 
 def test_removal_routes_document_every_failure(document: Document) -> None:
     for path in REMOVAL:
         responses = document["paths"][path]["post"]["responses"]
-        assert {"400", "401", "402", "403", "413", "415", "429", "503"} <= set(responses)
+        authentication = "403" if path.startswith("/v1.0/") else "401"  # remove.bg's 403
+        assert {"400", authentication, "402", "403", "413", "415", "429", "503"} <= set(responses)
         assert "Retry-After" in responses["429"]["headers"]
         assert "Retry-After" in responses["503"]["headers"]
         codes_400 = set(responses["400"]["content"]["application/json"]["examples"])
@@ -154,7 +182,11 @@ def test_removal_request_bodies_follow_the_contracts(document: Document) -> None
     assert form["bg_image_file"]["format"] == "binary" and form["bg_image_url"]["format"] == "uri"
     urlencoded = removebg["application/x-www-form-urlencoded"]["schema"]
     assert "bg_image_file" not in urlencoded["properties"]
-    assert urlencoded["oneOf"] == [{"required": ["image_file_b64"]}, {"required": ["image_url"]}]
+    assert urlencoded["oneOf"] == [
+        {"required": ["image_file_b64"]},
+        {"required": ["image_base64"]},  # an alias some remove.bg clients send
+        {"required": ["image_url"]},
+    ]
 
 
 def test_removal_results_are_binary_with_headers(document: Document) -> None:
@@ -165,6 +197,8 @@ def test_removal_results_are_binary_with_headers(document: Document) -> None:
         for header in (*RESULT_HEADERS, "X-Request-ID", "X-RateLimit-Remaining", "RateLimit"):
             assert header in ok["headers"]
             assert resolve(document, ok["headers"][header])["description"]
+        # remove.bg's subject class is remove.bg's alone.
+        assert ("X-Type" in ok["headers"]) is (path == "/v1.0/removebg"), path
     json_removebg = document["paths"]["/v1.0/removebg"]["post"]["responses"]["200"]["content"]
     assert json_removebg["application/json"]["schema"]["$ref"].endswith("/RemoveBgJson")
 

@@ -156,6 +156,12 @@ def test_503_is_retried_with_exponential_backoff_and_jitter(
     [
         (401, "revoked_api_key", AuthenticationError),
         (401, "missing_api_key", AuthenticationError),
+        # remove.bg's dialect (the SDK's /v1.0/removebg) answers authentication failures
+        # with 403, as remove.bg does: the code, not the status, makes them authentication.
+        (403, "missing_api_key", AuthenticationError),
+        (403, "invalid_api_key", AuthenticationError),
+        (403, "revoked_api_key", AuthenticationError),
+        (403, "expired_api_key", AuthenticationError),
         (403, "account_suspended", PermissionDeniedError),
         (402, "insufficient_credits", InsufficientCreditsError),
         (413, "file_too_large", PayloadTooLargeError),
@@ -187,6 +193,18 @@ def test_client_errors_are_not_retried(make: Callable[..., Client], sleeps: list
     with pytest.raises(AuthenticationError):
         make(script).remove(b"img")
     assert len(script.requests) == 1 and sleeps == []
+
+
+def test_background_erase_error_object_is_read(make: Callable[..., Client]) -> None:
+    """`/v2` answers `{"error": {...}}`; the SDK reads it like bgone's own body."""
+    body = {"error": {"code": "invalid_api_key", "message": "D", "status": 401, "request_id": "r"}}
+    with pytest.raises(AuthenticationError) as caught:
+        make(Script(httpx.Response(401, json=body))).remove(b"img")
+    assert (caught.value.code, caught.value.detail, caught.value.request_id) == (
+        "invalid_api_key",
+        "D",
+        "r",
+    )
 
 
 def test_a_body_that_is_not_bgones_keeps_the_status(make: Callable[..., Client]) -> None:

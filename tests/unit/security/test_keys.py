@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import zlib
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from bgone.security.keys import (
     BASE62_ALPHABET,
     KEY_LENGTH,
+    SCANNER_PATTERN,
     Environment,
     MalformationReason,
     MalformedKey,
@@ -108,3 +110,9 @@ def test_display_form_shows_prefix_and_four_characters_each_side() -> None:
 def test_display_form_refuses_malformed_keys() -> None:
     with pytest.raises(MalformedKey):
         display_form("bgone_live_short")
+
+
+def test_the_scanner_pattern_matches_every_key_and_says_what_the_docs_say() -> None:
+    assert SCANNER_PATTERN == "bgone_(live|test)_[0-9A-Za-z]{38}"
+    for environment in Environment:
+        assert re.fullmatch(SCANNER_PATTERN, generate_key(environment))

@@ -21,7 +21,7 @@ from bgone.infra.url_fetch import UrlFetcher
 from bgone.infra.usage_journal import Journal
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment
-from bgone.services.removal import RemovalService
+from bgone.services.removal import RemovalPools, RemovalService
 from tests.unit.domain.support import NOW, MakeAccount
 from tests.unit.fakes import CountingQueue, FakeRemover
 from tests.unit.services.support import RecordingKeyCache
@@ -71,7 +71,7 @@ def make_parts(sqlite_sessions: SessionFactory, journal: Journal) -> Callable[..
             limiter=LimitsRateLimiter("memory://"),
             fetcher=UrlFetcher.from_strings(1 << 20, 1.0, []),
             engine=remover,
-            work_queue=queue,
+            pools=RemovalPools(CountingQueue(), CountingQueue(), queue),
             on_charged=charged.append,
             **operator,
         )

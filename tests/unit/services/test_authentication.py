@@ -118,6 +118,24 @@ def test_revoked_key_is_refused(
         authenticate(sessions, issued.secret, ring, now=NOW)
 
 
+def test_a_key_found_revoked_is_refused_from_memory_afterwards(
+    sessions: SessionFactory, make_account: MakeAccount, ring: SecretRing
+) -> None:
+    """A client sending a revoked key hundreds of times a second costs one lookup."""
+    issued = issue(sessions, make_account, ring)
+    with transaction(sessions) as session:
+        api_keys.revoke(session, issued.record.account_id, issued.record.id, "me", now=NOW)
+    authenticator = Authenticator(
+        sessions, sessions, ring, RecordingKeyCache(), LimitsRateLimiter("memory://"), 30
+    )
+    with pytest.raises(RevokedApiKey):
+        asyncio.run(authenticator.authenticate(issued.secret, None))
+    authenticator.read_sessions = authenticator.sessions = ExplodingFactory()  # type: ignore[assignment]
+    for _ in range(3):
+        with pytest.raises(RevokedApiKey):
+            asyncio.run(authenticator.authenticate(issued.secret, None))
+
+
 def test_rotated_key_works_during_grace_then_expires_with_an_audit_event(
     sessions: SessionFactory, make_account: MakeAccount, ring: SecretRing
 ) -> None:

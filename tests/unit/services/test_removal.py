@@ -1,10 +1,12 @@
 """The removal use case with a fake engine and a real SQLite database: each step once, in
-order (measure -> admit -> reserve -> run -> settle), and what a failure at each leaves."""
+order (reserve -> admit -> measure -> decode -> run -> settle), and what a failure at each
+leaves."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -12,10 +14,11 @@ from sqlalchemy import select
 
 from bgone.db.engine import SessionFactory, transaction
 from bgone.db.tables import UsageRecordRow
-from bgone.domain import credits, metering
+from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
 from bgone.errors import (
+    ConcurrencyLimitExceeded,
     InsufficientCredits,
     InvalidOption,
     ModelNotInstalled,
@@ -24,9 +27,9 @@ from bgone.errors import (
 )
 from bgone.inference.options import OutputFormat, RemovalOptions, Size
 from bgone.security.keys import Environment
-from bgone.services.removal import RemovalOutcome, RemovalRequest
+from bgone.services.removal import RemovalOutcome, RemovalPools, RemovalRequest
 from tests.support.imagegen import encode, gradient_rgb
-from tests.unit.fakes import RESULT, Ledger
+from tests.unit.fakes import RESULT, CountingQueue, Ledger
 from tests.unit.services.conftest import Parts
 
 PHOTO = encode(gradient_rgb(64, 48), "PNG")
@@ -160,20 +163,25 @@ def test_auto_falls_back_to_a_preview_when_a_full_result_is_too_many(
     assert usage_rows(parts.sessions, ledger.request_id) == [(metering.PENDING_STATUS, 250)]
 
 
-def test_any_other_size_is_refused_when_credits_are_short(
+def test_any_other_size_is_refused_when_credits_are_short_without_using_rate_quota(
     make_parts: MakeParts, make_caller: MakeCaller
 ) -> None:
     parts, caller, ledger = make_parts(), make_caller(credits_milli=500), Ledger()
     with pytest.raises(InsufficientCredits):
         run(parts, request(caller, size="full"), ledger)
     assert ledger.reservation is None and ledger.credits_milli == 0
-    assert ledger.rate is not None  # admitted first: the answer carries the rate headers
+    # Credits are checked before the rate limit is hit: a 402 uses up no quota (the answer
+    # carries the rate headers of the look taken before the reservation).
+    assert ledger.rate is not None and ledger.rate.remaining == caller.rate_per_minute
+    bucket = pricing.rate_bucket(caller.account_id, caller.environment)
+    untouched = parts.service.limiter.peek(bucket, caller.rate_per_minute)
+    assert untouched.remaining == caller.rate_per_minute
     assert parts.queue.runs == 0 and parts.charged == []
     assert figures(parts.sessions, caller) == (0, 0)
     assert usage_rows(parts.sessions, ledger.request_id) == []
 
 
-def test_the_rate_limit_admits_by_image_weight_before_any_reservation(
+def test_an_account_over_its_rate_limit_is_refused_before_any_reservation_or_decode(
     make_parts: MakeParts, make_caller: MakeCaller
 ) -> None:
     parts, caller = make_parts(), make_caller(rate_per_minute=1)
@@ -183,18 +191,57 @@ def test_the_rate_limit_admits_by_image_weight_before_any_reservation(
         run(parts, request(caller), refused)
     assert raised.value.headers["Retry-After"] == str(raised.value.retry_after)
     assert refused.rate is not None and not refused.rate.allowed
-    assert refused.reservation is None and parts.queue.runs == 1
+    assert parts.queue.runs == 1 and refused.megapixels == 0  # not even measured
+    assert refused.reservation is None
     assert figures(parts.sessions, caller) == (0, 1000)
 
 
-def test_an_image_over_the_plans_megapixels_is_refused_before_admission(
+def test_a_refusal_after_the_reservation_leaves_it_for_the_usage_row_to_release(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    """Room for one image, but the photo weighs three: refused once measured."""
+    parts, caller, refused = make_parts(), make_caller(rate_per_minute=1), Ledger()
+    large = encode(gradient_rgb(2000, 1500), "PNG")
+    removal = RemovalRequest(
+        caller=caller, endpoint="POST /v2", fields={}, defaults=RemovalOptions(), image=large
+    )
+    with pytest.raises(RateLimitExceeded):
+        run(parts, removal, refused)
+    assert parts.queue.runs == 0 and refused.megapixels == pytest.approx(3.0)
+    assert refused.reservation is not None and refused.credits_milli == 0
+    with transaction(parts.sessions) as session:
+        metering.write_final_rows(session, [final_row(refused, caller, 429)])
+    assert figures(parts.sessions, caller) == (0, 0)
+
+
+def test_an_image_heavier_than_one_image_is_hit_for_the_rest_once_measured(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller = make_parts(), make_caller(rate_per_minute=3)
+    large = encode(gradient_rgb(2000, 1500), "PNG")  # 3 MP: 1 provisionally, 2 once measured
+    removal = RemovalRequest(
+        caller=caller, endpoint="POST /v2", fields={}, defaults=RemovalOptions(), image=large
+    )
+    ledger = Ledger()
+    run(parts, removal, ledger)
+    assert ledger.rate is not None and ledger.rate.remaining == 0
+    refused = Ledger()
+    with pytest.raises(RateLimitExceeded):
+        run(parts, removal, refused)
+    assert parts.queue.runs == 1 and refused.megapixels == 0
+
+
+def test_an_image_over_the_plans_megapixels_is_refused_before_decoding(
     make_parts: MakeParts, make_caller: MakeCaller
 ) -> None:
     parts, caller, ledger = make_parts(), make_caller(max_megapixels=0.001), Ledger()
     with pytest.raises(ResolutionTooHigh, match=r"your plan allows up to 0\.001 MP"):
         run(parts, request(caller), ledger)
     assert ledger.megapixels == pytest.approx(0.003072)
-    assert ledger.rate is None and ledger.reservation is None and parts.queue.runs == 0
+    # Admitted provisionally (the size is known only once the image is in hand); the usage
+    # row releases the reservation.
+    assert ledger.rate is not None and ledger.reservation is not None
+    assert parts.queue.runs == 0 and parts.remover.calls == []
 
 
 def test_a_bad_option_is_refused_before_anything_is_spent(
@@ -218,3 +265,22 @@ def test_an_engine_failure_keeps_the_reservation_for_the_usage_row_to_release(
     assert ledger.credits_milli == 0 and parts.charged == []
     assert ledger.reservation is not None and ledger.reservation.milli == 1000
     assert parts.queue.runs == 1
+
+
+class FullPool(CountingQueue):
+    """A pool whose share for every account is taken."""
+
+    def refuse_if_full(self, account: Hashable) -> None:
+        raise ConcurrencyLimitExceeded("share taken", 3)
+
+
+def test_a_full_share_is_refused_before_any_reservation_or_quota(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, caller, ledger = make_parts(), make_caller(rate_per_minute=5), Ledger()
+    full = replace(parts.service, pools=RemovalPools(CountingQueue(), FullPool(), parts.queue))
+    with pytest.raises(ConcurrencyLimitExceeded) as raised:
+        asyncio.run(full.remove(request(caller), ledger))
+    assert raised.value.status == 429 and raised.value.headers["Retry-After"] == "3"
+    assert ledger.reservation is None and parts.queue.runs == 0
+    assert ledger.rate is not None and ledger.rate.remaining == 5

@@ -37,6 +37,8 @@ from bgone.api.openapi.errors import (
     ErrorCase,
     case,
 )
+from bgone.api.openapi.improve import IMPROVE_ERRORS, improve_body, improve_success
+from bgone.api.openapi.leaks import LEAK_ERRORS, leak_body, leak_success
 from bgone.api.openapi.responses import (
     HEADERS,
     RATE_HEADERS,
@@ -47,6 +49,7 @@ from bgone.api.openapi.responses import (
 )
 from bgone.api.openapi.schema import Schema
 from bgone.errors import InvalidRequest
+from bgone.server.error_dialects import dialect_of
 
 KEY_SCHEME = "APIKeyHeader"  # declared by bgone.api.deps (the x-api-key header)
 BEARER_SCHEME = "BearerAuth"
@@ -59,6 +62,12 @@ BEARER_SCHEME = "BearerAuth"
 class OperationDoc:
     errors: Sequence[ErrorCase]
     contract: Contract | None = None
+    # For a route that reads its body by hand and is no removal: its body and its 200.
+    body: Schema | None = None
+    success: Schema | None = None
+    success_status: str = "200"
+    # A route that needs no key (`POST /v1/keys/leaked`): no security, no rate headers.
+    public: bool = False
 
 
 def removal_errors(contract: Contract) -> list[ErrorCase]:
@@ -75,6 +84,9 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ("post", "/v2"): OperationDoc(removal_errors(BACKGROUND_ERASE), BACKGROUND_ERASE),
     ("post", "/v1/remove-bg"): OperationDoc(removal_errors(BYBYBG), BYBYBG),
     ("post", "/v1.0/removebg"): OperationDoc(removal_errors(REMOVE_BG), REMOVE_BG),
+    ("post", "/v1.0/improve"): OperationDoc(
+        (*AUTH_ERRORS, *IMPROVE_ERRORS, UNAVAILABLE), body=improve_body(), success=improve_success()
+    ),
     ("get", "/v1/account"): OperationDoc((*AUTH_ERRORS, UNAVAILABLE)),
     ("get", "/api/keys"): OperationDoc(MANAGEMENT),
     ("post", "/api/keys"): OperationDoc((*MANAGEMENT, *NEW_KEY_ERRORS)),
@@ -83,13 +95,21 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ),
     ("delete", "/api/keys/{key_id}"): OperationDoc((*MANAGEMENT, *KEY_ID_ERRORS)),
     ("get", "/api/audit-log"): OperationDoc(MANAGEMENT),
+    ("post", "/v1/keys/leaked"): OperationDoc(
+        (*LEAK_ERRORS, UNAVAILABLE),
+        body=leak_body(),
+        success=leak_success(),
+        success_status="202",
+        public=True,
+    ),
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def _enrich_operation(path: str, method: str, operation: Schema) -> None:
     doc = OPERATIONS.get((method, path))
-    protected = doc is not None or "security" in operation
+    dialect = dialect_of(path)  # the route's provider spells its errors its own way
+    protected = (doc is not None and not doc.public) or "security" in operation
     responses: Schema = operation.setdefault("responses", {})
     # Validation problems answer 400 invalid_request in the one error body, never 422.
     responses.pop("422", None)
@@ -101,14 +121,21 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
             response.setdefault("headers", {}).update(header_refs(names))
     if doc is None:
         if protected:
-            responses.update(error_responses((*AUTH_ERRORS, UNAVAILABLE)))
+            responses.update(error_responses((*AUTH_ERRORS, UNAVAILABLE), dialect))
         return
     if doc.contract is not None:
         operation["requestBody"] = removal_body(doc.contract)
         responses["200"] = removal_success(doc.contract)
+    elif doc.body is not None:
+        operation["requestBody"] = doc.body
+        if doc.success is not None:
+            success = copy.deepcopy(doc.success)
+            status = doc.success_status
+            success["headers"] = responses.get(status, {}).get("headers", {})
+            responses[status] = success
     elif "requestBody" in operation:
         doc = OperationDoc((*doc.errors, case(InvalidRequest, "The request is malformed.")))
-    responses.update(error_responses(doc.errors))
+    responses.update(error_responses(doc.errors, dialect))
 
 
 def enrich(schema: Schema) -> Schema:

@@ -67,8 +67,13 @@ def source_fields(contract: Contract) -> list[FieldDoc]:
         for name in contract.file_fields
     ]
     fields += [
-        FieldDoc(name, BASE64, "The image as base64 (a `data:` URI is accepted too).")
-        for name in contract.base64_fields
+        FieldDoc(
+            name,
+            BASE64,
+            "The image as base64 (a `data:` URI is accepted too)."
+            + (f" Alias of `{contract.base64_fields[0]}`." if index else ""),
+        )
+        for index, name in enumerate(contract.base64_fields)
     ]
     fields += [
         FieldDoc(name, URL, "A public http(s) URL bgone downloads the image from.")

@@ -18,6 +18,7 @@ from bgone.errors import (
     BgDownloadTimeout,
     BgoneError,
     BrowserRequestRefused,
+    ConcurrencyLimitExceeded,
     ExpiredApiKey,
     FailedBgDownload,
     FailedImageDownload,
@@ -61,6 +62,7 @@ from bgone.errors import (
     UnknownForeground,
     UnknownModel,
 )
+from bgone.server.error_dialects import BGONE, ErrorDialect
 
 EXAMPLE_REQUEST_ID = "9c5b94b1f3a84d0e8f6f2a7d31c2e4b0"
 
@@ -75,11 +77,11 @@ class ErrorCase:
     detail: str
     retry_after: int | None = None
 
-    def body(self) -> Schema:
-        return {
-            "errors": [{"title": self.title, "code": self.code, "detail": self.detail}],
-            "request_id": EXAMPLE_REQUEST_ID,
-        }
+    def body(self, dialect: ErrorDialect = BGONE) -> Schema:
+        """The example body as `dialect` answers it (bgone's own by default)."""
+        status = dialect.status_of(self.status)
+        body: Schema = dialect.body(self.code, self.title, self.detail, status, EXAMPLE_REQUEST_ID)
+        return body
 
 
 def case(
@@ -119,6 +121,12 @@ RATE_LIMITED = case(
     RateLimitExceeded,
     "More than 500 images (of up to 1 MP each) per minute for this account. Retry after 12 s.",
     retry_after=12,
+)
+TOO_MANY_AT_ONCE = case(
+    ConcurrencyLimitExceeded,
+    "This account already has 2 images in the server's inference stage, its share; send "
+    "fewer at a time or retry shortly.",
+    retry_after=1,
 )
 TOO_LARGE = case(FileTooLarge, "File exceeds the limit of 25 MB (31457280 bytes received).")
 WRONG_TYPE = case(InvalidFileType, "Expected a JPEG, PNG or WebP image, received a GIF image.")
@@ -178,6 +186,7 @@ REMOVAL_ERRORS = (
     TOO_LARGE,
     WRONG_TYPE,
     RATE_LIMITED,
+    TOO_MANY_AT_ONCE,
     BUSY,
     MODEL_MISSING,
     MODEL_BROKEN,
@@ -218,8 +227,9 @@ STATUS_MEANING = {
     413: "The image (or the whole request body) is larger than the server accepts.",
     415: "The image is not a JPEG, PNG or WebP (recognised by content, not by name).",
     429: (
-        "Too many images this minute for your account, or too many invalid keys from your "
-        "address; retry after `Retry-After` seconds."
+        "Too many images this minute or at once for your account, too many invalid keys or "
+        "leaked-key reports from your address, or (`/v1.0/improve`) too many submissions "
+        "today; retry after `Retry-After` seconds."
     ),
     503: "The server is busy or a dependency is unavailable; retry after `Retry-After` seconds.",
 }

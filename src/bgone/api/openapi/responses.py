@@ -8,14 +8,18 @@ live here; which route answers which errors is decided in `bgone.api.openapi`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 
-from bgone.api.contracts import REMOVE_BG, RESULT_HEADERS, Contract
+from bgone.api.contracts import REMOVE_BG, RESULT_HEADERS, SUBJECT_TYPE_HEADER, Contract
 from bgone.api.openapi.errors import INTERNAL, NO_CREDITS, NOT_ALLOWED, STATUS_MEANING, ErrorCase
 from bgone.api.openapi.schema import FILE, JSON, RESULT_TYPES, Schema, ref
+from bgone.server.error_dialects import BACKGROUND_ERASE, BGONE, ErrorDialect, ErrorShape
 
 ERROR_BODY = "ErrorBody"
+BACKGROUND_ERASE_ERROR_BODY = "BackgroundEraseErrorBody"
+# Each body shape's schema in `#/components/schemas`.
+ERROR_SCHEMAS = {ErrorShape.ERRORS: ERROR_BODY, ErrorShape.ERROR: BACKGROUND_ERASE_ERROR_BODY}
 
 HEADERS: dict[str, tuple[str, str]] = {
     # name: (JSON Schema type, description)
@@ -33,6 +37,11 @@ HEADERS: dict[str, tuple[str, str]] = {
     ),
     "X-Quality": ("string", "The quality that ran: `fast` or `best`."),
     "X-Quality-Models": ("string", "The models that ran, comma-separated: `u2netp,isnet`."),
+    SUBJECT_TYPE_HEADER: (
+        "string",
+        "remove.bg's subject class. bgone does not classify: it is the `type` sent (`graphic` "
+        "spelt `graphics`), or `other` for `auto`; absent with `type_level=none`.",
+    ),
     "X-RateLimit-Limit": ("integer", "Images (of up to 1 MP each) allowed per minute."),
     "X-RateLimit-Remaining": ("integer", "Images left in the current window."),
     "X-RateLimit-Reset": ("integer", "Unix time at which the window resets."),
@@ -71,6 +80,25 @@ SCHEMAS: dict[str, Schema] = {
         },
         # The first is an everyday error; the others can come from any route.
         "examples": [NO_CREDITS.body(), NOT_ALLOWED.body(), INTERNAL.body()],
+    },
+    BACKGROUND_ERASE_ERROR_BODY: {
+        "type": "object",
+        "title": BACKGROUND_ERASE_ERROR_BODY,
+        "description": "BackgroundErase's error body, which `/v2` answers with.",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "status", "request_id"],
+                "properties": {
+                    "code": {"type": "string", "description": "Stable; branch on this."},
+                    "message": {"type": "string", "description": "What exactly went wrong."},
+                    "status": {"type": "integer", "description": "The HTTP status."},
+                    "request_id": {"type": "string", "description": "Same as `X-Request-ID`."},
+                },
+            }
+        },
+        "examples": [NO_CREDITS.body(BACKGROUND_ERASE)],
     },
     "Foreground": {
         "type": "object",
@@ -117,6 +145,7 @@ def header_refs(names: Iterable[str]) -> Schema:
 def removal_success(contract: Contract) -> Schema:
     content: Schema = {kind: {"schema": FILE} for kind in RESULT_TYPES}
     json_schema = "RemoveBgJson" if contract is REMOVE_BG else "RemovalJson"
+    subject = (SUBJECT_TYPE_HEADER,) if contract.sends_subject_type else ()
     content[JSON] = {"schema": ref("schemas", json_schema)}
     return {
         "description": (
@@ -124,16 +153,17 @@ def removal_success(contract: Contract) -> Schema:
             "`alpha.png`. With `Accept: application/json` (or a JSON request body) the image "
             "comes base64-encoded in JSON."
         ),
-        "headers": header_refs(("X-Request-ID", *RESULT_HEADERS, *RATE_HEADERS)),
+        "headers": header_refs(("X-Request-ID", *RESULT_HEADERS, *subject, *RATE_HEADERS)),
         "content": content,
     }
 
 
-def error_responses(cases: Iterable[ErrorCase]) -> dict[str, Schema]:
-    """One response per status, with every code it can carry and an example of each."""
+def error_responses(cases: Iterable[ErrorCase], dialect: ErrorDialect = BGONE) -> dict[str, Schema]:
+    """One response per status `dialect` answers, with every code it can carry and an example
+    of each in the dialect's body (remove.bg's 403 carries the authentication codes too)."""
     by_status: dict[int, list[ErrorCase]] = {}
     for item in cases:
-        known = by_status.setdefault(item.status, [])
+        known = by_status.setdefault(dialect.status_of(item.status), [])
         if all(item.code != other.code for other in known):
             known.append(item)
     responses: dict[str, Schema] = {}
@@ -146,16 +176,26 @@ def error_responses(cases: Iterable[ErrorCase]) -> dict[str, Schema]:
             headers.append("Retry-After")
         if status == 429:
             headers += RATE_HEADERS
+        # The catalogue's statuses this one stands for, each with its meaning, in order.
+        meanings = dict.fromkeys(STATUS_MEANING.get(item.status, "") for item in group)
+        meaning = " ".join(text for text in sorted(meanings, key=_catalogue_order(group)) if text)
         responses[str(status)] = {
-            "description": f"{phrase}. {STATUS_MEANING.get(status, '')} Codes: {codes}.",
+            "description": f"{phrase}. {meaning} Codes: {codes}.",
             "headers": header_refs(headers),
             "content": {
                 JSON: {
-                    "schema": ref("schemas", ERROR_BODY),
+                    "schema": ref("schemas", ERROR_SCHEMAS[dialect.shape]),
                     "examples": {
-                        item.code: {"summary": item.title, "value": item.body()} for item in group
+                        item.code: {"summary": item.title, "value": item.body(dialect)}
+                        for item in group
                     },
                 }
             },
         }
     return responses
+
+
+def _catalogue_order(group: list[ErrorCase]) -> Callable[[str], int]:
+    """Meanings in the order of the catalogue's statuses (401's before 403's)."""
+    order = {STATUS_MEANING.get(item.status, ""): item.status for item in group}
+    return lambda text: order[text]

@@ -11,9 +11,11 @@ from bgone.api.contracts import (
     BACKGROUND_ERASE,
     BYBYBG,
     REMOVE_BG,
+    SUBJECT_TYPE_HEADER,
     Contract,
     ParsedRequest,
     parse_request,
+    subject_type,
 )
 from bgone.api.deps import KeyContextDep
 from bgone.domain import credits
@@ -35,6 +37,8 @@ async def remove(
     record: RequestRecord,
 ) -> Response:
     """Parse the contract's body, run the removal use case, answer in the contract's shape."""
+    # Before the body is read: an account over its rate limit costs no upload parsing.
+    await services.removal.refuse_when_exhausted(context, record)
     parsed = await parse_request(request, contract, services.settings.max_upload_bytes)
     removal = RemovalRequest(
         caller=context,
@@ -79,6 +83,8 @@ def _respond(
     credits_milli: int,
 ) -> Response:
     headers = _result_headers(result, credits_milli)
+    if contract.sends_subject_type and (subject := subject_type(parsed.fields)) is not None:
+        headers[SUBJECT_TYPE_HEADER] = subject
     if not _wants_json(request, parsed):
         return Response(result.data, media_type=result.media_type, headers=headers)
     encoded = base64.b64encode(result.data).decode()

@@ -1,5 +1,5 @@
 // The API playground: sends one request to the API on this origin, straight from the browser,
-// shows what came back and the curl command that reproduces it. No framework, no build step.
+// shows what came back and the same request in curl, Python, Node.js and PHP. No framework, no build step.
 (() => {
   "use strict";
 
@@ -63,32 +63,6 @@
     return name ? { kind: "sample", name } : null;
   }
 
-  // -- shell quoting ---------------------------------------------------------------------------
-  // Double quotes as in the docs when nothing inside would be expanded; single quotes otherwise.
-  function shellQuote(text) {
-    if (!/["$`\\!]/.test(text)) return `"${text}"`;
-    return `'${text.replace(/'/g, `'\\''`)}'`;
-  }
-
-  // Bare where nothing needs quoting (file names after -o).
-  function shellWord(text) {
-    return /^[\w.@%+=:,\/-]+$/.test(text) ? text : shellQuote(text);
-  }
-
-  // curl -F treats `;` (and `,` for files) as separators, a leading `"` as quoting and a
-  // leading @ or < as a file; --form-string sends a text value literally.
-  function fileArgument(field, name) {
-    if (/[;,"\\]/.test(name)) {
-      return `-F ${shellQuote(`${field}=@"${name.replace(/[\\"]/g, "\\$&")}"`)}`;
-    }
-    return `-F ${shellQuote(`${field}=@${name}`)}`;
-  }
-
-  function textArgument(name, value) {
-    const literal = /^[@<"]/.test(value) || value.includes(";");
-    return `${literal ? "--form-string" : "-F"} ${shellQuote(`${name}=${value}`)}`;
-  }
-
   function predictedExtension() {
     if (channels.value === "alpha") return format.value === "webp" ? "webp" : "png";
     const chosen = format.value === "auto" ? null : format.value;
@@ -100,28 +74,41 @@
     return src.kind === "sample" ? src.name : src.name.replace(/^.*[\\/]/, "");
   }
 
-  function curlCommand(extension) {
+  // -- the same request in every language ------------------------------------------------------
+  // Built on the server (bgone.web.snippets, which the docs pages use too), from the form's
+  // state; the key is never part of it. Only the latest state's answer is shown.
+  let snippetTicket = 0;
+  async function showSnippets() {
+    const ticket = ++snippetTicket;
+    const codes = form.ownerDocument.querySelectorAll("[data-snippets] code[data-snippet]");
     const src = source();
-    const current = endpoint();
-    if (!src) return "";
-    const origin = window.location.origin;
-    const name = localName(src);
-    const parts = [];
-    if (src.kind === "sample") {
-      parts.push(`curl -fsS ${origin}${sampleUrl(src.name)} -o ${shellWord(name)} &&`);
+    const error = $("snippets-error");
+    if (!src) {
+      codes.forEach((code) => { code.textContent = ""; });
+      return;
     }
-    parts.push(`curl -H "x-api-key: $BGONE_API_KEY" -f ${origin}${current.path}`);
-    parts.push(fileArgument(current.field, name));
-    for (const [field, value] of optionFields()) parts.push(textArgument(field, value));
-    // Never write over the image being sent.
-    const output = `result.${extension || predictedExtension()}`;
-    parts.push(`-o ${output === name ? `bgone-${output}` : output}`);
-    return parts.join(" ");
-  }
-
-  function showCurl() {
-    $("curl-command").textContent = curlCommand(lastExtension);
-    $("copy-curl").textContent = "Copy";
+    const params = new URLSearchParams({
+      endpoint: endpoint().path,
+      image: localName(src),
+      ext: lastExtension || predictedExtension(),
+    });
+    if (src.kind === "sample") params.set("sample", src.name);
+    for (const [field, value] of optionFields()) params.append("option", `${field}=${value}`);
+    try {
+      const response = await fetch(`/playground/snippets?${params}`);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const shown = await response.json();
+      if (ticket !== snippetTicket) return; // a newer state is on its way
+      codes.forEach((code) => { code.textContent = shown[code.dataset.snippet] || ""; });
+      form.ownerDocument.querySelectorAll("[data-snippets] [data-copy]").forEach((button) => {
+        button.textContent = "Copy";
+      });
+      error.hidden = true;
+    } catch (failure) {
+      if (ticket !== snippetTicket) return;
+      error.textContent = `The snippets could not be built: ${failure.message}`;
+      error.hidden = false;
+    }
   }
 
   // -- form state ------------------------------------------------------------------------------
@@ -158,7 +145,7 @@
   function changed() {
     lastExtension = null;
     cropMargin.disabled = !crop.checked;
-    showCurl();
+    showSnippets();
   }
 
   fileInput.addEventListener("change", () => {
@@ -300,7 +287,7 @@
         $("result-heading").scrollIntoView({ behavior: "smooth", block: "start" });
       }
       if (response.ok && EXTENSIONS[type]) lastExtension = EXTENSIONS[type];
-      showCurl();
+      await showSnippets(); // before the result shows: what is on screen matches it
 
       if (type === "application/json" || type.endsWith("+json")) {
         const text = await payload.text();

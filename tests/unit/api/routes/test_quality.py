@@ -13,6 +13,7 @@ import pytest
 
 from bgone.api.contracts import RESULT_HEADERS
 from bgone.inference.options import Quality
+from tests.support.error_bodies import error_of
 from tests.support.imagegen import encode, gradient_rgb
 from tests.unit.fakes import FAKE_BEST_MODELS
 from tests.unit.inprocess import InProcess, in_process_app
@@ -90,10 +91,9 @@ def test_best_with_an_explicit_model_or_refinement_is_refused(
 def invalid_quality(response: httpx.Response) -> str:
     """The detail of a 400 invalid_quality in the one error body."""
     assert response.status_code == 400, response.text
-    [error] = response.json()["errors"]
-    assert (error["code"], error["title"]) == ("invalid_quality", "Invalid option")
-    detail: str = error["detail"]
-    return detail
+    error = error_of(response)
+    assert error.code == "invalid_quality"
+    return error.detail
 
 
 def test_an_unknown_quality_is_invalid_quality(app: InProcess, key: str) -> None:

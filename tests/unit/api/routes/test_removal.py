@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlalchemy import select
 
@@ -69,3 +71,51 @@ def test_json_answer_carries_the_result_in_base64(app: InProcess, key: str) -> N
     document = response.json()
     assert (document["format"], document["width"], document["height"]) == ("png", 4, 3)
     assert document["foreground"] == {"top": 0, "left": 1, "width": 2, "height": 3}
+
+
+def test_remove_bg_accepts_image_base64_as_an_alias_of_image_file_b64(
+    app: InProcess, key: str
+) -> None:
+    """Some remove.bg clients (PyPI removebgplus) send BackgroundErase's field name."""
+    encoded = base64.b64encode(PHOTO).decode()
+    response = app.client.post(
+        "/v1.0/removebg", headers={"X-Api-Key": key}, data={"image_base64": encoded}
+    )
+    assert response.status_code == 200, response.text
+    both = app.client.post(
+        "/v1.0/removebg",
+        headers={"X-Api-Key": key},
+        data={"image_base64": encoded, "image_file_b64": encoded},
+    )
+    assert both.status_code == 400
+    assert both.json()["errors"][0]["code"] == "multiple_sources"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, "other"),  # type=auto: bgone does not classify, and says so
+        ({"type": "auto", "type_level": "2"}, "other"),
+        ({"type": "person"}, "person"),
+        ({"type": "Product", "type_level": "latest"}, "product"),
+        ({"type": "graphic"}, "graphics"),  # the request's spelling -> X-Type's documented one
+        ({"type": "car", "type_level": "none"}, None),  # none: no header, as remove.bg
+    ],
+)
+def test_remove_bg_sends_x_type_from_the_type_the_client_gave(
+    app: InProcess, key: str, fields: dict[str, str], expected: str | None
+) -> None:
+    response = app.client.post(
+        "/v1.0/removebg", headers={"X-Api-Key": key}, files={"image_file": PHOTO}, data=fields
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers.get("x-type") == expected
+
+
+def test_x_type_is_remove_bgs_alone(app: InProcess, key: str) -> None:
+    for path, field in (("/v2", "image_file"), ("/v1/remove-bg", "file")):
+        response = app.client.post(
+            path, headers={"x-api-key": key}, files={field: PHOTO}, data={"type": "person"}
+        )
+        assert response.status_code == 200, response.text
+        assert "x-type" not in response.headers

@@ -14,7 +14,7 @@ Dashboard sessions now belong to a person and carry the account they are in; the
 made anew, so everyone signs in to the dashboard once more (API clients see no change).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,100 @@
+"""Keys reported as leaked: the one use case behind `POST /v1/keys/leaked` and the banner.
+
+Each reported text is parsed first: a malformed one (wrong prefix, length or checksum) is
+dropped without a query. Each real key is revoked (or flagged) with its audit event and its
+banner in one transaction, then dropped from the key cache here and, through Redis, on every
+other replica, exactly as a revocation from the dashboard is. The reporter's answer never
+depends on what was found: the service returns nothing a route could leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bgone.db.engine import SessionFactory, transaction
+from bgone.domain import leaks
+from bgone.domain.leaks import LeakedKeyAction, LeakReport
+from bgone.errors import TooManyReports
+from bgone.infra.ratelimit import RateLimiter
+from bgone.security.hashing import SecretRing
+from bgone.security.keys import MalformedKey, parse_key
+from bgone.services.keys import KeyInvalidation
+
+MAX_REPORTED_KEYS = 1000  # per request; GitHub sends a handful at a time
+
+
+@dataclass(frozen=True)
+class ReportedKey:
+    """One entry of a report: the text, and where the reporter says it was found."""
+
+    token: str
+    url: str | None = None
+    source: str = "plain"  # e.g. "github:content"
+
+
+class LeakReports:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        read_sessions: SessionFactory,
+        secret_ring: SecretRing,
+        key_cache: KeyInvalidation,
+        limiter: RateLimiter,
+        reports_per_minute: int,
+    ) -> None:
+        self.sessions = sessions
+        self.read_sessions = read_sessions
+        self.secret_ring = secret_ring
+        self.key_cache = key_cache
+        self.limiter = limiter
+        self.reports_per_minute = reports_per_minute
+
+    def admit(self, ip: str | None) -> None:
+        """429 too_many_reports beyond the reports allowed per client address and minute
+        (blocking with Redis)."""
+        decision = self.limiter.hit(f"leak-reports:{ip or 'unknown'}", self.reports_per_minute)
+        if not decision.allowed:
+            raise TooManyReports(
+                f"More than {self.reports_per_minute} leaked-key reports came from your "
+                f"address this minute; retry after {decision.retry_after} s.",
+                decision.retry_after,
+            )
+
+    def report(self, reported: Sequence[ReportedKey], reporter_ip: str | None) -> None:
+        """Handle every well-formed key; returns nothing, whatever was found (blocking)."""
+        for entry in reported:
+            try:
+                parse_key(entry.token)
+            except MalformedKey:
+                continue  # decided from the text alone: no query
+            self._report_one(entry, reporter_ip)
+
+    def _report_one(self, entry: ReportedKey, reporter_ip: str | None) -> None:
+        candidates = tuple(self.secret_ring.candidate_digests(entry.token))
+        with transaction(self.sessions) as session:
+            key = leaks.find_key(session, candidates)
+            if key is None:
+                return
+            handled = leaks.handle_leak(session, key, entry.url, entry.source, reporter_ip)
+        if handled.revoked_now:
+            self.key_cache.invalidate(handled.report.key_id)
+
+    # -- the account's side ------------------------------------------------------------
+    def open_reports(self, account_id: int) -> list[LeakReport]:
+        with transaction(self.read_sessions) as session:
+            return leaks.open_reports(session, account_id)
+
+    def action_of(self, account_id: int) -> LeakedKeyAction:
+        with transaction(self.read_sessions) as session:
+            return leaks.action_of(session, account_id)
+
+    def dismiss(self, account_id: int, report_id: int) -> None:
+        with transaction(self.sessions) as session:
+            leaks.dismiss(session, account_id, report_id)
+
+    def set_action(
+        self, account_id: int, action: LeakedKeyAction | str, actor: str, ip: str | None
+    ) -> LeakedKeyAction:
+        with transaction(self.sessions) as session:
+            return leaks.set_action(session, account_id, action, actor, ip)

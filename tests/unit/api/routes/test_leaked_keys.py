@@ -1,0 +1,134 @@
+"""`POST /v1/keys/leaked` in process: a reported key is revoked within the request, and the
+reporter gets the same answer whatever the keys were."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from bgone.db.engine import transaction
+from bgone.db.tables import AccountRow
+from bgone.security.keys import Environment, generate_key
+from tests.unit.inprocess import InProcess, assert_error, in_process_app
+
+LEAKED = "/v1/keys/leaked"
+
+
+def account_status(app: InProcess, key: str) -> int:
+    return app.client.get("/v1/account", headers={"x-api-key": key}).status_code
+
+
+def audit_log(app: InProcess, key: str) -> list[dict[str, Any]]:
+    response = app.client.get("/api/audit-log", headers={"x-api-key": key})
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()["data"]
+    return events
+
+
+def github_alert(token: str, url: str = "https://github.com/octo/app/blob/main/.env") -> object:
+    return [{"token": token, "type": "bgone_api_key", "url": url, "source": "content"}]
+
+
+def test_a_reported_key_is_revoked_within_the_request(app: InProcess, key: str) -> None:
+    assert account_status(app, key) == 200  # and now in the key cache
+    response = app.client.post(LEAKED, json=[key])
+    assert response.status_code == 202, response.text
+    assert response.json() == []
+    answer = app.client.get("/v1/account", headers={"x-api-key": key})
+    assert_error(answer, 401, "revoked_api_key")
+
+
+def test_github_s_alert_is_audited_with_the_source_url(app: InProcess) -> None:
+    account = app.stack.account("business")
+    leaked, manager = app.stack.key(account), app.stack.key(account)
+    url = "https://github.com/octo/app/blob/0a1b2c/config.py"
+    response = app.client.post(LEAKED, json=github_alert(leaked, url))
+    assert response.status_code == 202, response.text
+    assert account_status(app, leaked) == 401
+    reported = [e for e in audit_log(app, manager) if e["action"] == "key_leak_reported"]
+    assert len(reported) == 1
+    assert url in reported[0]["detail"] and "revoked" in reported[0]["detail"]
+    assert reported[0]["actor"] == "leak report"
+    revoked = [e for e in audit_log(app, manager) if e["action"] == "key_revoked"]
+    assert [e["key_id"] for e in revoked] == [reported[0]["key_id"]]
+
+
+def test_staging_keys_are_revoked_too(app: InProcess) -> None:
+    staging = app.stack.key(app.stack.account("business"), environment="staging")
+    assert account_status(app, staging) == 200
+    assert app.client.post(LEAKED, json=[staging]).status_code == 202
+    assert account_status(app, staging) == 401
+
+
+def test_warn_only_flags_the_key_and_keeps_it_working(app: InProcess) -> None:
+    account = app.stack.account("business")
+    leaked = app.stack.key(account)
+    with transaction(app.stack.sessions) as session:
+        session.execute(
+            update(AccountRow).where(AccountRow.id == account).values(leaked_key_action="warn")
+        )
+    assert app.client.post(LEAKED, json=github_alert(leaked)).status_code == 202
+    assert account_status(app, leaked) == 200
+    reported = [e for e in audit_log(app, leaked) if e["action"] == "key_leak_reported"]
+    assert len(reported) == 1 and "flagged" in reported[0]["detail"]
+
+
+def answer_of(response: httpx.Response) -> tuple[int, bytes]:
+    return response.status_code, response.content
+
+
+@pytest.mark.parametrize("form", ["plain", "github"])
+def test_real_unknown_revoked_and_malformed_keys_get_the_same_answer(
+    app: InProcess, form: str
+) -> None:
+    real = app.stack.key(app.stack.account("business"))
+    revoked = app.stack.key(app.stack.account("business"))
+    assert app.client.post(LEAKED, json=[revoked]).status_code == 202
+    unknown = generate_key(Environment.PRODUCTION)
+    malformed = real[:-1] + ("A" if real[-1] != "A" else "B")
+
+    def report(token: str) -> tuple[int, bytes]:
+        body = [token] if form == "plain" else github_alert(token)
+        return answer_of(app.client.post(LEAKED, json=body))
+
+    answers = {
+        name: report(token)
+        for name, token in [
+            ("real", real),
+            ("unknown", unknown),
+            ("revoked", revoked),
+            ("malformed", malformed),
+        ]
+    }
+    assert set(answers.values()) == {(202, b"[]")}, answers
+    assert account_status(app, real) == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"{}", b"[]", b"[1]", b'[{"url": "https://x"}]', b'"bgone_live_x"'],
+)
+def test_a_body_that_is_no_list_of_keys_is_refused(app: InProcess, body: bytes) -> None:
+    response = app.client.post(LEAKED, content=body, headers={"content-type": "application/json"})
+    assert_error(response, 400, "invalid_request")
+
+
+@pytest.fixture(scope="module")
+def strict_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
+    data_dir: Path = tmp_path_factory.mktemp("leak-limit")
+    with in_process_app(data_dir, leak_reports_per_minute=2) as running:
+        yield running
+
+
+def test_reports_are_limited_per_client_address(strict_app: InProcess) -> None:
+    unknown = generate_key(Environment.PRODUCTION)
+    statuses = [strict_app.client.post(LEAKED, json=[unknown]).status_code for _ in range(2)]
+    assert statuses == [202, 202]
+    refused = strict_app.client.post(LEAKED, json=[unknown])
+    assert_error(refused, 429, "too_many_reports")
+    assert int(refused.headers["retry-after"]) >= 1
