@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bgone.domain.leaks import LeakedKeyAction
 from bgone.domain.roles import Permission
+from bgone.errors import NotFound
 from bgone.server.deps import ServicesDep, Viewer, client_ip
 from bgone.web.viewer import check_csrf, needs
 
@@ -53,5 +54,7 @@ async def dismiss_report(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
-    await run_in_threadpool(services.leaks.dismiss, viewer.account.id, report_id)
+    if not await run_in_threadpool(services.leaks.dismiss, viewer.account.id, report_id):
+        # Another account's report (or a dismissed one): as if there were none.
+        raise NotFound(f"no leak report {report_id} to dismiss")
     return RedirectResponse("/account#leaked-keys", status_code=303)

@@ -16,11 +16,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pyotp
 
 from bgone.db.engine import transaction
-from bgone.domain import accounts, invitations, members
+from bgone.db.tables import LeakReportRow
+from bgone.domain import (
+    accounts,
+    invitations,
+    leaks,
+    members,
+    session_list,
+    two_factor,
+    users,
+    web_sessions,
+)
+from bgone.domain.clock import utc_now
+from bgone.domain.leaks import LeakedKeyAction
 from bgone.domain.members import MemberChange
 from bgone.domain.roles import EVERYTHING, KeyScope, Role
+from bgone.security.passwords import hash_password, verify_password
 from tests.support.stack import Server, Stack
 from tests.support.teams import (
     Team,
@@ -170,6 +184,108 @@ def switch(world: World, who: Caller) -> Case:
     return Case("POST", "/account/switch", changed, form={"account_id": str(world.elsewhere)})
 
 
+def leak_action(world: World, who: Caller) -> Case:
+    account = who.account_id or world.a.account_id
+    with transaction(world.stack.sessions) as session:
+        leaks.set_action(session, account, LeakedKeyAction.REVOKE, "tests", None)
+
+    def changed() -> bool:
+        with transaction(world.stack.sessions) as session:
+            return leaks.action_of(session, account) is LeakedKeyAction.WARN
+
+    return Case("POST", "/account/leaked-keys", changed, form={"warn_only": "1"})
+
+
+def dismiss_leak(world: World, who: Caller) -> Case:
+    with transaction(world.stack.sessions) as session:
+        row = LeakReportRow(
+            account_id=world.a.account_id,
+            key_id=world.remove_key,
+            reported_at=utc_now(),
+            source="plain",
+            outcome="flagged",
+        )
+        session.add(row)
+        session.flush()
+        report_id = row.id
+
+    def changed() -> bool:
+        with transaction(world.stack.sessions) as session:
+            return session.get_one(LeakReportRow, report_id).dismissed_at is not None
+
+    return Case("POST", f"/account/leak-reports/{report_id}/dismiss", changed, form={})
+
+
+def two_factor_policy(world: World, who: Caller) -> Case:
+    account = who.account_id or world.a.account_id
+
+    def changed() -> bool:
+        # Read, then undo: a required policy would send the next cases' members to enrol.
+        with transaction(world.stack.sessions) as session:
+            required = two_factor.is_required(session, account)
+            two_factor.set_required(session, account, False)
+        return required
+
+    return Case("POST", "/account/two-factor/policy", changed, form={"required": "on"})
+
+
+def person_of(world: World, who: Caller) -> tuple[int, int]:
+    """The caller's person and account; A's owner for callers without a session."""
+    if not who.token:
+        return world.a.owner, world.a.account_id
+    with transaction(world.stack.sessions) as session:
+        found = web_sessions.find_session(session, who.token)
+    assert found is not None
+    return found.user_id, found.account_id
+
+
+def end_my_session(world: World, who: Caller) -> Case:
+    user_id, account_id = person_of(world, who)
+    with transaction(world.stack.sessions) as session:
+        other, _ = web_sessions.start_session(session, account_id, None, user_id=user_id)
+
+    def changed() -> bool:
+        with transaction(world.stack.sessions) as session:
+            return web_sessions.find_session(session, other) is None
+
+    path = f"/account/sessions/{session_list.session_id(other)}/end"
+    return Case("POST", path, changed, form={})
+
+
+OLD_PASSWORD, NEW_PASSWORD = "matrix-old-password", "matrix-new-password"
+
+
+def change_password(world: World, who: Caller) -> Case:
+    user_id, _ = person_of(world, who)
+    with transaction(world.stack.sessions) as session:
+        users.set_password_hash(session, user_id, hash_password(OLD_PASSWORD))
+
+    def changed() -> bool:
+        with transaction(world.stack.sessions) as session:
+            stored = users.get_by_id(session, user_id).password_hash
+        return stored is not None and verify_password(stored, NEW_PASSWORD)
+
+    form = {"current_password": OLD_PASSWORD, "new_password": NEW_PASSWORD}
+    return Case("POST", "/account/password", changed, form=form)
+
+
+def reset_member_two_factor(world: World, who: Caller) -> Case:
+    user = world.a.add(Role.DEVELOPER)
+    enrol(world, user)
+
+    def changed() -> bool:
+        with transaction(world.stack.sessions) as session:
+            return not two_factor.is_enabled(session, user)
+
+    return Case("POST", f"/account/members/{user}/reset-two-factor", changed, form={})
+
+
+def enrol(world: World, user_id: int) -> None:
+    with transaction(world.stack.sessions) as session:
+        secret = two_factor.start_enrolment(session, user_id)
+        assert two_factor.confirm(session, user_id, pyotp.TOTP(secret).now())
+
+
 NO_KEY = "401 401 401 401 401 401"
 # Expected, in the order of CALLERS: A allow, L redirected to /login, or the status. Routes
 # without "api" are the dashboard's form posts.
@@ -191,6 +307,12 @@ ROUTES: list[tuple[str, Callable[[World, Caller], Case], str]] = [
     ("invite a developer", invite(Role.DEVELOPER), "A A 403 403 A L L L"),
     ("invite an owner", invite(Role.OWNER), "A 403 403 403 A L L L"),
     ("withdraw an invitation", withdraw, "A A 403 403 404 L L L"),
+    ("leaked keys: warn only", leak_action, "A 403 403 403 A L L L"),
+    ("dismiss a leak report", dismiss_leak, "A A 403 403 404 L L L"),
+    ("two-factor policy on", two_factor_policy, "A 403 403 403 A L L L"),
+    ("reset a member's two-factor", reset_member_two_factor, "A 403 403 403 404 L L L"),
+    ("end one of my sessions", end_my_session, "A A A A A L L L"),
+    ("change my password", change_password, "A A A A A L L L"),
     ("api create remove key", create_key("remove", True), f"{NO_KEY} 403 A"),
     ("api create manage key", create_key("manage", True), f"{NO_KEY} 403 A"),
     ("api rotate owner's key", change_key("owner", "rotate", True), f"{NO_KEY} 403 A"),
@@ -221,6 +343,9 @@ def build_world(stack: Stack) -> World:
             members.add_member(session, change, a.by_role[role], Role.VIEWER)
         members.add_member(session, change, a.owner, Role.VIEWER)
     world = World(stack, a, b, elsewhere)
+    # The owners have two-factor, so that they may require it of their members.
+    enrol(world, a.owner)
+    enrol(world, b.owner)
     world.remove_key = a.key(None, KeyScope.REMOVE)
     world.manage_key = a.key(None, KeyScope.MANAGE)
     return world
