@@ -191,4 +191,4 @@ def test_the_policy_sends_members_to_enrol_and_the_operator_resets(
     assert secret
 
     unknown = bgone(tf_stack, "accounts", "reset-2fa", "nobody-here@example.com")
-    assert unknown.returncode == 1 and "no account" in unknown.stderr
+    assert unknown.returncode == 1 and "no person with the email" in unknown.stderr
