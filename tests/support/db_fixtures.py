@@ -30,11 +30,19 @@ from bgone.db.tables import (
     CreditGrantRow,
     CreditPeriodRow,
     ImproveSubmissionRow,
+    InvitationRow,
     LeakReportRow,
+    MembershipRow,
+    OneTimeTokenRow,
     PlanRow,
+    RecoveryCodeRow,
     ReplicaHeartbeatRow,
+    TwoFactorChallengeRow,
+    TwoFactorSecretRow,
+    UnverifiedEmailRow,
     UsageRecordRow,
     UsageRollupRow,
+    UserRow,
     WebSessionRow,
 )
 from tests.support.environment import require
@@ -55,8 +63,17 @@ TABLES_TO_EMPTY = (
     WebSessionRow,
     ImproveSubmissionRow,
     LeakReportRow,
+    # A person's rows (users.id): emptied with the people, after the accounts.
+    OneTimeTokenRow,
+    UnverifiedEmailRow,
+    TwoFactorChallengeRow,
+    RecoveryCodeRow,
+    TwoFactorSecretRow,
+    InvitationRow,
+    MembershipRow,
     AccountRow,
     ReplicaHeartbeatRow,
+    UserRow,
 )
 
 

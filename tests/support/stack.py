@@ -21,6 +21,7 @@ import redis
 from bgone.db.engine import SessionFactory, make_engine, make_session_factory, transaction
 from bgone.domain import accounts, api_keys
 from bgone.domain.plan_limits import LimitChanges
+from bgone.domain.roles import KeyScope
 from bgone.infra.keycache import ALL, LOCAL_TTL_SECONDS, KeyCache
 from bgone.security.hashing import load_secret_ring
 from bgone.settings import Settings
@@ -104,8 +105,15 @@ class Stack:
             return account.id
 
     def key(
-        self, account_id: int, environment: str = "production", expires_at: datetime | None = None
+        self,
+        account_id: int,
+        environment: str = "production",
+        expires_at: datetime | None = None,
+        scope: str = "manage",
+        created_by_user_id: int | None = None,
     ) -> str:
+        """A key as the tests of before teams (migration 0007) knew them: able to manage
+        keys unless `scope` says "remove"."""
         with transaction(self.sessions) as session:
             issued = api_keys.create_key(
                 session,
@@ -115,6 +123,8 @@ class Stack:
                 "tests",
                 load_secret_ring(self.settings),
                 expires_at=expires_at,
+                scope=KeyScope(scope),
+                created_by_user_id=created_by_user_id,
             )
         return issued.secret
 

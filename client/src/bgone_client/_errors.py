@@ -110,6 +110,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         " bg_download_timeout invalid_model invalid_environment invalid_key_name"
         " invalid_grace_period invalid_expiry invalid_email invalid_limit unknown_plan"
         " invalid_account_status invalid_origin invalid_group_by invalid_date_range"
+        " invalid_role"
     ),
     AuthenticationError: (
         "missing_api_key invalid_api_key revoked_api_key expired_api_key login_required"
@@ -117,10 +118,10 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     InsufficientCreditsError: "insufficient_credits",
     PermissionDeniedError: (
         "plan_without_api_access account_suspended key_limit_reached production_key_required"
-        " browser_request_refused csrf_failed two_factor_required"
+        " browser_request_refused csrf_failed insufficient_role two_factor_required"
     ),
     NotFoundError: "not_found",
-    ConflictError: "account_exists key_not_active",
+    ConflictError: "account_exists key_not_active last_owner ambiguous_account",
     PayloadTooLargeError: "file_too_large",
     UnsupportedMediaTypeError: "invalid_file_type",
     RateLimitError: (

@@ -11,6 +11,7 @@ from bgone.api.auth import extract_key
 from bgone.api.browser import approved_origin, remember_approval
 from bgone.domain import pricing
 from bgone.domain.authentication import KeyContext
+from bgone.domain.roles import GRANTS, Permission, require
 from bgone.errors import ProductionKeyRequired
 from bgone.security.keys import Environment
 from bgone.server.deps import client_ip, get_record, get_services
@@ -52,11 +53,16 @@ KeyContextDep = Annotated[KeyContext, Depends(get_key_context)]
 
 
 async def get_key_actor(request: Request, context: KeyContextDep) -> KeyActor:
-    """Keys are managed with a production key of the account; the dashboard's session
-    manages them through its own forms, never through this API."""
+    """Keys are managed with a production key of the account of scope `manage`; the
+    dashboard's session manages them through its own forms, never through this API. What
+    else a key may do is the permission table's (bgone.domain.roles), as for members."""
     if context.environment is not Environment.PRODUCTION:
         raise ProductionKeyRequired("Managing keys needs a production key of the account.")
-    return KeyActor(context.account_id, f"key:{context.key_id}", client_ip(request))
+    granted = GRANTS[context.scope]
+    require(granted, Permission.VIEW_KEYS, "key management with a key of scope 'remove'")
+    return KeyActor(
+        context.account_id, f"key:{context.key_id}", client_ip(request), granted=granted
+    )
 
 
 KeyActorDep = Annotated[KeyActor, Depends(get_key_actor)]

@@ -9,12 +9,14 @@ import typer
 from sqlalchemy.orm import Session
 
 from bgone.cli.common import console, errors, fail, run_in_database
-from bgone.cli.keys import account_id_of, operator_key_service
+from bgone.cli.keys import ACCOUNT_HELP, OPERATOR, account_id_of, operator_key_service
 from bgone.db.engine import make_engine, make_session_factory
 from bgone.db.migrate import upgrade
-from bgone.domain import accounts, credits
+from bgone.domain import accounts, credits, members, users
 from bgone.domain.accounts import Account
+from bgone.domain.members import MemberChange
 from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
+from bgone.domain.roles import EVERYTHING, Role, parse_role
 from bgone.errors import BgoneError, NotFound
 from bgone.infra.ratelimit import limiter_from_url
 from bgone.security.passwords import hash_password
@@ -27,11 +29,8 @@ CLI_ACTOR = "operator:cli"
 accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
 
 
-def _find(session: Session, email: str) -> Account:
-    account = accounts.get_by_email(session, email)
-    if account is None:
-        raise NotFound(f"no account for {email}")
-    return account
+def _find(session: Session, account: str) -> Account:
+    return accounts.get_by_id(session, members.account_named(session, account))
 
 
 def _show(account: Account, remaining: float, payg_left: float = 0.0) -> None:
@@ -77,16 +76,18 @@ def create(
 
 
 @accounts_app.command("set-plan")
-def set_plan(email: str = typer.Argument(...), plan: str = typer.Argument(...)) -> None:
+def set_plan(
+    account: str = typer.Argument(..., help=ACCOUNT_HELP), plan: str = typer.Argument(...)
+) -> None:
     """Move an account to another plan (takes effect at once)."""
     with operator_key_service(Settings()) as service:
-        account = service.change_plan(account_id_of(service, email), plan)
-    console.print(f"{account.email} is now on {account.plan.name}")
+        changed = service.change_plan(account_id_of(service, account), plan)
+    console.print(f"{changed.email} is now on {changed.plan.name}")
 
 
 @accounts_app.command("set-limits")
 def set_limits(
-    email: str = typer.Argument(...),
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
     rate_per_minute: int | None = typer.Option(None, min=0),
     monthly_credits: float | None = typer.Option(None, min=0),
     max_megapixels: float | None = typer.Option(None, min=0),
@@ -104,13 +105,13 @@ def set_limits(
         max_keys=USE_PLAN_DEFAULT if reset else max_keys,
     )
     with operator_key_service(settings) as service:
-        account = service.change_limits(account_id_of(service, email), changes)
-    _show(account, *_remaining(settings, account))
+        changed = service.change_limits(account_id_of(service, account), changes)
+    _show(changed, *_remaining(settings, changed))
 
 
 @accounts_app.command("set-status")
 def set_status(
-    email: str = typer.Argument(...),
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
     status: str = typer.Argument(..., help="active or suspended"),
     reason: str | None = typer.Option(
         None, "--reason", help="Shown to the customer while suspended (the 403's detail)."
@@ -118,16 +119,16 @@ def set_status(
 ) -> None:
     """Suspend or reactivate an account; recorded in the audit log."""
     with operator_key_service(Settings()) as service:
-        account = service.change_status(
-            account_id_of(service, email), status, reason=reason, actor=CLI_ACTOR
+        changed = service.change_status(
+            account_id_of(service, account), status, reason=reason, actor=CLI_ACTOR
         )
-    why = f" ({account.status_reason})" if account.status_reason else ""
-    console.print(f"{account.email} is now {account.status.value}{why}")
+    why = f" ({changed.status_reason})" if changed.status_reason else ""
+    console.print(f"{changed.email} is now {changed.status.value}{why}")
 
 
 @accounts_app.command("grant-credits")
 def grant_credits(
-    email: str = typer.Argument(...),
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
     amount: float = typer.Argument(..., help="Credits, to a thousandth; more than zero."),
     reason: str = typer.Option("", "--reason", help="Why, for the audit log."),
 ) -> None:
@@ -139,26 +140,26 @@ def grant_credits(
         raise typer.Exit(1) from error
     with operator_key_service(Settings()) as service:
         balance = service.grant_credits(
-            account_id_of(service, email), milli, actor=CLI_ACTOR, reason=reason
+            account_id_of(service, account), milli, actor=CLI_ACTOR, reason=reason
         )
     console.print(
-        f"granted {milli / 1000:g} credits to {email.strip().lower()}; "
+        f"granted {milli / 1000:g} credits to account {account.strip().lower()}; "
         f"pay-as-you-go balance {balance / 1000:g}"
     )
 
 
 @accounts_app.command("set-origins")
 def set_origins(
-    email: str = typer.Argument(...),
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
     origins: list[str] | None = typer.Argument(
         None, help="e.g. https://tools.example.com; none at all clears the list."
     ),
 ) -> None:
     """Browser origins allowed to send this account's API keys (refused otherwise)."""
     with operator_key_service(Settings()) as service:
-        account = service.set_allowed_origins(account_id_of(service, email), origins or [])
-    allowed = " ".join(account.allowed_origins) or "none"
-    console.print(f"{account.email} allows browser origins: {allowed}")
+        changed = service.set_allowed_origins(account_id_of(service, account), origins or [])
+    allowed = " ".join(changed.allowed_origins) or "none"
+    console.print(f"{changed.email} allows browser origins: {allowed}")
 
 
 def _remaining(settings: Settings, account: Account) -> tuple[float, float]:
@@ -169,22 +170,66 @@ def _remaining(settings: Settings, account: Account) -> tuple[float, float]:
 
 
 @accounts_app.command("show")
-def show(email: str = typer.Argument(...)) -> None:
+def show(account: str = typer.Argument(..., help=ACCOUNT_HELP)) -> None:
     """Plan, limits and this month's credits."""
     settings = Settings()
-    account = run_in_database(settings, lambda s: _find(s, email))
-    _show(account, *_remaining(settings, account))
+    found = run_in_database(settings, lambda s: _find(s, account))
+    _show(found, *_remaining(settings, found))
+
+
+@accounts_app.command("members")
+def list_members(account: str = typer.Argument(..., help=ACCOUNT_HELP)) -> None:
+    """The people of an account and their roles."""
+
+    def work(session: Session) -> tuple[int, list[members.Member]]:
+        account_id = members.account_named(session, account)
+        return account_id, members.list_members(session, account_id)
+
+    account_id, team = run_in_database(Settings(), work)
+    console.print(f"account {account_id}:")
+    for member in team:
+        joined = member.joined_at.date().isoformat()
+        console.print(f"  {member.email}  {member.role.value}  (since {joined})")
+
+
+@accounts_app.command("add-member")
+def add_member(
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
+    email: str = typer.Argument(..., help="A person with a login (they sign up first)."),
+    role: str = typer.Option(..., "--role", help="owner, admin, developer or viewer."),
+) -> None:
+    """Add an existing person to an account with a role."""
+    checked = parse_role_or_fail(role)
+
+    def work(session: Session) -> tuple[int, members.Member]:
+        account_id = members.account_named(session, account)
+        person = users.get_by_email(session, email)
+        if person is None:
+            raise NotFound(f"no person with the email {email}; they sign up first")
+        change = MemberChange(account_id, EVERYTHING, OPERATOR)
+        return account_id, members.add_member(session, change, person.id, checked)
+
+    account_id, member = run_in_database(Settings(), work)
+    console.print(f"{member.email} is now {member.role.value} of account {account_id}")
+
+
+def parse_role_or_fail(role: str) -> Role:
+    try:
+        return parse_role(role)
+    except BgoneError as error:
+        fail(error)
 
 
 @accounts_app.command("reset-password")
 def reset_password(
-    email: str = typer.Argument(...),
+    email: str = typer.Argument(..., help="The person's login email."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Set this password (read from stdin) instead."
     ),
 ) -> None:
-    """Recovery for an owner who lost their password: print a single-use reset link (built
-    from BGONE_PUBLIC_URL, valid one hour), or set a password; recorded in the audit log."""
+    """Recovery for a person who lost their password (EMAIL is their login): print a
+    single-use reset link (built from BGONE_PUBLIC_URL, valid one hour), or set a password;
+    recorded in the audit log of each of their accounts."""
     settings = Settings()
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
@@ -216,10 +261,12 @@ def reset_password(
 
 
 @accounts_app.command("reset-2fa")
-def reset_two_factor(email: str = typer.Argument(...)) -> None:
-    """Recovery for an owner who lost their authenticator and recovery codes: remove their
-    second factor (they sign in with the password, and enrol again where the account
-    requires it); recorded in the audit log."""
+def reset_two_factor(
+    email: str = typer.Argument(..., help="The person's login email."),
+) -> None:
+    """Recovery for a person (EMAIL is their login) who lost their authenticator and recovery
+    codes: remove their second factor (they sign in with the password, and enrol again where
+    an account requires it); recorded in the audit log of each of their accounts."""
     settings = Settings()
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)

@@ -10,10 +10,10 @@ import typer
 from bgone.cli.common import console, fail
 from bgone.db.engine import make_engine, make_session_factory, transaction
 from bgone.db.migrate import upgrade
-from bgone.domain import accounts
+from bgone.domain import members
 from bgone.domain.durations import parse_grace, parse_lifetime
 from bgone.domain.key_records import key_document
-from bgone.errors import BgoneError, NotFound
+from bgone.errors import BgoneError
 from bgone.infra.keycache import KeyCache
 from bgone.security.hashing import load_secret_ring
 from bgone.services.keys import KeyActor, KeyService
@@ -21,6 +21,7 @@ from bgone.settings import Settings
 
 keys_app = typer.Typer(help="Create, list, rotate and revoke API keys.", no_args_is_help=True)
 OPERATOR = "operator (cli)"
+ACCOUNT_HELP = "An account id, or the email of its sole owner."
 
 
 @contextmanager
@@ -42,12 +43,10 @@ def operator_key_service(settings: Settings) -> Iterator[KeyService]:
         engine.dispose()
 
 
-def account_id_of(service: KeyService, email: str) -> int:
+def account_id_of(service: KeyService, account: str) -> int:
+    """An account id, or an email that identifies exactly one account (its owner's)."""
     with transaction(service.read_sessions) as session:
-        account = accounts.get_by_email(session, email)
-    if account is None:
-        raise NotFound(f"no account for {email}")
-    return account.id
+        return members.account_named(session, account)
 
 
 def operator_of(service: KeyService, key_id: str) -> KeyActor:
@@ -57,16 +56,19 @@ def operator_of(service: KeyService, key_id: str) -> KeyActor:
 
 @keys_app.command("create")
 def create(
-    email: str = typer.Argument(...),
+    account: str = typer.Argument(..., help=ACCOUNT_HELP),
     name: str = typer.Option(..., "--name", help="What uses the key, e.g. 'shop backend'."),
     environment: str = typer.Option("production", "--env", help="production or staging."),
     expires_in: str | None = typer.Option(None, "--expires-in", help="e.g. 90d (optional)."),
+    scope: str = typer.Option(
+        "remove", "--scope", help="remove (removals, /v1/account) or manage (also /api/keys)."
+    ),
 ) -> None:
     """Create a key; it is shown once, alone on the last line."""
     with operator_key_service(Settings()) as service:
         lifetime = parse_lifetime(expires_in) if expires_in is not None else None
-        actor = KeyActor(account_id_of(service, email), OPERATOR)
-        issued = service.create(actor, name, environment, lifetime)
+        actor = KeyActor(account_id_of(service, account), OPERATOR)
+        issued = service.create(actor, name, environment, lifetime, scope)
     typer.echo(
         f"created {issued.record.environment.value} key {issued.record.id} "
         f"({issued.record.name}); store it now, it is not shown again:",
@@ -76,10 +78,10 @@ def create(
 
 
 @keys_app.command("list")
-def list_keys(email: str = typer.Argument(...)) -> None:
+def list_keys(account: str = typer.Argument(..., help=ACCOUNT_HELP)) -> None:
     """An account's keys (display form only)."""
     with operator_key_service(Settings()) as service:
-        records = service.list_keys(account_id_of(service, email))
+        records = service.list_keys(account_id_of(service, account))
     header = ("ID", "NAME", "ENV", "KEY", "STATE", "CREATED", "LAST USED", "EXPIRES")
     rows = [header]
     for record in records:

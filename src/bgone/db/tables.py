@@ -78,7 +78,9 @@ class AccountRow(Base):
     __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 - SQLAlchemy's own dict
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The founding owner's email: how operators name the account. People log in as users.
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    # Unused since migration 0007 (emptied there): passwords belong to users now.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     plan: Mapped[str] = mapped_column(ForeignKey("plans.name"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -111,6 +113,58 @@ class AccountRow(Base):
     )
 
 
+class UserRow(Base):
+    """A person with a login; belongs to accounts through memberships."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MembershipRow(Base):
+    """A person's role in an account (bgone.domain.members.Role)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'admin', 'developer', 'viewer')", name="role"),
+        Index("ix_memberships_user_id", "user_id"),
+    )
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class InvitationRow(Base):
+    """An invitation to join an account: a single-use link (only its SHA-256 is kept)."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'admin', 'developer', 'viewer')", name="role"),
+        Index("ix_invitations_account_id", "account_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"
     __table_args__ = (
@@ -126,6 +180,11 @@ class ApiKeyRow(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash_version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    # The member who created it (not a foreign key: keys outlive memberships); NULL for
+    # keys made by the operator or by another key.
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    # "remove" (removals and /v1/account) or "manage" (also key management).
+    scope: Mapped[str] = mapped_column(String(16), default="remove", server_default="remove")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
@@ -218,12 +277,17 @@ class UsageRollupRow(Base):
 
 
 class WebSessionRow(Base):
-    """A signed-in dashboard session. The cookie holds a random token; only its hash is kept."""
+    """A signed-in dashboard session. The cookie holds a random token; only its hash is kept.
+    It belongs to a person and is, at any moment, in one of their accounts."""
 
     __tablename__ = "web_sessions"
-    __table_args__ = (Index("ix_web_sessions_account_id", "account_id"),)
+    __table_args__ = (
+        Index("ix_web_sessions_account_id", "account_id"),
+        Index("ix_web_sessions_user_id", "user_id"),
+    )
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -283,17 +347,18 @@ class LeakReportRow(Base):
 
 
 class OneTimeTokenRow(Base):
-    """A single-use link's token (password reset, email verification); only its hash is kept."""
+    """A single-use link's token (password reset, email verification) for a person; only its
+    hash is kept."""
 
     __tablename__ = "one_time_tokens"
     __table_args__ = (
         CheckConstraint("purpose IN ('password_reset', 'email_verification')", name="purpose"),
-        Index("ix_one_time_tokens_account_id", "account_id"),
+        Index("ix_one_time_tokens_user_id", "user_id"),
     )
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # The address the link was sent to: a verification proves that address, no other.
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -302,15 +367,15 @@ class OneTimeTokenRow(Base):
 
 
 class UnverifiedEmailRow(Base):
-    """An account whose email is not yet proven (signed up while the server sends mail).
+    """A person whose email is not yet proven (signed up while the server sends mail).
 
-    No row means nothing to prove: accounts made before 0008, by the operator, or while
+    No row means nothing to prove: people made before 0008, by the operator, or while
     no mailer was configured."""
 
     __tablename__ = "unverified_emails"
 
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
     since: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -319,13 +384,13 @@ class UnverifiedEmailRow(Base):
 class TwoFactorSecretRow(Base):
     """A TOTP secret (bgone.domain.two_factor); `confirmed_at` NULL while still enrolling.
 
-    Keyed by account: one person per account today (per user once teams land). The secret is
+    Keyed by person (users.id): the second factor is theirs in every account. The secret is
     stored as is: no encryption key setting exists yet (see the module's notes)."""
 
     __tablename__ = "two_factor_secrets"
 
-    account_id: Mapped[int] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     secret: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -338,10 +403,10 @@ class RecoveryCodeRow(Base):
     """A one-time recovery code; only its SHA-256 is kept (the codes carry 80 random bits)."""
 
     __tablename__ = "recovery_codes"
-    __table_args__ = (Index("ix_recovery_codes_account_id", "account_id"),)
+    __table_args__ = (Index("ix_recovery_codes_user_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -352,10 +417,10 @@ class TwoFactorChallengeRow(Base):
     cookie whose token is kept here only as its hash."""
 
     __tablename__ = "two_factor_challenges"
-    __table_args__ = (Index("ix_two_factor_challenges_account_id", "account_id"),)
+    __table_args__ = (Index("ix_two_factor_challenges_user_id", "user_id"),)
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     next_path: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bgone.db.tables import EMAIL_LENGTH, AccountRow, PlanRow
+from bgone.db.tables import EMAIL_LENGTH, AccountRow, MembershipRow, PlanRow, UserRow
 from bgone.domain import payg
 from bgone.domain.clock import now_or_default
 from bgone.domain.plan_limits import (
@@ -39,7 +39,6 @@ class Account:
     status: AccountStatus
     overrides: LimitOverrides
     created_at: datetime
-    password_hash: str | None = field(default=None, repr=False)
     # Browser origins (scheme://host[:port]) allowed to send this account's keys.
     allowed_origins: tuple[str, ...] = ()
     # Why the operator suspended it, shown to the customer; None when active.
@@ -69,23 +68,32 @@ def create_account(
     now: datetime | None = None,
     trial_milli: int = 0,
 ) -> Account:
-    """`trial_milli`: pay-as-you-go credits granted once (BGONE_TRIAL_CREDITS)."""
+    """A new account, a team of one: its owner is the person with this email (made, with
+    `password_hash`, when there is none yet). `trial_milli`: pay-as-you-go credits granted
+    once (BGONE_TRIAL_CREDITS)."""
     normalized = normalize_email(email)
     get_plan(session, plan)  # an unknown plan is the caller's mistake, not a database error
     if get_by_email(session, normalized) is not None:
         raise AccountExists(f"an account for {normalized} already exists")
+    moment = now_or_default(now)
     row = AccountRow(
-        email=normalized,
-        password_hash=password_hash,
-        plan=plan,
-        status=AccountStatus.ACTIVE.value,
-        created_at=now_or_default(now),
+        email=normalized, plan=plan, status=AccountStatus.ACTIVE.value, created_at=moment
     )
     # The check above can race with a concurrent sign-up; the unique index settles it, and
     # the savepoint keeps the caller's transaction usable afterwards.
     try:
         with session.begin_nested():
             session.add(row)
+            owner = session.scalars(
+                select(UserRow).where(UserRow.email == normalized)
+            ).one_or_none()
+            if owner is None:
+                owner = UserRow(email=normalized, password_hash=password_hash, created_at=moment)
+                session.add(owner)
+                session.flush()
+            session.add(
+                MembershipRow(account_id=row.id, user_id=owner.id, role="owner", created_at=moment)
+            )
     except IntegrityError as error:
         raise AccountExists(f"an account for {normalized} already exists") from error
     payg.grant_trial(session, row.id, trial_milli, now)
@@ -148,12 +156,6 @@ def set_status(
     return get_by_id(session, account_id)
 
 
-def set_password_hash(session: Session, account_id: int, password_hash: str | None) -> None:
-    """Also used to upgrade a hash after login when `needs_rehash` says so."""
-    _locked_row(session, account_id).password_hash = password_hash
-    session.flush()
-
-
 def lock_account(session: Session, account_id: int) -> Account:
     """The account as it is now, locked until the transaction ends (PostgreSQL; SQLite
     transactions are serialised anyway). For decisions that must not race."""
@@ -185,7 +187,6 @@ def account_from_rows(row: AccountRow, plan_row: PlanRow) -> Account:
             max_keys=row.max_keys,
         ),
         created_at=row.created_at,
-        password_hash=row.password_hash,
         allowed_origins=tuple((row.allowed_origins or "").split()),
         # Deferred: loaded (one query) only for the few suspended accounts.
         status_reason=row.status_reason if row.status == AccountStatus.SUSPENDED.value else None,

@@ -18,6 +18,7 @@ from bgone.domain.accounts import Account, AccountStatus, effective_limits, lock
 from bgone.domain.clock import now_or_default
 from bgone.domain.durations import check_lifetime
 from bgone.domain.key_records import IssuedKey, KeyRecord, record_from_row
+from bgone.domain.roles import KeyScope
 from bgone.errors import (
     AccountSuspended,
     InvalidEnvironment,
@@ -43,6 +44,8 @@ def create_key(
     ip: str | None = None,
     now: datetime | None = None,
     expires_at: datetime | None = None,
+    scope: KeyScope = KeyScope.REMOVE,
+    created_by_user_id: int | None = None,
 ) -> IssuedKey:
     """A new key, optionally expiring at `expires_at` (a second to a century from now)."""
     moment = now_or_default(now)
@@ -68,6 +71,8 @@ def create_key(
         ring,
         moment,
         expires_at,
+        scope=scope,
+        created_by_user_id=created_by_user_id,
     )
     audit.record(
         session,
@@ -76,7 +81,7 @@ def create_key(
         actor=created_by,
         ip=ip,
         key_id=issued.record.id,
-        detail=f"{checked_environment.value} key {checked_name!r}",
+        detail=f"{checked_environment.value} {scope.value} key {checked_name!r}",
         at=moment,
     )
     return issued
@@ -130,6 +135,8 @@ def insert_key(
     ring: SecretRing,
     moment: datetime,
     expires_at: datetime | None = None,
+    scope: KeyScope = KeyScope.REMOVE,
+    created_by_user_id: int | None = None,
 ) -> IssuedKey:
     secret = generate_key(environment)
     key_hash = ring.hash_key(secret)
@@ -142,6 +149,8 @@ def insert_key(
         hash=key_hash.digest,
         hash_version=key_hash.version,
         created_by=created_by,
+        created_by_user_id=created_by_user_id,
+        scope=scope.value,
         created_at=moment,
         expires_at=expires_at,
     )

@@ -1,4 +1,4 @@
-"""The audit trail: who did what to an account's keys, when, and from where."""
+"""The audit trail: who did what to an account's keys and members, when, and from where."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bgone.db.tables import AuditEventRow
+from bgone.db.tables import AuditEventRow, MembershipRow
 from bgone.domain.clock import now_or_default
 
 DEFAULT_LIST_LIMIT = 100
@@ -20,6 +20,12 @@ class AuditAction(StrEnum):
     KEY_ROTATED = "key_rotated"
     KEY_REVOKED = "key_revoked"
     EXPIRED_KEY_USE = "expired_key_use"
+    MEMBER_ADDED = "member_added"
+    MEMBER_ROLE_CHANGED = "member_role_changed"
+    MEMBER_REMOVED = "member_removed"
+    ORIGINS_CHANGED = "origins_changed"
+    MEMBER_INVITED = "member_invited"
+    INVITATION_WITHDRAWN = "invitation_withdrawn"
     KEY_LEAK_REPORTED = "key_leak_reported"  # bgone.domain.leaks
     LEAK_SETTING_CHANGED = "leak_setting_changed"
     # Signing in safely (services/account_security.py).
@@ -116,3 +122,23 @@ def _event_from_row(row: AuditEventRow) -> AuditEvent:
         ip=row.ip,
         detail=row.detail,
     )
+
+
+def record_for_user(
+    session: Session,
+    user_id: int,
+    action: AuditAction,
+    actor: str,
+    ip: str | None = None,
+    detail: str = "",
+) -> int:
+    """A person's own change (their password, their second factor) is recorded in the audit
+    log of every account they are a member of; how many accounts that was."""
+    account_ids = session.scalars(
+        select(MembershipRow.account_id)
+        .where(MembershipRow.user_id == user_id)
+        .order_by(MembershipRow.account_id)
+    ).all()
+    for account_id in account_ids:
+        record(session, account_id, action, actor, ip, detail=detail)
+    return len(account_ids)

@@ -18,6 +18,7 @@ from bgone.domain import audit
 from bgone.domain.accounts import Account, AccountStatus, account_from_rows, effective_limits
 from bgone.domain.key_records import is_expired
 from bgone.domain.plan_limits import Limits
+from bgone.domain.roles import KeyScope
 from bgone.errors import AccountSuspended, InvalidApiKey, PlanWithoutApiAccess, RevokedApiKey
 from bgone.security.hashing import KeyHash, SecretRing
 from bgone.security.keys import Environment, ParsedKey, parse_key
@@ -72,6 +73,8 @@ class KeyContext:
     # Browser origins the account lets send its keys (see bgone.api.browser).
     allowed_origins: tuple[str, ...] = ()
     status_reason: str | None = None  # the operator's, shown with account_suspended
+    # What the key may do beyond removals (bgone.domain.roles).
+    scope: KeyScope = KeyScope.REMOVE
 
     def is_expired_at(self, now: datetime) -> bool:
         return is_expired(self.key_expires_at, now)
@@ -180,4 +183,5 @@ def _context(key: ApiKeyRow, account: Account) -> KeyContext:
         key_expires_at=key.expires_at,
         allowed_origins=account.allowed_origins,
         status_reason=account.status_reason,
+        scope=KeyScope(key.scope),
     )

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bgone.db.tables import ApiKeyRow
+from bgone.domain.roles import KeyScope
 from bgone.security.keys import Environment
 
 
@@ -34,6 +35,8 @@ class KeyRecord:
     expires_at: datetime | None
     revoked_at: datetime | None
     replaced_by: str | None
+    scope: KeyScope = KeyScope.REMOVE
+    created_by_user_id: int | None = None
 
     def state_at(self, now: datetime) -> KeyState:
         if self.revoked_at is not None:
@@ -67,6 +70,8 @@ def record_from_row(row: ApiKeyRow) -> KeyRecord:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         replaced_by=row.replaced_by,
+        scope=KeyScope(row.scope),
+        created_by_user_id=row.created_by_user_id,
     )
 
 
@@ -78,6 +83,7 @@ def key_document(record: KeyRecord, now: datetime | None = None) -> dict[str, An
         "id": record.id,
         "name": record.name,
         "environment": record.environment.value,
+        "scope": record.scope.value,
         "display": record.display,
         "state": record.state_at(now or datetime.now(UTC)).value,
         "created_by": record.created_by,

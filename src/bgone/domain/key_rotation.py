@@ -26,6 +26,7 @@ from bgone.domain.api_keys import insert_key, owned_row, require_may_issue
 from bgone.domain.clock import now_or_default
 from bgone.domain.durations import check_grace
 from bgone.domain.key_records import IssuedKey, KeyRecord, KeyState, record_from_row
+from bgone.domain.roles import KeyScope
 from bgone.errors import KeyNotActive
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment
@@ -72,6 +73,9 @@ def rotate(
         ring,
         moment,
         moment + lifetime if lifetime is not None else None,
+        # The replacement is the same key to everyone: same scope, same creator.
+        scope=KeyScope(old.scope),
+        created_by_user_id=old.created_by_user_id,
     )
     accepted_until = moment + grace
     if old.expires_at is not None:

@@ -123,9 +123,10 @@ def open_reports(session: Session, account_id: int, limit: int = SHOWN_REPORTS) 
     return [_report_from_row(row) for row in session.scalars(statement)]
 
 
-def dismiss(session: Session, account_id: int, report_id: int, now: datetime | None = None) -> None:
-    """Hide a banner. Another account's report id changes nothing, like an unknown one."""
-    session.execute(
+def dismiss(session: Session, account_id: int, report_id: int, now: datetime | None = None) -> bool:
+    """Hide a banner; False when nothing was hidden (another account's report id changes
+    nothing, like an unknown or an already dismissed one)."""
+    result = session.execute(
         update(LeakReportRow)
         .where(
             LeakReportRow.id == report_id,
@@ -135,6 +136,7 @@ def dismiss(session: Session, account_id: int, report_id: int, now: datetime | N
         .values(dismissed_at=now_or_default(now))
         .execution_options(synchronize_session=False)
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def action_of(session: Session, account_id: int) -> LeakedKeyAction:

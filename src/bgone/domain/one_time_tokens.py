@@ -32,9 +32,9 @@ class TokenPurpose(StrEnum):
 
 @dataclass(frozen=True)
 class TokenGrant:
-    """What a valid token grants: an action on one account, for the address it was sent to."""
+    """What a valid token grants: an action for one person, at the address it was sent to."""
 
-    account_id: int
+    user_id: int
     email: str
     purpose: TokenPurpose
     expires_at: datetime
@@ -50,7 +50,7 @@ def _plausible(token: str | None) -> bool:
 
 def issue(
     session: Session,
-    account_id: int,
+    user_id: int,
     email: str,
     purpose: TokenPurpose,
     lifetime: timedelta,
@@ -63,7 +63,7 @@ def issue(
         OneTimeTokenRow(
             token_hash=token_hash(token),
             purpose=purpose.value,
-            account_id=account_id,
+            user_id=user_id,
             email=email,
             created_at=moment,
             expires_at=moment + lifetime,
@@ -90,7 +90,7 @@ def peek(
     ).one_or_none()
     if row is None:
         return None
-    return TokenGrant(row.account_id, row.email, purpose, row.expires_at)
+    return TokenGrant(row.user_id, row.email, purpose, row.expires_at)
 
 
 def redeem(
@@ -118,18 +118,18 @@ def redeem(
     if result.rowcount != 1:
         return None
     row = session.get_one(OneTimeTokenRow, hashed)
-    return TokenGrant(row.account_id, row.email, purpose, row.expires_at)
+    return TokenGrant(row.user_id, row.email, purpose, row.expires_at)
 
 
 def withdraw_all(
-    session: Session, account_id: int, purpose: TokenPurpose, now: datetime | None = None
+    session: Session, user_id: int, purpose: TokenPurpose, now: datetime | None = None
 ) -> int:
-    """Marks every unused token of `purpose` for the account used (after a reset, the other
+    """Marks every unused token of `purpose` for the person used (after a reset, the other
     reset links sent earlier must not work either). How many were withdrawn."""
     result = session.execute(
         update(OneTimeTokenRow)
         .where(
-            OneTimeTokenRow.account_id == account_id,
+            OneTimeTokenRow.user_id == user_id,
             OneTimeTokenRow.purpose == purpose.value,
             OneTimeTokenRow.used_at.is_(None),
         )

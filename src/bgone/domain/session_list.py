@@ -1,8 +1,8 @@
-"""The owner's view of their dashboard sessions: which browsers, from where, last seen when;
-ending one, all but this one, or all of them.
+"""A person's view of their dashboard sessions (in any of their accounts): which browsers,
+from where, last seen when; ending one, all but this one, or all of them.
 
 A session is named to its owner by a prefix of its token's hash (never the token): enough to
-pick it out among one account's sessions, useless for signing in.
+pick it out among one person's sessions, useless for signing in.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ def session_id(cookie_token: str) -> str:
 
 
 def list_sessions(
-    session: Session, account_id: int, current_token: str | None, now: datetime | None = None
+    session: Session, user_id: int, current_token: str | None, now: datetime | None = None
 ) -> list[SessionEntry]:
-    """The account's live sessions, the most recently seen first."""
+    """The person's live sessions, the most recently seen first."""
     current = session_id(current_token) if current_token else None
     rows = session.scalars(
         select(WebSessionRow).where(
-            WebSessionRow.account_id == account_id,
+            WebSessionRow.user_id == user_id,
             WebSessionRow.expires_at > now_or_default(now),
         )
     ).all()
@@ -65,22 +65,22 @@ def list_sessions(
     return sorted(entries, key=lambda entry: (not entry.current, -entry.last_seen_at.timestamp()))
 
 
-def end_session_by_id(session: Session, account_id: int, public_id: str) -> bool:
-    """Ends one of the account's sessions; False for an id that names none of them."""
+def end_session_by_id(session: Session, user_id: int, public_id: str) -> bool:
+    """Ends one of the person's sessions; False for an id that names none of them."""
     if not SESSION_ID.fullmatch(public_id):
         return False
     result = session.execute(
         delete(WebSessionRow).where(
-            WebSessionRow.account_id == account_id,
+            WebSessionRow.user_id == user_id,
             WebSessionRow.token_hash.startswith(public_id, autoescape=True),
         )
     )
     return bool(getattr(result, "rowcount", 0))
 
 
-def end_sessions(session: Session, account_id: int, keep_token: str | None = None) -> int:
-    """Ends every session of the account but `keep_token`'s (all of them without one)."""
-    statement = delete(WebSessionRow).where(WebSessionRow.account_id == account_id)
+def end_sessions(session: Session, user_id: int, keep_token: str | None = None) -> int:
+    """Ends every session of the person but `keep_token`'s (all of them without one)."""
+    statement = delete(WebSessionRow).where(WebSessionRow.user_id == user_id)
     if keep_token:
         statement = statement.where(WebSessionRow.token_hash != token_hash(keep_token))
     result = session.execute(statement)

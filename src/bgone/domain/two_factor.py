@@ -8,9 +8,9 @@ refused afterwards, even when two requests race with it. Recovery codes are spen
 way. The second step's challenge is the half-signed-in state: a random cookie token, kept
 here as its hash, valid a few minutes.
 
-Keyed by account: today one account is one person. Once teams land these rows belong to the
-person (users.id), and the policy stays the account's, checked for the account a session is
-in (bgone.web.viewer), so switching into an account meets that account's policy.
+The secret, the recovery codes and the challenge belong to the person (users.id): one second
+factor for every account they are in. The policy is the account's, checked for the account a
+session is in (bgone.web.viewer), so switching into an account meets that account's policy.
 The TOTP secret is stored as is: there is no encryption key setting yet (BGONE_SECRET_KEY is
 an HMAC key, rotated with a ring; encrypting under it would tie 2FA to its rotation).
 """
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bgone.db.tables import (
     AccountRow,
+    MembershipRow,
     RecoveryCodeRow,
     TwoFactorChallengeRow,
     TwoFactorSecretRow,
@@ -49,7 +50,7 @@ class TwoFactorState:
 
 @dataclass(frozen=True)
 class Challenge:
-    account_id: int
+    user_id: int
     next_path: str
 
 
@@ -57,24 +58,37 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _row(session: Session, account_id: int) -> TwoFactorSecretRow | None:
-    return session.get(TwoFactorSecretRow, account_id)
+def _row(session: Session, user_id: int) -> TwoFactorSecretRow | None:
+    return session.get(TwoFactorSecretRow, user_id)
 
 
-def is_enabled(session: Session, account_id: int) -> bool:
-    row = _row(session, account_id)
+def is_enabled(session: Session, user_id: int) -> bool:
+    row = _row(session, user_id)
     return row is not None and row.confirmed_at is not None
 
 
 def is_required(session: Session, account_id: int) -> bool:
+    """The account's policy: its members must use two-factor."""
     return bool(
         session.scalar(select(AccountRow.require_two_factor).where(AccountRow.id == account_id))
     )
 
 
-def must_enrol(session: Session, account_id: int) -> bool:
+def required_by_any(session: Session, user_id: int) -> bool:
+    """One of the person's accounts requires two-factor (so they may not turn it off)."""
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(MembershipRow)
+            .join(AccountRow, AccountRow.id == MembershipRow.account_id)
+            .where(MembershipRow.user_id == user_id, AccountRow.require_two_factor.is_(True))
+        )
+    )
+
+
+def must_enrol(session: Session, user_id: int, account_id: int) -> bool:
     """The account requires two-factor and this person has none yet."""
-    return is_required(session, account_id) and not is_enabled(session, account_id)
+    return is_required(session, account_id) and not is_enabled(session, user_id)
 
 
 def set_required(session: Session, account_id: int, required: bool) -> bool:
@@ -87,12 +101,13 @@ def set_required(session: Session, account_id: int, required: bool) -> bool:
     return True
 
 
-def state(session: Session, account_id: int) -> TwoFactorState:
-    row = _row(session, account_id)
+def state(session: Session, user_id: int, account_id: int) -> TwoFactorState:
+    """The person's second factor, and the policy of the account they are in."""
+    row = _row(session, user_id)
     left = session.scalar(
         select(func.count())
         .select_from(RecoveryCodeRow)
-        .where(RecoveryCodeRow.account_id == account_id, RecoveryCodeRow.used_at.is_(None))
+        .where(RecoveryCodeRow.user_id == user_id, RecoveryCodeRow.used_at.is_(None))
     )
     return TwoFactorState(
         enabled=row is not None and row.confirmed_at is not None,
@@ -102,15 +117,29 @@ def state(session: Session, account_id: int) -> TwoFactorState:
     )
 
 
-def start_enrolment(session: Session, account_id: int, now: datetime | None = None) -> str:
+def pending_secret(session: Session, user_id: int) -> str | None:
+    row = _row(session, user_id)
+    return row.secret if row is not None and row.confirmed_at is None else None
+
+
+def recovery_codes_left(session: Session, user_id: int) -> int:
+    left = session.scalar(
+        select(func.count())
+        .select_from(RecoveryCodeRow)
+        .where(RecoveryCodeRow.user_id == user_id, RecoveryCodeRow.used_at.is_(None))
+    )
+    return int(left or 0)
+
+
+def start_enrolment(session: Session, user_id: int, now: datetime | None = None) -> str:
     """A new unconfirmed secret (replacing an unconfirmed one); an enabled one stays."""
-    row = _row(session, account_id)
+    row = _row(session, user_id)
     if row is not None and row.confirmed_at is not None:
         return row.secret
     secret = totp.new_secret()
     if row is None:
         session.add(
-            TwoFactorSecretRow(account_id=account_id, secret=secret, created_at=now_or_default(now))
+            TwoFactorSecretRow(user_id=user_id, secret=secret, created_at=now_or_default(now))
         )
     else:
         row.secret, row.created_at, row.last_used_step = secret, now_or_default(now), None
@@ -120,14 +149,14 @@ def start_enrolment(session: Session, account_id: int, now: datetime | None = No
 
 def accept_code(
     session: Session,
-    account_id: int,
+    user_id: int,
     code: str,
     now: datetime | None = None,
     confirmed: bool = True,
 ) -> bool:
     """True for a code of the (confirmed, or with `confirmed=False` pending) secret not used
     before: its step becomes the last used, in a single conditional UPDATE."""
-    row = _row(session, account_id)
+    row = _row(session, user_id)
     if row is None or (row.confirmed_at is not None) != confirmed:
         return False
     step = totp.matching_step(row.secret, code, now_or_default(now))
@@ -136,7 +165,7 @@ def accept_code(
     result = session.execute(
         update(TwoFactorSecretRow)
         .where(
-            TwoFactorSecretRow.account_id == account_id,
+            TwoFactorSecretRow.user_id == user_id,
             (TwoFactorSecretRow.last_used_step.is_(None))
             | (TwoFactorSecretRow.last_used_step < step),
         )
@@ -147,30 +176,30 @@ def accept_code(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def confirm(session: Session, account_id: int, code: str, now: datetime | None = None) -> bool:
+def confirm(session: Session, user_id: int, code: str, now: datetime | None = None) -> bool:
     """Confirms the pending secret with a code of it; False for a wrong code."""
     moment = now_or_default(now)
-    if not accept_code(session, account_id, code, moment, confirmed=False):
+    if not accept_code(session, user_id, code, moment, confirmed=False):
         return False
     session.execute(
         update(TwoFactorSecretRow)
-        .where(TwoFactorSecretRow.account_id == account_id)
+        .where(TwoFactorSecretRow.user_id == user_id)
         .values(confirmed_at=moment)
     )
     return True
 
 
 def replace_recovery_codes(
-    session: Session, account_id: int, now: datetime | None = None
+    session: Session, user_id: int, now: datetime | None = None
 ) -> list[str]:
     """New codes, shown once; the old ones stop working."""
-    session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.account_id == account_id))
+    session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id))
     codes = totp.new_recovery_codes()
     moment = now_or_default(now)
     for code in codes:
         session.add(
             RecoveryCodeRow(
-                account_id=account_id, code_hash=totp.recovery_code_hash(code), created_at=moment
+                user_id=user_id, code_hash=totp.recovery_code_hash(code), created_at=moment
             )
         )
     session.flush()
@@ -178,15 +207,15 @@ def replace_recovery_codes(
 
 
 def use_recovery_code(
-    session: Session, account_id: int, code: str, now: datetime | None = None
+    session: Session, user_id: int, code: str, now: datetime | None = None
 ) -> bool:
-    """Spends an unused recovery code of the account; False for anything else."""
-    if not is_enabled(session, account_id) or not totp.normalize_code(code):
+    """Spends an unused recovery code of the person; False for anything else."""
+    if not is_enabled(session, user_id) or not totp.normalize_code(code):
         return False
     result = session.execute(
         update(RecoveryCodeRow)
         .where(
-            RecoveryCodeRow.account_id == account_id,
+            RecoveryCodeRow.user_id == user_id,
             RecoveryCodeRow.code_hash == totp.recovery_code_hash(code),
             RecoveryCodeRow.used_at.is_(None),
         )
@@ -196,28 +225,26 @@ def use_recovery_code(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def remove(session: Session, account_id: int) -> bool:
+def remove(session: Session, user_id: int) -> bool:
     """Turns two-factor off: the secret, the recovery codes and pending challenges go.
     True when there was a secret (confirmed or pending)."""
-    session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.account_id == account_id))
-    session.execute(
-        delete(TwoFactorChallengeRow).where(TwoFactorChallengeRow.account_id == account_id)
-    )
+    session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id))
+    session.execute(delete(TwoFactorChallengeRow).where(TwoFactorChallengeRow.user_id == user_id))
     result = session.execute(
-        delete(TwoFactorSecretRow).where(TwoFactorSecretRow.account_id == account_id)
+        delete(TwoFactorSecretRow).where(TwoFactorSecretRow.user_id == user_id)
     )
     return bool(getattr(result, "rowcount", 0))
 
 
 # -- the second step's challenge ----------------------------------------------------------
 def start_challenge(
-    session: Session, account_id: int, next_path: str, now: datetime | None = None
+    session: Session, user_id: int, next_path: str, now: datetime | None = None
 ) -> str:
-    """The cookie token of a new challenge; expired ones of the account are swept."""
+    """The cookie token of a new challenge; expired ones of the person are swept."""
     moment = now_or_default(now)
     session.execute(
         delete(TwoFactorChallengeRow).where(
-            TwoFactorChallengeRow.account_id == account_id,
+            TwoFactorChallengeRow.user_id == user_id,
             TwoFactorChallengeRow.expires_at <= moment,
         )
     )
@@ -225,7 +252,7 @@ def start_challenge(
     session.add(
         TwoFactorChallengeRow(
             token_hash=_token_hash(token),
-            account_id=account_id,
+            user_id=user_id,
             next_path=next_path[:NEXT_PATH_LENGTH],
             created_at=moment,
             expires_at=moment + CHALLENGE_LIFETIME,
@@ -243,7 +270,7 @@ def find_challenge(
     row = session.get(TwoFactorChallengeRow, _token_hash(token))
     if row is None or row.expires_at <= now_or_default(now):
         return None
-    return Challenge(row.account_id, row.next_path)
+    return Challenge(row.user_id, row.next_path)
 
 
 def end_challenge(session: Session, token: str | None) -> None:

@@ -43,9 +43,11 @@ from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
 from bgone.services.improve import ImproveService, submissions_folder
+from bgone.services.invitations import InvitationService
 from bgone.services.keys import KeyService
 from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
+from bgone.services.members import MemberService
 from bgone.services.removal import RemovalPools, RemovalService
 from bgone.services.two_factor import TwoFactorService
 from bgone.services.usage_report import UsageReports
@@ -188,6 +190,14 @@ class Services:
     @cached_property
     def keys(self) -> KeyService:
         return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
+
+    @cached_property
+    def members(self) -> MemberService:
+        return MemberService(self.sessions, self.read_sessions, self.keys)
+
+    @cached_property
+    def invitations(self) -> InvitationService:
+        return InvitationService(self.sessions, self.read_sessions, self.login)
 
     @cached_property
     def leaks(self) -> LeakReports:

@@ -9,8 +9,11 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from bgone.db.engine import transaction
-from bgone.domain import accounts, session_list
+from bgone.domain import accounts, members, session_list, users
 from bgone.domain.accounts import Account
+from bgone.domain.members import Membership
+from bgone.domain.roles import GRANTS, Permission, Role
+from bgone.domain.users import User
 from bgone.domain.web_sessions import COOKIE_NAME, WebSession, find_session
 from bgone.server.client_address import storable_address
 from bgone.server.container import Services
@@ -33,11 +36,18 @@ def client_ip(request: Request) -> str | None:
 
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in account behind a dashboard session cookie."""
+    """The signed-in person behind a dashboard session cookie, in their current account."""
 
     account: Account
     session: WebSession
     token: str
+    user: User
+    role: Role
+    memberships: tuple[Membership, ...] = ()
+
+    @property
+    def granted(self) -> frozenset[Permission]:
+        return GRANTS[self.role]
 
 
 async def current_viewer(request: Request) -> Viewer | None:
@@ -52,7 +62,18 @@ async def current_viewer(request: Request) -> Viewer | None:
             web_session = find_session(session, token)
             if web_session is None:
                 return None
-            return Viewer(accounts.get_by_id(session, web_session.account_id), web_session, token)
+            # No longer a member (removed): the session is over, whatever its expiry says.
+            role = members.role_of(session, web_session.account_id, web_session.user_id)
+            if role is None:
+                return None
+            return Viewer(
+                accounts.get_by_id(session, web_session.account_id),
+                web_session,
+                token,
+                users.get_by_id(session, web_session.user_id),
+                role,
+                tuple(members.memberships_of(session, web_session.user_id)),
+            )
 
     viewer = await run_in_threadpool(look_up)
     if viewer is not None and session_list.last_seen_is_stale(viewer.session.last_seen_at):

@@ -1,5 +1,8 @@
 """Signing in safely: password reset by emailed link, email verification, password change,
-and the owner's sessions list. Each use case runs in one transaction with its audit event.
+and the sessions list. Each use case runs in one transaction with its audit event.
+
+They are the person's (users): their password, their address, their sessions, whatever
+account they are in. A person's own change is audited in every account they belong to.
 
 Reset requests get one answer whether or not the address has an account, and the look-up
 and the mail happen on the mailer's thread after it, so the answer's timing does not tell.
@@ -17,7 +20,7 @@ from enum import StrEnum
 from urllib.parse import urlencode
 
 from bgone.db.engine import SessionFactory, transaction
-from bgone.domain import accounts, audit, email_verification, one_time_tokens, session_list
+from bgone.domain import audit, email_verification, one_time_tokens, session_list, users
 from bgone.domain.audit import AuditAction
 from bgone.domain.clock import utc_now
 from bgone.domain.one_time_tokens import (
@@ -39,7 +42,7 @@ MIN_PASSWORD_LENGTH = 10  # as the dashboard's forms ask (bgone.web.pages)
 
 
 class ResetRequest(StrEnum):
-    ACCEPTED = "accepted"  # a link was mailed if the address has an account: say only that
+    ACCEPTED = "accepted"  # a link was mailed if the address has a login: say only that
     THROTTLED = "throttled"
     NO_MAIL = "no_mail"  # this server sends no mail: the operator resets passwords
 
@@ -99,17 +102,17 @@ class AccountSecurity:
     def _mail_reset_link(self, email: str) -> None:
         assert self.mailer is not None
         with transaction(self.sessions) as session:
-            account = accounts.get_by_email(session, email)
-            if account is None or account.status is not accounts.AccountStatus.ACTIVE:
+            person = users.get_by_email(session, email)
+            if person is None or not users.in_active_account(session, person.id):
                 return
             token = one_time_tokens.issue(
                 session,
-                account.id,
-                account.email,
+                person.id,
+                person.email,
                 TokenPurpose.PASSWORD_RESET,
                 PASSWORD_RESET_LIFETIME,
             )
-            to = account.email
+            to = person.email
         self.mailer.send_now(to, "Reset your bgone password", self._reset_body(token))
 
     def _reset_body(self, token: str) -> str:
@@ -126,82 +129,83 @@ class AccountSecurity:
             return one_time_tokens.peek(session, token, TokenPurpose.PASSWORD_RESET) is not None
 
     def reset_password(self, token: str | None, new_password: str, ip: str | None) -> int | None:
-        """Sets the password and ends every session; the account's id, or None for a link
-        that is unknown, used or expired. The account's other reset links stop working."""
+        """Sets the person's password and ends every session of theirs; their id, or None for
+        a link that is unknown, used or expired. Their other reset links stop working."""
         password_hash = hash_password(new_password)
         with transaction(self.sessions) as session:
             grant = one_time_tokens.redeem(session, token, TokenPurpose.PASSWORD_RESET)
             if grant is None:
                 return None
-            accounts.set_password_hash(session, grant.account_id, password_hash)
-            one_time_tokens.withdraw_all(session, grant.account_id, TokenPurpose.PASSWORD_RESET)
-            ended = session_list.end_sessions(session, grant.account_id)
+            users.set_password_hash(session, grant.user_id, password_hash)
+            one_time_tokens.withdraw_all(session, grant.user_id, TokenPurpose.PASSWORD_RESET)
+            ended = session_list.end_sessions(session, grant.user_id)
             # The link reached the inbox: the address is proven too.
-            email_verification.mark_verified(session, grant.account_id, grant.email)
-            audit.record(
+            email_verification.mark_verified(session, grant.user_id, grant.email)
+            audit.record_for_user(
                 session,
-                grant.account_id,
+                grant.user_id,
                 AuditAction.PASSWORD_RESET,
                 f"email:{grant.email}",
                 ip,
                 detail=f"by emailed link; {ended} session(s) ended",
             )
-            return grant.account_id
+            return grant.user_id
 
     # -- password change -----------------------------------------------------------------
     def change_password(
-        self, account_id: int, current: str, new_password: str, keep_token: str, ip: str | None
+        self, user_id: int, current: str, new_password: str, keep_token: str, ip: str | None
     ) -> bool:
-        """False when `current` is wrong. Ends every other session of the account."""
+        """False when `current` is wrong. Ends every other session of the person (in any of
+        their accounts)."""
         with transaction(self.read_sessions) as session:
-            account = accounts.get_by_id(session, account_id)
-        if account.password_hash is None:
+            person = users.get_by_id(session, user_id)
+        if person.password_hash is None:
             dummy_verify(current)
             return False
-        if not verify_password(account.password_hash, current):
+        if not verify_password(person.password_hash, current):
             return False
         password_hash = hash_password(new_password)
         with transaction(self.sessions) as session:
-            accounts.set_password_hash(session, account_id, password_hash)
-            one_time_tokens.withdraw_all(session, account_id, TokenPurpose.PASSWORD_RESET)
-            ended = session_list.end_sessions(session, account_id, keep_token=keep_token)
-            audit.record(
+            users.set_password_hash(session, user_id, password_hash)
+            one_time_tokens.withdraw_all(session, user_id, TokenPurpose.PASSWORD_RESET)
+            ended = session_list.end_sessions(session, user_id, keep_token=keep_token)
+            audit.record_for_user(
                 session,
-                account_id,
+                user_id,
                 AuditAction.PASSWORD_CHANGED,
-                f"dashboard:{account.email}",
+                f"dashboard:{person.email}",
                 ip,
                 detail=f"{ended} other session(s) ended",
             )
         return True
 
     # -- email verification ----------------------------------------------------------------
-    def after_sign_up(self, account_id: int) -> None:
-        """With a mailer, the new account must prove its address before creating keys."""
+    def after_sign_up(self, user_id: int) -> None:
+        """With a mailer, the new person must prove their address before creating keys."""
         if self.mailer is None:
             return
         with transaction(self.sessions) as session:
-            email = accounts.get_by_id(session, account_id).email
-            email_verification.require_verification(session, account_id, email)
+            email = users.get_by_id(session, user_id).email
+            email_verification.require_verification(session, user_id, email)
             token = one_time_tokens.issue(
                 session,
-                account_id,
+                user_id,
                 email,
                 TokenPurpose.EMAIL_VERIFICATION,
                 EMAIL_VERIFICATION_LIFETIME,
             )
         self._send_verification(email, token)
 
-    def resend_verification(self, account_id: int) -> bool:
+    def resend_verification(self, user_id: int) -> bool:
         if self.mailer is None:
             return False
         with transaction(self.sessions) as session:
-            email = email_verification.unverified_email(session, account_id)
+            email = email_verification.unverified_email(session, user_id)
             if email is None:
                 return False
             token = one_time_tokens.issue(
                 session,
-                account_id,
+                user_id,
                 email,
                 TokenPurpose.EMAIL_VERIFICATION,
                 EMAIL_VERIFICATION_LIFETIME,
@@ -226,37 +230,39 @@ class AccountSecurity:
             grant = one_time_tokens.redeem(session, token, TokenPurpose.EMAIL_VERIFICATION)
             if grant is None:
                 return False
-            if email_verification.mark_verified(session, grant.account_id, grant.email):
-                audit.record(
+            if email_verification.mark_verified(session, grant.user_id, grant.email):
+                audit.record_for_user(
                     session,
-                    grant.account_id,
+                    grant.user_id,
                     AuditAction.EMAIL_VERIFIED,
                     f"email:{grant.email}",
                 )
             return True
 
-    def unverified_email(self, account_id: int) -> str | None:
+    def unverified_email(self, user_id: int) -> str | None:
+        """The person's address still to prove (they may sign in, not create keys)."""
         with transaction(self.read_sessions) as session:
-            return email_verification.unverified_email(session, account_id)
+            return email_verification.unverified_email(session, user_id)
 
     # -- sessions ----------------------------------------------------------------------------
-    def overview(self, account_id: int, current_token: str) -> SecurityOverview:
+    def overview(self, user_id: int, current_token: str) -> SecurityOverview:
+        """The signed-in person's: their address to prove, their sessions."""
         with transaction(self.read_sessions) as session:
             return SecurityOverview(
                 mail_enabled=self.mail_enabled,
-                unverified_email=email_verification.unverified_email(session, account_id),
-                sessions=session_list.list_sessions(session, account_id, current_token),
+                unverified_email=email_verification.unverified_email(session, user_id),
+                sessions=session_list.list_sessions(session, user_id, current_token),
             )
 
     def end_session(
-        self, account_id: int, session_id: str, ip: str | None, actor: str = "dashboard"
+        self, user_id: int, session_id: str, ip: str | None, actor: str = "dashboard"
     ) -> bool:
         with transaction(self.sessions) as session:
-            ended = session_list.end_session_by_id(session, account_id, session_id)
+            ended = session_list.end_session_by_id(session, user_id, session_id)
             if ended:
-                audit.record(
+                audit.record_for_user(
                     session,
-                    account_id,
+                    user_id,
                     AuditAction.SESSIONS_ENDED,
                     actor,
                     ip,
@@ -264,12 +270,12 @@ class AccountSecurity:
                 )
             return ended
 
-    def end_all_sessions(self, account_id: int, ip: str | None, actor: str = "dashboard") -> int:
+    def end_all_sessions(self, user_id: int, ip: str | None, actor: str = "dashboard") -> int:
         with transaction(self.sessions) as session:
-            ended = session_list.end_sessions(session, account_id)
-            audit.record(
+            ended = session_list.end_sessions(session, user_id)
+            audit.record_for_user(
                 session,
-                account_id,
+                user_id,
                 AuditAction.SESSIONS_ENDED,
                 actor,
                 ip,
@@ -286,21 +292,22 @@ class AccountSecurity:
 
     # -- the operator's recovery ---------------------------------------------------------------
     def operator_reset_link(self, email: str) -> str:
-        """A reset link for the account (printed, not mailed); raises NotFound."""
+        """A reset link for the person with this email (printed, not mailed); raises
+        NotFound."""
         with transaction(self.sessions) as session:
-            account = accounts.get_by_email(session, email)
-            if account is None:
-                raise NotFound(f"no account for {email}")
+            person = users.get_by_email(session, email)
+            if person is None:
+                raise NotFound(f"no person with the email {email.strip().lower()}")
             token = one_time_tokens.issue(
                 session,
-                account.id,
-                account.email,
+                person.id,
+                person.email,
                 TokenPurpose.PASSWORD_RESET,
                 PASSWORD_RESET_LIFETIME,
             )
-            audit.record(
+            audit.record_for_user(
                 session,
-                account.id,
+                person.id,
                 AuditAction.PASSWORD_RESET_LINK,
                 OPERATOR,
                 detail="reset link printed by the operator",
@@ -308,18 +315,19 @@ class AccountSecurity:
         return self.link("/reset-password", token)
 
     def operator_set_password(self, email: str, password: str) -> int:
-        """Sets the password, ends every session; the number ended. Raises NotFound."""
+        """Sets the person's password, ends every session of theirs; the number ended.
+        Raises NotFound."""
         password_hash = hash_password(password)
         with transaction(self.sessions) as session:
-            account = accounts.get_by_email(session, email)
-            if account is None:
-                raise NotFound(f"no account for {email}")
-            accounts.set_password_hash(session, account.id, password_hash)
-            one_time_tokens.withdraw_all(session, account.id, TokenPurpose.PASSWORD_RESET)
-            ended = session_list.end_sessions(session, account.id)
-            audit.record(
+            person = users.get_by_email(session, email)
+            if person is None:
+                raise NotFound(f"no person with the email {email.strip().lower()}")
+            users.set_password_hash(session, person.id, password_hash)
+            one_time_tokens.withdraw_all(session, person.id, TokenPurpose.PASSWORD_RESET)
+            ended = session_list.end_sessions(session, person.id)
+            audit.record_for_user(
                 session,
-                account.id,
+                person.id,
                 AuditAction.PASSWORD_RESET,
                 OPERATOR,
                 detail=f"set by the operator; {ended} session(s) ended",

@@ -24,6 +24,8 @@ from bgone.domain.key_records import IssuedKey, KeyRecord
 from bgone.domain.key_rotation import Rotated
 from bgone.domain.plan_limits import LimitChanges
 from bgone.domain.plans import Plan, PlanChanges
+from bgone.domain.roles import EVERYTHING, KeyScope, Permission, parse_scope, require
+from bgone.errors import InsufficientRole
 from bgone.infra.keycache import ALL as ALL_KEYS
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment
@@ -43,6 +45,20 @@ class KeyActor:
     account_id: int
     actor: str  # e.g. "key:key_…", "dashboard:owner@example.com", "operator (cli)"
     ip: str | None = None
+    # What the caller's role or key scope grants (bgone.domain.roles); the operator: all.
+    granted: frozenset[Permission] = EVERYTHING
+    user_id: int | None = None  # the member behind a dashboard change
+
+
+def _require_may_change(session: Session, by: KeyActor, key_id: str) -> None:
+    """Rotating or revoking: any key for admins, owners and manage keys; a developer only
+    the keys they created. Another account's key is NotFound, whoever asks."""
+    record = api_keys.get_key(session, by.account_id, key_id)
+    if Permission.MANAGE_ANY_KEY in by.granted:
+        return
+    require(by.granted, Permission.MANAGE_OWN_KEYS, "changing keys")
+    if by.user_id is None or record.created_by_user_id != by.user_id:
+        raise InsufficientRole("your role allows changing only the keys you created")
 
 
 class KeyService:
@@ -79,8 +95,13 @@ class KeyService:
         name: str,
         environment: Environment | str,
         lifetime: timedelta | None = None,
+        scope: KeyScope | str = KeyScope.REMOVE,
     ) -> IssuedKey:
         """A new key, shown once. Nothing cached can be about it yet: no invalidation."""
+        checked_scope = parse_scope(scope)
+        require(by.granted, Permission.CREATE_KEY, "creating keys")
+        if checked_scope is KeyScope.MANAGE:
+            require(by.granted, Permission.CREATE_MANAGE_KEY, "creating manage keys")
         with transaction(self.sessions) as session:
             moment = utc_now()
             return api_keys.create_key(
@@ -94,12 +115,15 @@ class KeyService:
                 now=moment,
                 # Checked before the addition: a date past the year 9999 would overflow.
                 expires_at=moment + check_lifetime(lifetime) if lifetime is not None else None,
+                scope=checked_scope,
+                created_by_user_id=by.user_id,
             )
 
     def rotate(
         self, by: KeyActor, key_id: str, grace: timedelta = key_rotation.DEFAULT_ROTATION_GRACE
     ) -> Rotated:
         with transaction(self.sessions) as session:
+            _require_may_change(session, by, key_id)
             rotated = key_rotation.rotate(
                 session, by.account_id, key_id, by.actor, self.secret_ring, grace=grace, ip=by.ip
             )
@@ -112,18 +136,40 @@ class KeyService:
 
     def revoke(self, by: KeyActor, key_id: str) -> KeyRecord:
         with transaction(self.sessions) as session:
+            _require_may_change(session, by, key_id)
             record = api_keys.revoke(session, by.account_id, key_id, by.actor, ip=by.ip)
         self.key_cache.invalidate(key_id)
         return record
 
+    def revoke_created_by(self, by: KeyActor, user_id: int) -> list[KeyRecord]:
+        """Revoke every usable key `user_id` created (when they leave the account)."""
+        revoked = []
+        for record in self.list_keys(by.account_id):
+            if record.created_by_user_id == user_id and record.revoked_at is None:
+                revoked.append(self.revoke(by, record.id))
+        return revoked
+
     # -- the whole account: every cached answer for its keys carries the old state --------
-    # These changes have no audit action (the audit log is about keys), as before.
-    def set_allowed_origins(self, account_id: int, allowed: Iterable[str]) -> Account:
+    # Plan, limits and status are the operator's and have no audit action, as before; the
+    # browser origins, which members change, are audited with who changed them.
+    def set_allowed_origins(
+        self, account_id: int, allowed: Iterable[str], by: KeyActor | None = None
+    ) -> Account:
         checked = list(allowed)
-        return self._change_account(
-            account_id,
-            lambda session: origins.set_allowed_origins(session, account_id, checked),
-        )
+
+        def change(session: Session) -> Account:
+            account = origins.set_allowed_origins(session, account_id, checked)
+            audit.record(
+                session,
+                account_id,
+                audit.AuditAction.ORIGINS_CHANGED,
+                actor=by.actor if by else "operator (cli)",
+                ip=by.ip if by else None,
+                detail=" ".join(account.allowed_origins) or "none",
+            )
+            return account
+
+        return self._change_account(account_id, change)
 
     def change_plan(self, account_id: int, plan: str) -> Account:
         return self._change_account(

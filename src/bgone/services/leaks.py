@@ -89,9 +89,9 @@ class LeakReports:
         with transaction(self.read_sessions) as session:
             return leaks.action_of(session, account_id)
 
-    def dismiss(self, account_id: int, report_id: int) -> None:
+    def dismiss(self, account_id: int, report_id: int) -> bool:
         with transaction(self.sessions) as session:
-            leaks.dismiss(session, account_id, report_id)
+            return leaks.dismiss(session, account_id, report_id)
 
     def set_action(
         self, account_id: int, action: LeakedKeyAction | str, actor: str, ip: str | None

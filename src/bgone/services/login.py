@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bgone.db.engine import SessionFactory, transaction
-from bgone.domain import accounts, web_sessions
+from bgone.domain import accounts, members, users, web_sessions
+from bgone.errors import AccountExists, NotFound
 from bgone.infra.ratelimit import RateLimiter
 from bgone.security.passwords import dummy_verify, hash_password, verify_password
 
@@ -28,7 +29,7 @@ class LoginOutcome(StrEnum):
 @dataclass(frozen=True)
 class LoginResult:
     outcome: LoginOutcome
-    account_id: int | None = None  # set when the outcome is OK
+    user_id: int | None = None  # set when the outcome is OK
 
 
 def throttle_buckets(email: str, ip: str | None) -> list[str]:
@@ -62,12 +63,12 @@ class DashboardLogin:
                 return LoginResult(LoginOutcome.THROTTLED)
             counted.append(bucket)
         with transaction(self.read_sessions) as session:
-            account = accounts.get_by_email(session, email)
-        if account is None or account.password_hash is None:
+            user = users.get_by_email(session, email)
+        if user is None or user.password_hash is None:
             dummy_verify(password)  # same work, so timing does not reveal unknown emails
-        elif verify_password(account.password_hash, password):
+        elif verify_password(user.password_hash, password):
             self._refund(counted)
-            return LoginResult(LoginOutcome.OK, account.id)
+            return LoginResult(LoginOutcome.OK, user.id)
         return LoginResult(LoginOutcome.WRONG)
 
     def _refund(self, buckets: list[str]) -> None:
@@ -75,17 +76,43 @@ class DashboardLogin:
             self.limiter.refund(bucket, LOGIN_FAILURES_PER_MINUTE)
 
     def sign_up(self, email: str, password: str, plan: str) -> int:
-        """A new account's id; raises AccountExists or InvalidEmail."""
+        """The new person's id (the owner of a new account); raises AccountExists or
+        InvalidEmail (also when the person exists already: they log in instead)."""
         with transaction(self.sessions) as session:
-            return accounts.create_account(
+            if users.get_by_email(session, email) is not None:
+                raise AccountExists(f"an account for {email.strip().lower()} already exists")
+            account = accounts.create_account(
                 session, email, plan, hash_password(password), trial_milli=self.trial_milli
-            ).id
+            )
+            owner = users.get_by_email(session, account.email)
+            assert owner is not None
+            return owner.id
 
-    def start_session(self, account_id: int, ip: str | None, user_agent: str | None = None) -> str:
-        """The new session's cookie token."""
+    def start_session(
+        self,
+        user_id: int,
+        ip: str | None,
+        account_id: int | None = None,
+        user_agent: str | None = None,
+    ) -> str:
+        """The new session's cookie token, in `account_id` (one of the person's) or else
+        their first account."""
         with transaction(self.sessions) as session:
-            token, _ = web_sessions.start_session(session, account_id, ip, user_agent=user_agent)
+            accounts_of = [m.account_id for m in members.memberships_of(session, user_id)]
+            if not accounts_of:
+                raise NotFound("this person belongs to no account")
+            target = account_id if account_id in accounts_of else accounts_of[0]
+            token, _ = web_sessions.start_session(
+                session, target, ip, user_id=user_id, user_agent=user_agent
+            )
         return token
+
+    def switch_account(self, token: str, user_id: int, account_id: int) -> None:
+        """Another account of the person's; one they do not belong to answers NotFound."""
+        with transaction(self.sessions) as session:
+            if members.role_of(session, account_id, user_id) is None:
+                raise NotFound(f"no account {account_id}")
+            web_sessions.switch_account(session, token, account_id)
 
     def end_session(self, token: str) -> None:
         with transaction(self.sessions) as session:

@@ -8,12 +8,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bgone.errors import CsrfFailed, LoginRequired, TwoFactorRequired
+from bgone.errors import CsrfFailed, InsufficientRole, LoginRequired, TwoFactorRequired
 from bgone.inference.samples import SAMPLES_DIR
 from bgone.server.deps import current_viewer
+from bgone.server.error_handlers import error_response
 from bgone.web.account import router as account_router
 from bgone.web.docs import router as docs_router
+from bgone.web.invitations import router as invitations_router
 from bgone.web.leaks import router as leaks_router
+from bgone.web.members import router as members_router
 from bgone.web.origins import router as origins_router
 from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
@@ -44,6 +47,21 @@ async def _csrf_failed(request: Request, error: Exception) -> Response:
     )
 
 
+async def _insufficient_role(request: Request, error: Exception) -> Response:
+    """The dashboard's pages answer an error page; the JSON API its usual body."""
+    assert isinstance(error, InsufficientRole)
+    if request.url.path.startswith(("/api/", "/v")):
+        return error_response(request, error)
+    return render(
+        request,
+        "error.html",
+        await current_viewer(request),
+        status_code=403,
+        title=error.title,
+        message=error.detail[:1].upper() + error.detail[1:] + ".",
+    )
+
+
 def install_web(app: FastAPI) -> None:
     # Mounted before /static, which would otherwise claim the path.
     app.mount("/static/samples", StaticFiles(directory=SAMPLES_DIR), name="samples")
@@ -51,6 +69,8 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_router)
     app.include_router(account_router)
     app.include_router(origins_router)
+    app.include_router(members_router)
+    app.include_router(invitations_router)
     app.include_router(leaks_router)
     app.include_router(usage_router)
     app.include_router(security_router)
@@ -59,4 +79,5 @@ def install_web(app: FastAPI) -> None:
     app.include_router(docs_router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(InsufficientRole, _insufficient_role)
     app.add_exception_handler(TwoFactorRequired, _two_factor_required)

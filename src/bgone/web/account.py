@@ -1,4 +1,7 @@
-"""The account page: plan, credits, usage chart, API access (keys) and the audit log."""
+"""The account page: plan, credits, usage chart, API access (keys) and the audit log.
+
+What the viewer's role lacks is left out of the page, and each form's route refuses it
+(`needs`): hiding is a courtesy, the route's check is the rule."""
 
 from __future__ import annotations
 
@@ -6,15 +9,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bgone.domain import audit, credits, plans, usage
 from bgone.domain.durations import parse_grace
+from bgone.domain.invitations import Invitation
 from bgone.domain.key_records import key_document
 from bgone.domain.leaks import LeakedKeyAction, LeakReport
+from bgone.domain.members import Member
 from bgone.domain.plan_limits import Limits
+from bgone.domain.roles import Permission, Role
 from bgone.errors import BgoneError
 from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, Viewer, client_ip
@@ -23,7 +29,7 @@ from bgone.web.chart import usage_svg
 from bgone.web.pages import MIN_PASSWORD_LENGTH
 from bgone.web.templating import render
 from bgone.web.usage import load_statement
-from bgone.web.viewer import SignedInDep, check_csrf
+from bgone.web.viewer import SignedInDep, check_csrf, needs
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,6 +54,8 @@ class AccountView:
     keys: list[dict[str, object]]
     events: list[audit.AuditEvent]
     api_plans: list[plans.Plan]
+    members: list[Member]
+    invitations: list[Invitation]
     # Keys reported as leaked, not yet dismissed (bgone.web.leaks), and the account's choice.
     leak_reports: list[LeakReport] = field(default_factory=list)
     leak_warn_only: bool = False
@@ -57,16 +65,42 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
     now = datetime.now(UTC)
     data = services.account_summaries.account_page(viewer.account.id, now)
     summary = data.summary
+    granted = viewer.granted
+    team = (
+        services.members.list_members(viewer.account.id)
+        if Permission.VIEW_MEMBERS in granted
+        else []
+    )
+    emails = {member.user_id: member.email for member in team}
     return AccountView(
         plan=summary.account.plan,
         limits=summary.limits,
         balance=summary.balance,
         usage_svg=usage_svg(data.daily_usage),
         totals=summary.period_usage,
-        keys=[key_document(record, now) for record in data.keys],
-        events=data.events,
+        keys=[
+            {
+                **key_document(record, now),
+                "mine": record.created_by_user_id == viewer.user.id,
+                "created_by_user_id": record.created_by_user_id,
+                # The member by name; else the actor as recorded (an operator, a key).
+                "creator": emails.get(record.created_by_user_id or 0)
+                or record.created_by.removeprefix("dashboard:"),
+            }
+            for record in data.keys
+        ]
+        if Permission.VIEW_KEYS in granted
+        else [],
+        events=data.events if Permission.VIEW_AUDIT_LOG in granted else [],
         api_plans=data.api_plans,
-        leak_reports=services.leaks.open_reports(viewer.account.id),
+        members=team,
+        invitations=services.invitations.list_open(viewer.account.id)
+        if Permission.MANAGE_MEMBERS in granted
+        else [],
+        # The banner: owners and admins (they act on a leaked key); the choice: owners.
+        leak_reports=services.leaks.open_reports(viewer.account.id)
+        if Permission.VIEW_LEAK_REPORTS in granted
+        else [],
         leak_warn_only=services.leaks.action_of(viewer.account.id) is LeakedKeyAction.WARN,
     )
 
@@ -92,7 +126,7 @@ async def _page(
     if revoked is not None:
         extra["notice"] = revoked_notice(view, revoked)
     security = await run_in_threadpool(
-        services.account_security.overview, viewer.account.id, viewer.token
+        services.account_security.overview, viewer.user.id, viewer.token
     )
     return render(
         request,
@@ -101,6 +135,8 @@ async def _page(
         status_code=status_code,
         view=view,
         grace_choices=GRACE_CHOICES,
+        can={permission.value: permission in viewer.granted for permission in Permission},
+        roles=[role.value for role in Role],
         security=security,
         min_password_length=MIN_PASSWORD_LENGTH,
         statement=await load_statement(request, services, viewer),
@@ -109,8 +145,18 @@ async def _page(
 
 
 def key_actor(request: Request, viewer: Viewer) -> KeyActor:
-    """The signed-in owner, as the audit log records dashboard changes."""
-    return KeyActor(viewer.account.id, f"dashboard:{viewer.account.email}", client_ip(request))
+    """The signed-in member, as the audit log records dashboard changes."""
+    return KeyActor(
+        viewer.account.id,
+        f"dashboard:{viewer.user.email}",
+        client_ip(request),
+        granted=viewer.granted,
+        user_id=viewer.user.id,
+    )
+
+
+CreatesKeysDep = Annotated[Viewer, Depends(needs(Permission.CREATE_KEY, "creating keys"))]
+ChangesKeysDep = Annotated[Viewer, Depends(needs(Permission.MANAGE_OWN_KEYS, "changing keys"))]
 
 
 @router.get("/account")
@@ -124,17 +170,20 @@ async def account_page(
 async def generate_key(
     request: Request,
     services: ServicesDep,
-    viewer: SignedInDep,
+    viewer: CreatesKeysDep,
     name: Annotated[str, Form()] = "",
     environment: Annotated[str, Form()] = "production",
+    scope: Annotated[str, Form()] = "remove",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
-    if await run_in_threadpool(services.account_security.unverified_email, viewer.account.id):
+    if await run_in_threadpool(services.account_security.unverified_email, viewer.user.id):
         return await _page(request, services, viewer, status_code=403, key_error=UNVERIFIED)
     actor = key_actor(request, viewer)
     try:
-        issued = await run_in_threadpool(services.keys.create, actor, name, environment)
+        issued = await run_in_threadpool(
+            services.keys.create, actor, name, environment, None, scope
+        )
     except BgoneError as error:
         return await _page(
             request, services, viewer, status_code=error.status, key_error=error.detail
@@ -154,7 +203,7 @@ async def rotate_key(
     key_id: str,
     request: Request,
     services: ServicesDep,
-    viewer: SignedInDep,
+    viewer: ChangesKeysDep,
     grace: Annotated[str, Form()] = "24h",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
@@ -183,7 +232,7 @@ async def revoke_key(
     key_id: str,
     request: Request,
     services: ServicesDep,
-    viewer: SignedInDep,
+    viewer: ChangesKeysDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)

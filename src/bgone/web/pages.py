@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bgone.domain.web_sessions import COOKIE_NAME, SESSION_LIFETIME
-from bgone.errors import AccountExists, CsrfFailed, InvalidEmail
+from bgone.errors import AccountExists, CsrfFailed, InvalidEmail, NotFound
 from bgone.security.csrf import issue_token, tokens_match
 from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, ViewerDep, client_ip
@@ -24,6 +24,7 @@ router = APIRouter(include_in_schema=False)
 FORM_COOKIE = "bgone_form"
 MIN_PASSWORD_LENGTH = 10
 WRONG_CREDENTIALS = "That email and password do not match an account."
+NO_ACCOUNT_LEFT = "This login belongs to no account any more: ask an account's owner to add you."
 
 
 def _form_token(request: Request) -> str:
@@ -49,12 +50,13 @@ def _check_form_token(request: Request, submitted: str) -> None:
 
 def _signed_in(
     services: Services,
-    account_id: int,
+    user_id: int,
     ip: str | None,
     target: str,
+    account_id: int | None = None,
     user_agent: str | None = None,
 ) -> Response:
-    token = services.login.start_session(account_id, ip, user_agent)
+    token = services.login.start_session(user_id, ip, account_id, user_agent)
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -108,7 +110,7 @@ async def signup(
         problem = f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
     if problem is None:
         try:
-            account_id = await run_in_threadpool(
+            user_id = await run_in_threadpool(
                 services.login.sign_up, email, password, services.settings.signup_plan
             )
         except (AccountExists, InvalidEmail) as error:
@@ -120,13 +122,14 @@ async def signup(
             )
         else:
             # With a mailer, the address must be proven before keys (web/security.py).
-            await run_in_threadpool(services.account_security.after_sign_up, account_id)
+            await run_in_threadpool(services.account_security.after_sign_up, user_id)
             return await run_in_threadpool(
                 _signed_in,
                 services,
-                account_id,
+                user_id,
                 client_ip(request),
                 "/account",
+                None,
                 request.headers.get("user-agent"),
             )
     page = render(
@@ -182,7 +185,7 @@ async def login(
         )
         page.headers["Retry-After"] = "60"
         return _with_form_cookie(page, token, services)
-    if result.account_id is None:
+    if result.user_id is None:
         page = render(
             request,
             "login.html",
@@ -195,14 +198,25 @@ async def login(
         )
         return _with_form_cookie(page, token, services)
     # With two-factor on, the password is only the first step (bgone.web.two_factor).
-    challenge = await run_in_threadpool(
-        services.two_factor.begin, result.account_id, _safe_next(next)
-    )
+    challenge = await run_in_threadpool(services.two_factor.begin, result.user_id, _safe_next(next))
     if challenge is not None:
         return to_second_step(challenge, services.settings.secure_cookies)
-    return await run_in_threadpool(
-        _signed_in, services, result.account_id, ip, next, request.headers.get("user-agent")
-    )
+    try:
+        return await run_in_threadpool(
+            _signed_in, services, result.user_id, ip, next, None, request.headers.get("user-agent")
+        )
+    except NotFound:  # removed from every account they had
+        page = render(
+            request,
+            "login.html",
+            None,
+            status_code=403,
+            form_token=token,
+            next=_safe_next(next),
+            email=email,
+            error=NO_ACCOUNT_LEFT,
+        )
+        return _with_form_cookie(page, token, services)
 
 
 @router.post("/logout")

@@ -120,10 +120,10 @@ async def reset_password(
         )
         page.headers["Referrer-Policy"] = "no-referrer"
         return page
-    account_id = await run_in_threadpool(
+    user_id = await run_in_threadpool(
         services.account_security.reset_password, token, password, client_ip(request)
     )
-    if account_id is None:
+    if user_id is None:
         page = render(
             request,
             "reset_password.html",
@@ -170,7 +170,7 @@ async def resend_verification(
     services: ServicesDep, viewer: SignedInDep, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_csrf(viewer, csrf_token)
-    await run_in_threadpool(services.account_security.resend_verification, viewer.account.id)
+    await run_in_threadpool(services.account_security.resend_verification, viewer.user.id)
     return _to_security("verification-sent")
 
 
@@ -188,7 +188,7 @@ async def change_password(
         return _to_security("short-password")
     changed = await run_in_threadpool(
         services.account_security.change_password,
-        viewer.account.id,
+        viewer.user.id,
         current_password,
         new_password,
         viewer.token,
@@ -207,9 +207,9 @@ async def end_all_sessions(
     check_csrf(viewer, csrf_token)
     await run_in_threadpool(
         services.account_security.end_all_sessions,
-        viewer.account.id,
+        viewer.user.id,
         client_ip(request),
-        f"dashboard:{viewer.account.email}",
+        f"dashboard:{viewer.user.email}",
     )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME)
@@ -227,9 +227,9 @@ async def end_session(
     check_csrf(viewer, csrf_token)
     ended = await run_in_threadpool(
         services.account_security.end_session,
-        viewer.account.id,
+        viewer.user.id,
         session_id,
         client_ip(request),
-        f"dashboard:{viewer.account.email}",
+        f"dashboard:{viewer.user.email}",
     )
     return _to_security("session-ended" if ended else "no-session")

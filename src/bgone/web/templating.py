@@ -21,12 +21,16 @@ templates.env.globals["version"] = __version__
 def render(
     request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A page; `user` and `csrf_token` are always available to templates."""
+    """A page; `user` (the current account), `person` (who is signed in), `role`,
+    `memberships` (the person's accounts) and `csrf_token` are always available."""
     response = templates.TemplateResponse(
         request,
         template,
         {
             "user": viewer.account if viewer else None,
+            "person": viewer.user if viewer else None,
+            "role": viewer.role.value if viewer else None,
+            "memberships": viewer.memberships if viewer else (),
             "csrf_token": viewer.session.csrf_token if viewer else "",
             **context,
         },

@@ -12,17 +12,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bgone.domain.roles import Permission
 from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, Viewer, ViewerDep, client_ip
 from bgone.services.two_factor import CodeOutcome, Enrolment
 from bgone.web.pages import _check_form_token, _form_token, _signed_in, _with_form_cookie
 from bgone.web.templating import render
 from bgone.web.two_factor_step import CHALLENGE_COOKIE
-from bgone.web.viewer import EnrollingDep, SignedInDep, check_csrf
+from bgone.web.viewer import EnrollingDep, SignedInDep, check_csrf, needs
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,8 +35,14 @@ def qr_data_uri(uri: str) -> str:
     return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=2))
 
 
+# The account's policy is its owners' (bgone.domain.roles).
+SetsPolicyDep = Annotated[
+    Viewer, Depends(needs(Permission.SET_TWO_FACTOR_POLICY, "changing the two-factor policy"))
+]
+
+
 def _actor(viewer: Viewer) -> str:
-    return f"dashboard:{viewer.account.email}"
+    return f"dashboard:{viewer.user.email}"
 
 
 def _to_page(code: str) -> Response:
@@ -85,7 +92,7 @@ async def second_step(
         page = _second_step_page(request, services, 429, THROTTLED)
         page.headers["Retry-After"] = "60"
         return page
-    if result.account_id is None:
+    if result.user_id is None:
         return _second_step_page(
             request, services, 401, "That code is not right, or it was used already."
         )
@@ -93,7 +100,7 @@ async def second_step(
     if result.recovery_code_used:
         target = f"{PAGE}?tf=recovery-used"
     response = await run_in_threadpool(
-        _signed_in, services, result.account_id, ip, target, request.headers.get("user-agent")
+        _signed_in, services, result.user_id, ip, target, None, request.headers.get("user-agent")
     )
     response.delete_cookie(CHALLENGE_COOKIE, path="/login")
     return response
@@ -106,10 +113,10 @@ def _manage_page(
     viewer: Viewer,
     recovery_codes: list[str] | None = None,
 ) -> Response:
-    state = services.two_factor.state(viewer.account.id)
+    state = services.two_factor.state(viewer.user.id, viewer.account.id)
     pending: Enrolment | None = None
     if not state.enabled:
-        pending = services.two_factor.pending_enrolment(viewer.account.id)
+        pending = services.two_factor.pending_enrolment(viewer.user.id)
     return render(
         request,
         "two_factor.html",
@@ -118,6 +125,7 @@ def _manage_page(
         pending=pending,
         qr=qr_data_uri(pending.uri) if pending else None,
         recovery_codes=recovery_codes,
+        can_set_policy=Permission.SET_TWO_FACTOR_POLICY in viewer.granted,
     )
 
 
@@ -131,7 +139,7 @@ async def start(
     services: ServicesDep, viewer: EnrollingDep, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_csrf(viewer, csrf_token)
-    await run_in_threadpool(services.two_factor.start_enrolment, viewer.account.id)
+    await run_in_threadpool(services.two_factor.start_enrolment, viewer.user.id)
     return RedirectResponse(f"{PAGE}#enrol", status_code=303)
 
 
@@ -145,7 +153,7 @@ async def confirm(
 ) -> Response:
     check_csrf(viewer, csrf_token)
     confirmation = await run_in_threadpool(
-        services.two_factor.confirm, viewer.account.id, code, client_ip(request), _actor(viewer)
+        services.two_factor.confirm, viewer.user.id, code, client_ip(request), _actor(viewer)
     )
     if confirmation.outcome is CodeOutcome.THROTTLED:
         return _to_page("throttled")
@@ -166,7 +174,7 @@ async def new_recovery_codes(
     check_csrf(viewer, csrf_token)
     codes = await run_in_threadpool(
         services.two_factor.new_recovery_codes,
-        viewer.account.id,
+        viewer.user.id,
         client_ip(request),
         _actor(viewer),
     )
@@ -183,7 +191,7 @@ async def disable(
 ) -> Response:
     check_csrf(viewer, csrf_token)
     outcome = await run_in_threadpool(
-        services.two_factor.disable, viewer.account.id, proof, client_ip(request), _actor(viewer)
+        services.two_factor.disable, viewer.user.id, proof, client_ip(request), _actor(viewer)
     )
     return _to_page(
         {
@@ -198,16 +206,16 @@ async def disable(
 async def policy(
     request: Request,
     services: ServicesDep,
-    viewer: SignedInDep,
+    viewer: SetsPolicyDep,
     required: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
-    # owners only once roles land: until then the signed-in person of the account decides.
     want = required == "on"
     changed = await run_in_threadpool(
         services.two_factor.set_required,
         viewer.account.id,
+        viewer.user.id,
         want,
         client_ip(request),
         _actor(viewer),

@@ -414,7 +414,7 @@ def test_the_operator_resets_a_password_from_the_cli(
     assert short.returncode == 1
     unknown = bgone(mail_stack, "accounts", "reset-password", fresh_email())
     assert unknown.returncode == 1
-    assert "no account" in unknown.stderr
+    assert "no person with the email" in unknown.stderr
     with transaction(mail_stack.sessions) as session:
         account = accounts.get_by_email(session, email)
         assert account is not None

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bgone.db.engine import transaction
 from bgone.db.tables import AuditEventRow, TwoFactorSecretRow
-from bgone.domain import accounts
+from bgone.domain import accounts, users
 from bgone.domain.clock import utc_now
 from bgone.security.passwords import hash_password
 from bgone.services.two_factor import CODE_FAILURES_PER_MINUTE
@@ -177,9 +177,9 @@ def test_the_policy_sends_members_to_enrol_and_the_operator_resets(
     assert f"two-factor removed for {email}" in reset.stdout
     assert ("two_factor_reset", "operator (cli)") in audit_of(tf_stack, email)
     with transaction(tf_stack.sessions) as session:
-        rows = session.scalars(select(TwoFactorSecretRow.account_id)).all()
-        account = accounts.get_by_email(session, email)
-        assert account is not None and account.id not in rows
+        rows = session.scalars(select(TwoFactorSecretRow.user_id)).all()
+        person = users.get_by_email(session, email)
+        assert person is not None and person.id not in rows
 
     # The password alone signs in now, but the dashboard waits for the enrolment.
     browser = signed_in(tf_server, email)
@@ -191,4 +191,4 @@ def test_the_policy_sends_members_to_enrol_and_the_operator_resets(
     assert secret
 
     unknown = bgone(tf_stack, "accounts", "reset-2fa", "nobody-here@example.com")
-    assert unknown.returncode == 1 and "no account" in unknown.stderr
+    assert unknown.returncode == 1 and "no person with the email" in unknown.stderr

@@ -3,16 +3,11 @@ it rebuilds api_keys, whose rows refer to each other (replaced_by), with foreign
 
 from __future__ import annotations
 
-from datetime import timedelta
+from sqlalchemy import text
 
-from sqlalchemy import func, select
-
-from bgone.db.engine import make_engine, make_session_factory, transaction
+from bgone.db.engine import make_engine
 from bgone.db.migrate import upgrade
-from bgone.db.tables import ApiKeyRow, AuditEventRow
-from bgone.domain import api_keys, key_rotation
-from bgone.domain.accounts import create_account
-from bgone.security.hashing import SecretRing
+from tests.unit.db.old_rows import old_account, old_event, old_key
 from tests.unit.domain.support import NOW
 
 
@@ -20,28 +15,32 @@ def test_upgrade_to_0005_keeps_rotated_keys_and_their_audit_events(
     empty_database_url: str,
 ) -> None:
     upgrade(empty_database_url, "0004")
-    ring = SecretRing.from_secrets("server-secret-for-tests")
     engine = make_engine(empty_database_url)
     try:
-        sessions = make_session_factory(engine)
-        with transaction(sessions) as session:
-            account = create_account(session, "owner@example.com", plan="business", now=NOW)
-            first = api_keys.create_key(
-                session, account.id, "app", "production", "dashboard:owner@example.com", ring,
-                now=NOW,
-            )  # fmt: skip
-            rotated = key_rotation.rotate(
-                session, account.id, first.record.id, "key:x", ring, timedelta(hours=1), now=NOW
+        with engine.begin() as connection:
+            account_id = old_account(connection, "owner@example.com", NOW)
+            # The successor first: replaced_by refers to it.
+            old_key(connection, "key_second", account_id, "key:x", NOW)
+            old_key(
+                connection,
+                "key_first",
+                account_id,
+                "dashboard:owner@example.com",
+                NOW,
+                replaced_by="key_second",
             )
+            old_event(connection, account_id, "key_first", NOW)
+            old_event(connection, account_id, "key_second", NOW)
         engine.dispose()
 
-        upgrade(empty_database_url)
+        upgrade(empty_database_url, "0005")
 
-        with sessions() as session:
-            kept = session.get(ApiKeyRow, first.record.id)
-            events = session.scalar(select(func.count()).select_from(AuditEventRow))
-        assert kept is not None and kept.replaced_by == rotated.issued.record.id
-        assert kept.created_by == "dashboard:owner@example.com"
+        with engine.connect() as connection:
+            kept = connection.execute(
+                text("SELECT replaced_by, created_by FROM api_keys WHERE id = 'key_first'")
+            ).one()
+            events = connection.scalar(text("SELECT count(*) FROM audit_events"))
+        assert tuple(kept) == ("key_second", "dashboard:owner@example.com")
         assert events == 2
     finally:
         engine.dispose()

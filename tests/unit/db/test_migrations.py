@@ -16,6 +16,10 @@ EXPECTED_TABLES = {
     "audit_events",
     "credit_periods",
     "usage_records",
+    "users",
+    "memberships",
+    "invitations",
+    "web_sessions",
 }
 
 

@@ -1,4 +1,4 @@
-"""The owner's sessions list: devices, last seen, ending one, all others, or all."""
+"""A person's sessions list: devices, last seen, ending one, all others, or all."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import email_verification, session_list, web_sessions
 from bgone.domain.session_list import describe_device
-from tests.unit.domain.support import NOW, MakeAccount
+from tests.unit.domain.support import NOW, MakeAccount, owner_id
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME_MAC = (
@@ -33,12 +33,13 @@ def test_the_list_shows_each_session_with_the_current_one_marked(
     sessions: SessionFactory, make_account: MakeAccount
 ) -> None:
     account, other = make_account(), make_account()
+    me = owner_id(sessions, account)
     here = start(sessions, account.id, FIREFOX, "192.0.2.1")
     start(sessions, account.id, CHROME_MAC, "198.51.100.7")
     start(sessions, other.id, FIREFOX, "203.0.113.9")
     with transaction(sessions) as session:
         session_list.touch(session, here, NOW + timedelta(minutes=9))
-        entries = session_list.list_sessions(session, account.id, here, now=NOW)
+        entries = session_list.list_sessions(session, me, here, now=NOW)
     assert [(e.device, e.ip, e.current) for e in entries] == [
         ("Firefox on Linux", "192.0.2.1", True),
         ("Chrome on macOS", "198.51.100.7", False),
@@ -51,13 +52,14 @@ def test_ending_one_session_needs_its_owner(
     sessions: SessionFactory, make_account: MakeAccount
 ) -> None:
     account, other = make_account(), make_account()
+    me, them = owner_id(sessions, account), owner_id(sessions, other)
     token = start(sessions, account.id, FIREFOX, "192.0.2.1")
     public_id = session_list.session_id(token)
     with transaction(sessions) as session:
-        assert not session_list.end_session_by_id(session, other.id, public_id)
-        assert not session_list.end_session_by_id(session, account.id, "%")
-        assert not session_list.end_session_by_id(session, account.id, "zz")
-        assert session_list.end_session_by_id(session, account.id, public_id)
+        assert not session_list.end_session_by_id(session, them, public_id)
+        assert not session_list.end_session_by_id(session, me, "%")
+        assert not session_list.end_session_by_id(session, me, "zz")
+        assert session_list.end_session_by_id(session, me, public_id)
     with transaction(sessions) as session:
         assert web_sessions.find_session(session, token, now=NOW) is None
 
@@ -66,14 +68,15 @@ def test_ending_the_others_keeps_this_one(
     sessions: SessionFactory, make_account: MakeAccount
 ) -> None:
     account = make_account()
+    me = owner_id(sessions, account)
     here = start(sessions, account.id, FIREFOX, "192.0.2.1")
     there = start(sessions, account.id, CHROME_MAC, "192.0.2.2")
     with transaction(sessions) as session:
-        assert session_list.end_sessions(session, account.id, keep_token=here) == 1
+        assert session_list.end_sessions(session, me, keep_token=here) == 1
     with transaction(sessions) as session:
         assert web_sessions.find_session(session, here, now=NOW) is not None
         assert web_sessions.find_session(session, there, now=NOW) is None
-        assert session_list.end_sessions(session, account.id) == 1
+        assert session_list.end_sessions(session, me) == 1
 
 
 def test_last_seen_is_written_only_every_few_minutes() -> None:
@@ -86,11 +89,12 @@ def test_verification_proves_the_address_it_was_sent_to(
     sessions: SessionFactory, make_account: MakeAccount
 ) -> None:
     account = make_account()
+    me = owner_id(sessions, account)
     with transaction(sessions) as session:
-        assert email_verification.unverified_email(session, account.id) is None
-        email_verification.require_verification(session, account.id, "old@example.com", NOW)
-        email_verification.require_verification(session, account.id, "new@example.com", NOW)
-        assert not email_verification.mark_verified(session, account.id, "old@example.com")
-        assert email_verification.unverified_email(session, account.id) == "new@example.com"
-        assert email_verification.mark_verified(session, account.id, "new@example.com")
-        assert email_verification.unverified_email(session, account.id) is None
+        assert email_verification.unverified_email(session, me) is None
+        email_verification.require_verification(session, me, "old@example.com", NOW)
+        email_verification.require_verification(session, me, "new@example.com", NOW)
+        assert not email_verification.mark_verified(session, me, "old@example.com")
+        assert email_verification.unverified_email(session, me) == "new@example.com"
+        assert email_verification.mark_verified(session, me, "new@example.com")
+        assert email_verification.unverified_email(session, me) is None

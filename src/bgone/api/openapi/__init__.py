@@ -30,6 +30,7 @@ from bgone.api.openapi.errors import (
     NEW_KEY_ERRORS,
     PRODUCTION_ONLY,
     REMOVAL_ERRORS,
+    REMOVE_SCOPE,
     ROTATE_ERRORS,
     UNAVAILABLE,
     URL_ERRORS,
@@ -79,7 +80,7 @@ def removal_errors(contract: Contract) -> list[ErrorCase]:
     return cases
 
 
-MANAGEMENT = (*AUTH_ERRORS, PRODUCTION_ONLY, UNAVAILABLE)
+MANAGEMENT = (*AUTH_ERRORS, PRODUCTION_ONLY, REMOVE_SCOPE, UNAVAILABLE)
 OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ("post", "/v2"): OperationDoc(removal_errors(BACKGROUND_ERASE), BACKGROUND_ERASE),
     ("post", "/v1/remove-bg"): OperationDoc(removal_errors(BYBYBG), BYBYBG),

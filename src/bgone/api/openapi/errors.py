@@ -26,6 +26,7 @@ from bgone.errors import (
     FileTooLarge,
     ImageDownloadTimeout,
     InsufficientCredits,
+    InsufficientRole,
     InternalError,
     InvalidApiKey,
     InvalidBgImageUrl,
@@ -146,6 +147,10 @@ NOT_ALLOWED = case(MethodNotAllowed, "GET is not allowed on /v2.")
 INTERNAL = case(InternalError, "An unexpected error occurred; quote the request id.")
 PRODUCTION_ONLY = case(
     ProductionKeyRequired, "Managing keys needs a production key of the account."
+)
+REMOVE_SCOPE = case(
+    InsufficientRole,
+    "your role in this account does not allow key management with a key of scope 'remove'",
 )
 
 # What every key-protected route can answer, in the order a request meets them.

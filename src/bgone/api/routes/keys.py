@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from bgone.api.deps import KeyActorDep
 from bgone.domain.durations import parse_grace, parse_lifetime
 from bgone.domain.key_records import IssuedKey, key_document
+from bgone.domain.roles import KeyScope
 from bgone.security.keys import Environment
 from bgone.server.deps import ServicesDep
 
@@ -25,6 +26,11 @@ router = APIRouter(prefix="/api", tags=["key management"])
 class NewKey(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     environment: Environment = Environment.PRODUCTION
+    scope: KeyScope = Field(
+        default=KeyScope.REMOVE,
+        description="'remove': removals and /v1/account; 'manage': also key management "
+        "(only owners', admins' and manage keys may create one).",
+    )
     expires_in: str | None = Field(
         default=None, description="Optional lifetime such as '90d' or '12h'."
     )
@@ -49,7 +55,7 @@ async def create_key(body: NewKey, services: ServicesDep, actor: KeyActorDep) ->
     # Only a missing expires_in means "never": "", "0" and the like are refused.
     lifetime = parse_lifetime(body.expires_in) if body.expires_in is not None else None
     issued = await run_in_threadpool(
-        services.keys.create, actor, body.name, body.environment, lifetime
+        services.keys.create, actor, body.name, body.environment, lifetime, body.scope
     )
     return JSONResponse({"data": issued_document(issued)}, status_code=201)
 

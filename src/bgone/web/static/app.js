@@ -67,3 +67,9 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   });
 })();
+
+// A select that submits its form when changed (the account switcher): no inline handler,
+// which the Content-Security-Policy refuses.
+document.querySelectorAll('select[data-autosubmit]').forEach(function (select) {
+  select.addEventListener('change', function () { select.form.submit(); });
+});

@@ -1,12 +1,13 @@
 """Signing in safely: single-use tokens, unverified emails, and the sessions list's columns.
 
 one_time_tokens holds the SHA-256 of each emailed link's token (password reset, email
-verification); unverified_emails the accounts that signed up while the server sends mail and
+verification) and the person (users.id, 0007) it is for; unverified_emails the people who
+signed up while the server sends mail and
 have not followed their link yet; web_sessions gains the browser's User-Agent and when the
 session was last seen.
 
 Revision ID: 0008
-Revises: 0005 (re-pointed at the merge after 0006/0007)
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -30,7 +31,7 @@ def upgrade() -> None:
         "one_time_tokens",
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("purpose", sa.String(32), nullable=False),
-        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(EMAIL_LENGTH), nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("expires_at", TIMESTAMP, nullable=False),
@@ -40,28 +41,28 @@ def upgrade() -> None:
             name="ck_one_time_tokens_purpose",
         ),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name="fk_one_time_tokens_account_id_accounts",
+            ["user_id"],
+            ["users.id"],
+            name="fk_one_time_tokens_user_id_users",
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("token_hash", name="pk_one_time_tokens"),
     )
-    op.create_index("ix_one_time_tokens_account_id", "one_time_tokens", ["account_id"])
+    op.create_index("ix_one_time_tokens_user_id", "one_time_tokens", ["user_id"])
     op.create_table(
         "unverified_emails",
-        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(EMAIL_LENGTH), nullable=False),
         sa.Column("since", TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name="fk_unverified_emails_account_id_accounts",
+            ["user_id"],
+            ["users.id"],
+            name="fk_unverified_emails_user_id_users",
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("account_id", name="pk_unverified_emails"),
+        sa.PrimaryKeyConstraint("user_id", name="pk_unverified_emails"),
     )
-    # Nullable columns: ADD COLUMN on both databases, no table rebuild.
+    # Nullable columns on the table 0007 made anew: ADD COLUMN on both databases, no rebuild.
     op.add_column("web_sessions", sa.Column("user_agent", sa.String(USER_AGENT_LENGTH)))
     op.add_column("web_sessions", sa.Column("last_seen_at", TIMESTAMP))
 
@@ -71,5 +72,5 @@ def downgrade() -> None:
         batch.drop_column("last_seen_at")
         batch.drop_column("user_agent")
     op.drop_table("unverified_emails")
-    op.drop_index("ix_one_time_tokens_account_id", table_name="one_time_tokens")
+    op.drop_index("ix_one_time_tokens_user_id", table_name="one_time_tokens")
     op.drop_table("one_time_tokens")
