@@ -24,6 +24,7 @@ from bgone.web.pages import (
     _with_form_cookie,
 )
 from bgone.web.templating import render
+from bgone.web.two_factor_step import to_second_step
 from bgone.web.viewer import check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -150,6 +151,11 @@ async def accept(
             _invite_page, request, services, viewer, token, 429 if throttled else 401,
             error="Too many attempts; wait a minute." if throttled else "Wrong password.",
         )  # fmt: skip
+    # With two-factor on, the password is only the first step, here as on the log-in form;
+    # the invitation is accepted already, so the second step leads to the account page.
+    challenge = await run_in_threadpool(services.two_factor.begin, accepted.user_id, "/account")
+    if challenge is not None:
+        return to_second_step(challenge, services.settings.secure_cookies)
     return await run_in_threadpool(
         _signed_in, services, accepted.user_id, ip, "/account", accepted.account_id
     )

@@ -12,9 +12,11 @@ import pyotp
 from fastapi.testclient import TestClient
 
 from bgone.domain.clock import utc_now
+from bgone.domain.roles import Role
 from bgone.infra.ratelimit import limiter_from_url
 from bgone.services.two_factor import TwoFactorService
 from bgone.web.pages import FORM_COOKIE
+from tests.support.teams import Team
 from tests.unit.inprocess import InProcess
 
 PASSWORD = "a long enough password"
@@ -173,3 +175,20 @@ def test_turning_off_needs_proof(app: InProcess) -> None:
     browser = TestClient(app.client.app)
     answer = form_post(browser, "/login", {"email": email, "password": PASSWORD})
     assert answer.headers["location"] == "/account"
+
+
+def test_accepting_an_invitation_with_a_password_still_asks_for_the_second_factor(
+    app: InProcess,
+) -> None:
+    invited, email = signed_up(app)
+    enrol(invited)
+    team = Team(app.stack)
+    _, token = team.invite(Role.VIEWER, email)
+    visitor = TestClient(app.client.app)
+    page = visitor.get(f"/invite/{token}")
+    assert page.status_code == 200
+    answer = form_post(visitor, f"/invite/{token}", {"password": PASSWORD})
+    # The password is only the first step, here as on the log-in form.
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login/two-factor"
+    assert visitor.get("/account", follow_redirects=False).headers["location"].startswith("/login")
