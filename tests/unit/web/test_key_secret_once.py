@@ -94,3 +94,19 @@ def test_rotate_redirects_and_shows_the_new_secret_once(app: InProcess) -> None:
     assert "Key rotated. The old key keeps working for 1h." in shown.text
     assert not SECRET.search(owner.get("/account").text)
     assert len(key_ids(owner.get("/account").text)) == 2
+
+
+def test_a_second_key_of_the_same_name_is_warned_of_and_ids_are_listed(app: InProcess) -> None:
+    owner = signed_in(app)
+    generate(owner, "shop")
+    first = owner.get("/account")
+    (first_id,) = key_ids(first.text)
+    assert 'data-testid="duplicate-name"' not in first.text
+    assert f'data-testid="key-id">{first_id}<' in first.text  # the audit log's name for it
+
+    generate(owner, "shop")
+    second = owner.get("/account")
+    warning = re.search(r'data-testid="duplicate-name">([^<]+)<', second.text)
+    assert warning and first_id in warning.group(1)
+    assert " style=" not in second.text
+    assert 'data-testid="duplicate-name"' not in owner.get("/account").text  # shown once, too
