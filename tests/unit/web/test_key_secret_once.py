@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bgone.db.engine import transaction
-from bgone.domain.web_sessions import COOKIE_NAME, start_session
+from bgone.db.tables import ShownOnceSecretRow
+from bgone.domain.web_sessions import COOKIE_NAME, start_session, token_hash
 from tests.unit.inprocess import InProcess
 from tests.unit.web.test_two_factor_pages import csrf
 
@@ -72,6 +74,21 @@ def test_the_secret_is_bound_to_the_session_that_made_it(app: InProcess) -> None
     generate(owner, "shop")
     assert not SECRET.search(elsewhere.get("/account").text)
     assert SECRET.search(owner.get("/account").text)
+
+
+def test_signing_out_with_a_secret_waiting_ends_the_session_and_the_secret(
+    app: InProcess,
+) -> None:
+    owner = signed_in(app)
+    cookie = owner.cookies.get(COOKIE_NAME)
+    page = owner.get("/account")
+    generate(owner, "shop")
+    out = owner.post("/logout", data={"csrf_token": csrf(page.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    with app.stack.sessions() as session:
+        hashed = token_hash(cookie or "")
+        waiting = select(ShownOnceSecretRow).where(ShownOnceSecretRow.token_hash == hashed)
+        assert session.scalars(waiting).all() == []  # the session's row went with it
 
 
 def test_rotate_redirects_and_shows_the_new_secret_once(app: InProcess) -> None:
