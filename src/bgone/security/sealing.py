@@ -1,49 +1,32 @@
 """Sealing a short secret with a browser's session token, which the database never holds
 (only its hash): a row read from a leaked database does not yield the secret.
 
-The pad is HMAC-SHA256 of the token over a random nonce and a block counter, XORed with the
-text; a nonce is used once, and a MAC over nonce and sealed text refuses any other token."""
+Fernet (the `cryptography` package: AES-128-CBC with an HMAC-SHA256 tag) under a key derived
+from the token; another token, or a damaged value, opens nothing."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import hmac
-import secrets
 
-NONCE_BYTES = 16
-_MAC_BYTES = 32
+from cryptography.fernet import Fernet, InvalidToken
 
 
-def _pad(token: str, nonce: bytes, length: int) -> bytes:
-    blocks = b"".join(
-        hmac.digest(token.encode(), b"pad" + nonce + counter.to_bytes(4, "big"), hashlib.sha256)
-        for counter in range((length + 31) // 32)
+def _cipher(token: str) -> Fernet:
+    # The session token is 32 random bytes already; its SHA-256 is Fernet's 32-byte key.
+    return Fernet(
+        base64.urlsafe_b64encode(hashlib.sha256(b"bgone-seal:" + token.encode()).digest())
     )
-    return blocks[:length]
-
-
-def _mac(token: str, nonce: bytes, sealed: bytes) -> bytes:
-    return hmac.digest(token.encode(), b"mac" + nonce + sealed, hashlib.sha256)
 
 
 def seal(token: str, text: str) -> str:
-    """`text` sealed for `token`, as hex (nonce, sealed text, MAC)."""
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    plain = text.encode()
-    sealed = bytes(a ^ b for a, b in zip(plain, _pad(token, nonce, len(plain)), strict=True))
-    return (nonce + sealed + _mac(token, nonce, sealed)).hex()
+    """`text` sealed for `token`."""
+    return _cipher(token).encrypt(text.encode()).decode()
 
 
 def unseal(token: str, value: str) -> str | None:
     """The text `seal(token, text)` sealed; None for another token or a damaged value."""
     try:
-        raw = bytes.fromhex(value)
-    except ValueError:
+        return _cipher(token).decrypt(value.encode()).decode()
+    except (InvalidToken, ValueError):
         return None
-    if len(raw) < NONCE_BYTES + _MAC_BYTES:
-        return None
-    nonce, sealed, mac = raw[:NONCE_BYTES], raw[NONCE_BYTES:-_MAC_BYTES], raw[-_MAC_BYTES:]
-    if not hmac.compare_digest(mac, _mac(token, nonce, sealed)):
-        return None
-    plain = bytes(a ^ b for a, b in zip(sealed, _pad(token, nonce, len(sealed)), strict=True))
-    return plain.decode()
