@@ -299,6 +299,26 @@ class WebSessionRow(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ShownOnceSecretRow(Base):
+    """A new key's secret waiting to be shown once, on the page after the generate or rotate
+    form (0013): bound to the web session, sealed with its token (bgone.security.sealing),
+    deleted when shown, useless after `expires_at`."""
+
+    __tablename__ = "shown_once_secrets"
+
+    token_hash: Mapped[str] = mapped_column(
+        ForeignKey("web_sessions.token_hash", ondelete="CASCADE"), primary_key=True
+    )
+    sealed: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH))
+    environment: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(KEY_NAME_LENGTH))
+    # Set after a rotation: the key replaced and how long it keeps working (the form's text).
+    rotated_from: Mapped[str | None] = mapped_column(String(KEY_ID_LENGTH))
+    rotated_grace: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class ImproveSubmissionRow(Base):
     """An image submitted to remove.bg's `/v1.0/improve`, kept for the operator to look at.
 

@@ -49,6 +49,7 @@ from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
 from bgone.services.members import MemberService
 from bgone.services.removal import RemovalPools, RemovalService
+from bgone.services.shown_once import ShownOnceSecrets
 from bgone.services.two_factor import TwoFactorService
 from bgone.services.usage_report import UsageReports
 from bgone.settings import Settings
@@ -228,6 +229,10 @@ class Services:
             self.mailer,
             self.settings.public_base_url,
         )
+
+    @cached_property
+    def shown_once(self) -> ShownOnceSecrets:
+        return ShownOnceSecrets(self.sessions)
 
     @cached_property
     def two_factor(self) -> TwoFactorService:

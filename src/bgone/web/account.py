@@ -21,6 +21,7 @@ from bgone.domain.leaks import LeakedKeyAction, LeakReport
 from bgone.domain.members import Member
 from bgone.domain.plan_limits import Limits
 from bgone.domain.roles import Permission, Role
+from bgone.domain.shown_once import NewSecret
 from bgone.errors import BgoneError
 from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, Viewer, client_ip
@@ -163,7 +164,23 @@ ChangesKeysDep = Annotated[Viewer, Depends(needs(Permission.MANAGE_OWN_KEYS, "ch
 async def account_page(
     request: Request, services: ServicesDep, viewer: SignedInDep, revoked: str | None = None
 ) -> Response:
-    return await _page(request, services, viewer, revoked=revoked)
+    # A secret from the generate or rotate form: shown on this page once, never from the URL.
+    new = await run_in_threadpool(services.shown_once.take, viewer.token)
+    if new is None:
+        return await _page(request, services, viewer, revoked=revoked)
+    return await _page(
+        request,
+        services,
+        viewer,
+        revoked=revoked,
+        new_key=new.secret,
+        new_key_record={"id": new.key_id, "environment": new.environment, "name": new.name},
+        rotated_from=new.rotated_from,
+        rotated_grace=new.rotated_grace,
+    )
+
+
+SHOW_NEW_KEY = "/account#api-access"
 
 
 @router.post("/account/keys")
@@ -188,14 +205,11 @@ async def generate_key(
         return await _page(
             request, services, viewer, status_code=error.status, key_error=error.detail
         )
-    return await _page(
-        request,
-        services,
-        viewer,
-        status_code=201,
-        new_key=issued.secret,
-        new_key_record=issued.record,
+    new = NewSecret(
+        issued.secret, issued.record.id, issued.record.environment.value, issued.record.name
     )
+    await run_in_threadpool(services.shown_once.keep, viewer.token, new)
+    return RedirectResponse(SHOW_NEW_KEY, status_code=303)
 
 
 @router.post("/account/keys/{key_id}/rotate")
@@ -215,16 +229,17 @@ async def rotate_key(
         return await _page(
             request, services, viewer, status_code=error.status, key_error=error.detail
         )
-    return await _page(
-        request,
-        services,
-        viewer,
-        status_code=201,
-        new_key=rotation.issued.secret,
-        new_key_record=rotation.issued.record,
+    record = rotation.issued.record
+    new = NewSecret(
+        rotation.issued.secret,
+        record.id,
+        record.environment.value,
+        record.name,
         rotated_from=key_id,
         rotated_grace=grace,
     )
+    await run_in_threadpool(services.shown_once.keep, viewer.token, new)
+    return RedirectResponse(SHOW_NEW_KEY, status_code=303)
 
 
 @router.post("/account/keys/{key_id}/revoke")
