@@ -49,6 +49,11 @@ class Viewer:
     def granted(self) -> frozenset[Permission]:
         return GRANTS[self.role]
 
+    @property
+    def actor(self) -> str:
+        """How the audit log names this person's dashboard changes."""
+        return f"dashboard:{self.user.email}"
+
 
 async def current_viewer(request: Request) -> Viewer | None:
     """The one session lookup: who is signed in, or None (no cookie, unknown or expired)."""

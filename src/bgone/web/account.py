@@ -149,7 +149,7 @@ def key_actor(request: Request, viewer: Viewer) -> KeyActor:
     """The signed-in member, as the audit log records dashboard changes."""
     return KeyActor(
         viewer.account.id,
-        f"dashboard:{viewer.user.email}",
+        viewer.actor,
         client_ip(request),
         granted=viewer.granted,
         user_id=viewer.user.id,

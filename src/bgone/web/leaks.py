@@ -39,7 +39,7 @@ async def save_leak_setting(
 ) -> Response:
     check_csrf(viewer, csrf_token)
     action = LeakedKeyAction.WARN if warn_only else LeakedKeyAction.REVOKE
-    actor = f"dashboard:{viewer.user.email}"
+    actor = viewer.actor
     await run_in_threadpool(
         services.leaks.set_action, viewer.account.id, action, actor, client_ip(request)
     )

@@ -26,9 +26,7 @@ ManagesMembersDep = Annotated[Viewer, Depends(needs(Permission.MANAGE_MEMBERS, "
 
 
 def member_change(request: Request, viewer: Viewer) -> MemberChange:
-    return MemberChange(
-        viewer.account.id, viewer.granted, f"dashboard:{viewer.user.email}", client_ip(request)
-    )
+    return MemberChange(viewer.account.id, viewer.granted, viewer.actor, client_ip(request))
 
 
 @router.post("/account/members/{user_id}/role")
@@ -127,7 +125,7 @@ async def reset_two_factor(
         services.two_factor.reset,
         viewer.account.id,
         member.email,
-        f"dashboard:{viewer.user.email}",
+        viewer.actor,
         client_ip(request),
     )
     return RedirectResponse(f"/account?two_factor_reset={user_id}#members", status_code=303)

@@ -209,7 +209,7 @@ async def end_all_sessions(
         services.account_security.end_all_sessions,
         viewer.user.id,
         client_ip(request),
-        f"dashboard:{viewer.user.email}",
+        viewer.actor,
     )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME)
@@ -230,6 +230,6 @@ async def end_session(
         viewer.user.id,
         session_id,
         client_ip(request),
-        f"dashboard:{viewer.user.email}",
+        viewer.actor,
     )
     return _to_security("session-ended" if ended else "no-session")

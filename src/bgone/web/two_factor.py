@@ -41,10 +41,6 @@ SetsPolicyDep = Annotated[
 ]
 
 
-def _actor(viewer: Viewer) -> str:
-    return f"dashboard:{viewer.user.email}"
-
-
 def _to_page(code: str) -> Response:
     return RedirectResponse(f"{PAGE}?tf={code}", status_code=303)
 
@@ -153,7 +149,7 @@ async def confirm(
 ) -> Response:
     check_csrf(viewer, csrf_token)
     confirmation = await run_in_threadpool(
-        services.two_factor.confirm, viewer.user.id, code, client_ip(request), _actor(viewer)
+        services.two_factor.confirm, viewer.user.id, code, client_ip(request), viewer.actor
     )
     if confirmation.outcome is CodeOutcome.THROTTLED:
         return _to_page("throttled")
@@ -176,7 +172,7 @@ async def new_recovery_codes(
         services.two_factor.new_recovery_codes,
         viewer.user.id,
         client_ip(request),
-        _actor(viewer),
+        viewer.actor,
     )
     return await run_in_threadpool(_manage_page, request, services, viewer, codes)
 
@@ -191,7 +187,7 @@ async def disable(
 ) -> Response:
     check_csrf(viewer, csrf_token)
     outcome = await run_in_threadpool(
-        services.two_factor.disable, viewer.user.id, proof, client_ip(request), _actor(viewer)
+        services.two_factor.disable, viewer.user.id, proof, client_ip(request), viewer.actor
     )
     return _to_page(
         {
@@ -218,7 +214,7 @@ async def policy(
         viewer.user.id,
         want,
         client_ip(request),
-        _actor(viewer),
+        viewer.actor,
     )
     if not changed:
         return _to_page("enrol-first")
