@@ -138,6 +138,15 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_token: str = ""
 
+    # Batch jobs and webhook deliveries run on a Huey task queue (infra/task_queue.py): its
+    # storage is Redis when redis_url is set, else PostgreSQL when the database is, else a
+    # SQLite file in data_dir. A consumer with nothing to do polls SQL storage at most this
+    # far apart (Redis storage blocks and wakes at once).
+    queue_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    # Job uploads and results; every API replica and worker must see the same directory.
+    # Empty means "<data_dir>/results".
+    result_dir: Path | None = None
+
     host: str = "127.0.0.1"
     port: int = 8000
     # The proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed.
@@ -187,6 +196,8 @@ class Settings(BaseSettings):
     def _resolve_model_dir(self) -> Settings:
         if self.model_dir is None:
             self.model_dir = self.data_dir / "models"
+        if self.result_dir is None:
+            self.result_dir = self.data_dir / "results"
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'bgone.db'}"
         return self
@@ -202,6 +213,11 @@ class Settings(BaseSettings):
             return self.smtp_from
         host = urlsplit(self.public_base_url).hostname or "localhost"
         return f"bgone@{host}"
+
+    @property
+    def results_path(self) -> Path:
+        assert self.result_dir is not None  # set by the validator
+        return self.result_dir
 
     @property
     def models_path(self) -> Path:

@@ -34,6 +34,7 @@ from bgone.db.tables import (
     LeakReportRow,
     MembershipRow,
     OneTimeTokenRow,
+    PeriodicClaimRow,
     PlanRow,
     RecoveryCodeRow,
     ReplicaHeartbeatRow,
@@ -73,6 +74,7 @@ TABLES_TO_EMPTY = (
     MembershipRow,
     AccountRow,
     ReplicaHeartbeatRow,
+    PeriodicClaimRow,
     UserRow,
 )
 

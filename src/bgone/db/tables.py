@@ -484,3 +484,17 @@ class ReplicaHeartbeatRow(Base):
     queue_depth: Mapped[int] = mapped_column(Integer)
     pool_use: Mapped[str] = mapped_column(Text)  # JSON: each pool's use
     models: Mapped[str] = mapped_column(Text)  # the models loaded, space-separated
+
+
+class PeriodicClaimRow(Base):
+    """Which consumer ran a periodic task's slot (0014, bgone.domain.periodic_claims).
+
+    Every Huey consumer enqueues its periodic tasks; the first to insert the slot's row runs
+    it, so a task fires once per slot however many consumers are up.
+    """
+
+    __tablename__ = "periodic_claims"
+
+    task_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(40), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
