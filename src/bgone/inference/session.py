@@ -104,8 +104,13 @@ class ModelSession:
         # Single-threaded runs side by side: only worth having with more than one CPU
         # thread (an accelerator's runs are not split over cores).
         on_cpu = config.providers == ("CPUExecutionProvider",)
-        self._narrow_session = (
-            self._load(path, config, 1) if on_cpu and config.intra_op_threads > 1 else self._session
+        # Loaded on the first run that needs it: a replica that never overlaps runs of a
+        # model (one large photo at a time, or `best`'s IS-Net on 12 MP) never holds the
+        # second copy of its weights (about 300 MB for IS-Net after graph optimisation).
+        self._path, self._config = path, config
+        self._narrow_lock = threading.Lock()
+        self._narrow: ort.InferenceSession | None = (
+            None if on_cpu and config.intra_op_threads > 1 else self._session
         )
         model_input = self._session.get_inputs()[0]
         self._input_name: str = model_input.name
@@ -142,23 +147,38 @@ class ModelSession:
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelError(f"could not load {path}: {exc}") from exc
 
-    def run_tensor(self, tensor: np.ndarray, narrow: bool = False) -> np.ndarray:
-        """One model run; `narrow` when other requests are in process (see threadplan)."""
+    def _narrow_session(self) -> ort.InferenceSession:
+        if self._narrow is None:
+            with self._narrow_lock:
+                if self._narrow is None:
+                    self._narrow = self._load(self._path, self._config, 1)
+        return self._narrow
+
+    def run_tensor(
+        self, tensor: np.ndarray, narrow: bool = False, release: bool = False
+    ) -> np.ndarray:
+        """One model run; `narrow` when other requests are in process (see threadplan);
+        `release` hands the run's working memory back at its end (see predict)."""
         feed = {self._input_name: tensor.astype(self._input_dtype)}
         with self._plan.run(narrow) as grant:
             if grant.single_threaded:
                 self._arena_grew = self._arena_grew or self._plan.running > 1
-                outputs = self._narrow_session.run(None, feed)
-            elif self._arena_grew:
+                outputs = self._narrow_session().run(None, feed)
+            elif self._arena_grew or release:
                 self._arena_grew = False
                 outputs = self._session.run(None, feed, self._shrink)
             else:
                 outputs = self._session.run(None, feed)
         return np.asarray(outputs[0])
 
-    def predict(self, image: Image.Image, narrow: bool = False) -> np.ndarray:
+    def predict(
+        self, image: Image.Image, narrow: bool = False, release: bool = False
+    ) -> np.ndarray:
+        """The image's mask. `release`: for a model whose working memory is large (IS-Net
+        holds about 850 MB at its 1024 x 1024 input) ahead of a large photo's full-size
+        stages, which would otherwise stack on top of what the arena keeps."""
         tensor = preprocess(image, self.family)
-        return postprocess(self.run_tensor(tensor, narrow), self.family)
+        return postprocess(self.run_tensor(tensor, narrow, release), self.family)
 
 
 class ModelPool:

@@ -30,6 +30,7 @@ def test_speed_benchmark_smoke(model_dir: Path, datasets: Path, tmp_path: Path) 
         "bgone server 1 MP c4 (alternating with bare)",
         "bgone server 1 MP c1",
         "bgone u2netp-int8 1 MP c1",
+        "bgone quality=best 1 MP c1",
         "auth only GET /v1/account c8",
     )
     for row in rows:

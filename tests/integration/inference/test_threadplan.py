@@ -117,6 +117,25 @@ def session(model_dir: object, engine_settings: Settings) -> ModelSession:
     return ModelSession(find_model("u2netp", engine_settings.models_path), config)
 
 
+def test_the_single_threaded_copy_is_loaded_by_the_first_narrow_run(
+    engine_settings: Settings, person_jpeg: bytes
+) -> None:
+    config = RuntimeConfig(model_dir=engine_settings.models_path, intra_op_threads=2)
+    lone = ModelSession(find_model("u2netp", engine_settings.models_path), config)
+    photo = open_bytes(person_jpeg).convert("RGB")
+    lone.predict(photo)
+    assert lone._narrow is None  # never overlapped: one copy of the weights
+    lone.predict(photo, narrow=True)
+    assert lone._narrow is not None
+
+
+def test_a_run_that_hands_its_memory_back_gives_the_same_mask(
+    session: ModelSession, person_jpeg: bytes
+) -> None:
+    photo = open_bytes(person_jpeg).convert("RGB")
+    assert np.array_equal(session.predict(photo), session.predict(photo, release=True))
+
+
 def test_a_narrow_run_gives_the_mask_a_wide_run_gives(
     session: ModelSession, person_jpeg: bytes
 ) -> None:
@@ -160,9 +179,11 @@ def test_the_engine_goes_narrow_only_with_company(
     seen: list[bool] = []
     original = ModelSession.predict
 
-    def recording(self: ModelSession, image: Image.Image, narrow: bool = False) -> np.ndarray:
+    def recording(
+        self: ModelSession, image: Image.Image, narrow: bool = False, release: bool = False
+    ) -> np.ndarray:
         seen.append(narrow)
-        return original(self, image, narrow)
+        return original(self, image, narrow, release)
 
     monkeypatch.setattr(ModelSession, "predict", recording)
     remover.remove(person_jpeg)
