@@ -44,14 +44,21 @@ RESULT = RemovalResult(
 FAKE_BEST_MODELS = ("u2netp", "isnet")
 
 
+class FakeSession:
+    """What the server asks of a loaded model at start-up."""
+
+    def load_side_by_side_copy(self) -> None:
+        pass
+
+
 @dataclass
 class FakePool:
     names: list[str] = field(default_factory=list)
 
-    def get(self, name: str) -> object:
+    def get(self, name: str) -> FakeSession:
         if name not in self.names:
             self.names.append(name)
-        return name
+        return FakeSession()
 
     def loaded(self) -> list[str]:
         return sorted(self.names)

@@ -15,8 +15,14 @@ from bgone.inference.options import RemovalOptions
 from bgone.inference.pipeline import RemovalResult
 
 
+class LoadedModelProtocol(Protocol):
+    def load_side_by_side_copy(self) -> None:
+        """Loads what overlapping runs need (the server does it for its default model)."""
+        ...
+
+
 class ModelPoolProtocol(Protocol):
-    def get(self, name: str) -> object:
+    def get(self, name: str) -> LoadedModelProtocol:
         """Loads `name` once (the server warms its default model at start-up)."""
         ...
 

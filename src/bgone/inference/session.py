@@ -147,6 +147,10 @@ class ModelSession:
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelError(f"could not load {path}: {exc}") from exc
 
+    def load_side_by_side_copy(self) -> None:
+        """Load the single-threaded copy now (a server's default model: requests overlap)."""
+        self._narrow_session()
+
     def _narrow_session(self) -> ort.InferenceSession:
         if self._narrow is None:
             with self._narrow_lock:

@@ -116,8 +116,8 @@ class Services:
         checkpointer.start()
         remover = remover or Remover(EngineConfig.from_settings(settings))
         # Load the default model now: a missing model fails start-up with the pull command,
-        # and the first request does not pay for loading.
-        remover.pool.get(settings.default_model)
+        # and the first request (nor the first two side by side) does not pay for loading.
+        remover.pool.get(settings.default_model).load_side_by_side_copy()
         dummy_verify("warm-up")  # its first call builds the dummy hash
         key_cache: KeyCache[KeyContext] = KeyCache(settings.redis_url, settings.redis_key_prefix)
         key_cache.start()
