@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     # pool's threads)) slots, running or waiting; past that it gets 429
     # concurrency_limit_exceeded at once. Above 1 an account may also wait beyond the
     # threads (a single-tenant install, or a test of something else than the shares).
+    # An account refused (429) more than refusals_before_delay times in a second has its next
+    # refusals answered after refusal_delay_seconds (at most their Retry-After), so a client
+    # that resends at once without waiting costs no CPU meanwhile (infra/refusal_pacing.py).
+    # 0 answers every refusal at once.
+    refusals_before_delay: int = Field(default=10, ge=0)
+    refusal_delay_seconds: float = Field(default=1.0, ge=0, le=30)
     download_pool_size: int = Field(default=16, ge=1)
     decode_pool_size: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
     account_share: float = Field(default=0.25, gt=0, le=1000)

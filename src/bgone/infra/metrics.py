@@ -82,6 +82,11 @@ POOL_REJECTIONS = Counter(
     ["pool", "reason"],
     registry=REGISTRY,
 )
+PACED_REFUSALS = Counter(
+    "bgone_paced_refusals",
+    "Refusals answered after a delay: the account kept resending faster than it was told.",
+    registry=REGISTRY,
+)
 CREDITS_CHARGED = Counter(
     "bgone_credits_charged",
     "Credits charged by requests whose usage row was written.",
@@ -173,6 +178,10 @@ def observe_pool(name: str, in_use: int, size: int, workers: int | None = None) 
 
 def count_rejection(name: str, reason: str) -> None:
     POOL_REJECTIONS.labels(name, reason).inc()
+
+
+def count_paced_refusal() -> None:
+    PACED_REFUSALS.inc()
 
 
 def count_credits_charged(milli: int) -> None:

@@ -33,6 +33,7 @@ from bgone.infra.heartbeat import HeartbeatWriter
 from bgone.infra.keycache import KeyCache
 from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
+from bgone.infra.refusal_pacing import PacingOptions, RefusalPacer
 from bgone.infra.shared_pool import AccountSharedPool, PoolOptions
 from bgone.infra.url_fetch import UrlFetcher
 from bgone.infra.usage_journal import Journal
@@ -260,6 +261,16 @@ class Services:
             on_charged=self.forget_account_document,
             default_quality=Quality(self.settings.default_quality),
             best_quality_credits=self.settings.best_quality_credits,
+            pacer=self.refusal_pacer,
+        )
+
+    @cached_property
+    def refusal_pacer(self) -> RefusalPacer:
+        return RefusalPacer(
+            PacingOptions(
+                free_per_second=self.settings.refusals_before_delay,
+                delay_seconds=self.settings.refusal_delay_seconds,
+            )
         )
 
     @cached_property

@@ -37,13 +37,19 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
-from bgone.errors import InsufficientCredits, ResolutionTooHigh
+from bgone.errors import (
+    ConcurrencyLimitExceeded,
+    InsufficientCredits,
+    RateLimitExceeded,
+    ResolutionTooHigh,
+)
 from bgone.inference.imageio import DecodedImage, DecodeLimits, decode, peek_dimensions
 from bgone.inference.options import Quality, RemovalOptions, Size
 from bgone.inference.pipeline import RemovalResult
 from bgone.inference.protocols import RemoverProtocol
 from bgone.infra import metrics
 from bgone.infra.ratelimit import Decision, RateLimiter
+from bgone.infra.refusal_pacing import RefusalPacer
 from bgone.infra.url_fetch import BACKGROUND_ERRORS, UrlFetcher
 from bgone.infra.usage_journal import Journal
 from bgone.services import rate_admission
@@ -121,6 +127,8 @@ class RemovalService:
     # The operator's choices (BGONE_DEFAULT_QUALITY, BGONE_BEST_QUALITY_CREDITS).
     default_quality: Quality = Quality.FAST
     best_quality_credits: float = 1.0
+    # Holds back the refusals of an account that resends without waiting (None: never).
+    pacer: RefusalPacer | None = None
 
     async def remove(self, request: RemovalRequest, ledger: RemovalLedger) -> RemovalOutcome:
         caller = request.caller
@@ -186,9 +194,14 @@ class RemovalService:
         reserves anything, so that such an account costs neither a body parse nor a database
         write. Whoever gets past it is counted by `rate_admission.admit` and the pools.
         """
-        await rate_admission.refuse_when_exhausted(self.limiter, caller, ledger)
-        for pool in (self.pools.decoding, self.pools.inference):
-            pool.refuse_if_full(caller.account_id)
+        try:
+            await rate_admission.refuse_when_exhausted(self.limiter, caller, ledger)
+            for pool in (self.pools.decoding, self.pools.inference):
+                pool.refuse_if_full(caller.account_id)
+        except (RateLimitExceeded, ConcurrencyLimitExceeded) as refusal:
+            if self.pacer is not None:
+                await self.pacer.pace(caller.account_id, refusal.retry_after)
+            raise
 
     def _reserve(
         self, request: RemovalRequest, options: RemovalOptions, ledger: RemovalLedger
