@@ -1,10 +1,10 @@
 """A route's answer under the request's `Idempotency-Key` (bgone.services.idempotency).
 
 `answer_idempotently` wraps whatever a route does once its request is parsed: without the
-header it just runs; with it, a kept answer is sent again as it was (body and headers, with
-`Idempotent-Replayed: true` and `X-Credits-Charged: 0`, as the replay itself costs nothing), and
-otherwise the route runs under the claimed key and its answer, errors included, is handed to
-the service to keep or not.
+header it just runs; with it, a kept answer is sent again as it was (status, body and headers,
+`X-Credits-Charged` included: it says what the request cost, once), with `Idempotent-Replayed:
+true`, and otherwise the route runs under the claimed key and its answer, errors included, is
+handed to the service to keep or not. A replay's own usage row charges nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from bgone.services.idempotency import (
 # Set again by the server on every answer, so never kept: the body's length is the body's,
 # the request id and the rate limit are the replay's own.
 NOT_KEPT_HEADERS = frozenset({"content-length", "x-request-id", "retry-after"})
-CHARGED_HEADER = "x-credits-charged"
 
 
 async def answer_idempotently(
@@ -67,8 +66,6 @@ def _kept(response: Response) -> StoredAnswer:
 
 def _replayed(request: Request, answer: StoredAnswer) -> Response:
     headers = dict(answer.headers)
-    if CHARGED_HEADER in headers:
-        headers[CHARGED_HEADER] = "0"  # the first answer was charged; this one is not
     headers[REPLAYED_HEADER] = "true"
     if answer.status >= 400:
         request_record(request.scope).error_code = _error_code(answer.body)

@@ -37,8 +37,8 @@ REPLAY_HEADER: tuple[str, tuple[str, str]] = (
     REPLAYED_HEADER,
     (
         "string",
-        "`true` on an answer kept for the request's `Idempotency-Key` and sent again; "
-        "`X-Credits-Charged` is then 0: the first answer was charged.",
+        "`true` on an answer kept for the request's `Idempotency-Key` and sent again: its "
+        "`X-Credits-Charged` is what the first answer cost, charged once, not again.",
     ),
 )
 IDEMPOTENCY_ERRORS = (
