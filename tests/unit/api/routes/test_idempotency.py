@@ -10,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from bgone.api.browser import EXPOSED_HEADERS
 from bgone.db.engine import transaction
 from bgone.db.tables import CreditPeriodRow, UsageRecordRow
 from tests.support.imagegen import encode, gradient_rgb
@@ -138,3 +139,12 @@ def test_keys_of_another_account_are_not_seen(app: InProcess, key: str) -> None:
     assert first.status_code == theirs.status_code == 200, theirs.text
     assert "idempotent-replayed" not in theirs.headers
     assert theirs.headers["x-credits-charged"] == "1"
+
+
+def test_browsers_may_send_the_key_and_read_the_replay_header(app: InProcess) -> None:
+    preflight = app.client.options(
+        "/v2",
+        headers={"origin": "https://tools.example", "access-control-request-method": "POST"},
+    )
+    assert "idempotency-key" in preflight.headers["access-control-allow-headers"]
+    assert "Idempotent-Replayed" in EXPOSED_HEADERS
