@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bgone.api.browser import EXPOSED_HEADERS
 from bgone.db.engine import transaction
 from bgone.db.tables import CreditPeriodRow, UsageRecordRow
+from bgone.errors import ConcurrencyLimitExceeded, ServerBusy
 from tests.support.imagegen import encode, gradient_rgb
 from tests.unit.fakes import FAKE_PNG
 from tests.unit.inprocess import InProcess, assert_error
@@ -148,3 +149,27 @@ def test_browsers_may_send_the_key_and_read_the_replay_header(app: InProcess) ->
     )
     assert "idempotency-key" in preflight.headers["access-control-allow-headers"]
     assert "Idempotent-Replayed" in EXPOSED_HEADERS
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ServerBusy("The server is busy.", 2),
+        ConcurrencyLimitExceeded("This account has too many images in process.", 1),
+    ],
+    ids=["503", "429"],
+)
+def test_429_and_503_are_not_kept_the_retry_runs_again(
+    app: InProcess, key: str, failure: Exception
+) -> None:
+    headers = {"x-api-key": key, "Idempotency-Key": f"comes-back-later-{uuid.uuid4()}"}
+    app.remover.failure = failure
+    try:
+        refused = app.client.post("/v2", headers=headers, files={"image_file": PHOTO})
+    finally:
+        app.remover.failure = None
+    assert refused.status_code in (429, 503) and refused.headers["retry-after"]
+    retried = app.client.post("/v2", headers=headers, files={"image_file": PHOTO})
+    assert retried.status_code == 200, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    assert retried.headers["x-credits-charged"] == "1"
