@@ -236,3 +236,45 @@ def test_an_answer_over_the_cap_is_refused_on_retry_not_run_twice(
     assert retry.status_code == 409 and code_of(retry) == "idempotency_answer_too_large"
     assert charged_rows(stack, account) == [(200, 1000)]
     assert_invariants(ledger, stack.sessions, [account])
+
+
+def test_another_replica_replays_the_answer(
+    server: Server, idem_server: Server, stack: Stack, account: int, key: str
+) -> None:
+    """Two `bgone serve` processes on one database: the key's answer is kept where both see it."""
+    ledger = Ledger()
+    first = ledger.record(post(server, key, "across-replicas"))
+    replay = ledger.record(post(idem_server, key, "across-replicas"))
+    assert first.status_code == replay.status_code == 200, replay.text
+    assert replay.content == first.content and replay.headers["idempotent-replayed"] == "true"
+    assert charged_rows(stack, account) == [(200, 1000)]
+    assert_invariants(ledger, stack.sessions, [account])
+
+
+def test_simultaneous_duplicates_run_once(
+    idem_server: Server, stack: Stack, account: int, key: str
+) -> None:
+    ledger = Ledger()
+    start = threading.Barrier(6)
+    answers: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        start.wait(30)
+        answer = post(idem_server, key, "at-once")
+        with lock:
+            answers.append(ledger.record(answer))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert len(answers) == 6 and set(statuses) <= {200, 409}, statuses
+    fresh = [a for a in answers if a.status_code == 200 and "idempotent-replayed" not in a.headers]
+    assert len(fresh) == 1
+    assert all(a.content == fresh[0].content for a in answers if a.status_code == 200)
+    assert all(code_of(a) == "idempotency_key_in_use" for a in answers if a.status_code == 409)
+    assert charged_rows(stack, account) == [(200, 1000)]
+    assert_invariants(ledger, stack.sessions, [account])
