@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     # CIDRs exempt from the private-address refusal (e.g. an internal image store).
     url_fetch_allowed_networks: TextList = Field(default_factory=list)
 
+    # The largest answer kept for an Idempotency-Key (services/idempotency.py): a removal
+    # answered with more is not kept, and a retry with its key gets 409
+    # idempotency_answer_too_large instead of running (and being charged) twice.
+    idempotency_max_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+
     # Requests with an invalid API key (malformed or unknown) allowed per client IP and
     # minute; beyond it they get 429 too_many_invalid_keys. Valid keys are never held back.
     invalid_keys_per_minute: int = Field(default=30, ge=1)

@@ -29,6 +29,7 @@ from bgone.db.tables import (
     AuditEventRow,
     CreditGrantRow,
     CreditPeriodRow,
+    IdempotencyKeyRow,
     ImproveSubmissionRow,
     InvitationRow,
     LeakReportRow,
@@ -64,6 +65,7 @@ TABLES_TO_EMPTY = (
     WebSessionRow,
     ImproveSubmissionRow,
     LeakReportRow,
+    IdempotencyKeyRow,
     # A person's rows (users.id): emptied with the people, after the accounts.
     OneTimeTokenRow,
     UnverifiedEmailRow,

@@ -4,7 +4,9 @@ Tests record every response they got in a `Ledger`; `check_invariants` then comp
 the usage rows and credit periods of the accounts involved:
 
 1. no 5xx other than 503, and every 429 and 503 carries Retry-After;
-2. credits charged == delivered results x their cost == charged usage rows, nothing reserved;
+2. credits charged == delivered results x their cost == charged usage rows, nothing reserved
+   (an answer replayed for its `Idempotency-Key` repeats what its first answer cost, which was
+   charged once: it is delivered, and costs nothing more);
 3. every response that reached the client has exactly one usage row (by request id);
 4. (isolation) is asserted where it is exercised, through `Ledger.forbidden_successes`.
 """
@@ -32,8 +34,9 @@ class Seen:
     status: int
     request_id: str | None
     retry_after: str | None
-    credits_charged_milli: int
+    credits_charged_milli: int  # what this answer was charged (0 for a replay)
     delivered: bool  # a result image (or JSON with a result) came back
+    replayed: bool = False  # `Idempotent-Replayed: true`: the first answer, sent again
 
 
 @dataclass
@@ -44,7 +47,8 @@ class Ledger:
 
     def record(self, response: httpx.Response) -> httpx.Response:
         charged = response.headers.get("x-credits-charged")
-        milli = int(Decimal(charged) * 1000) if charged else 0
+        replayed = response.headers.get("idempotent-replayed") == "true"
+        milli = int(Decimal(charged) * 1000) if charged and not replayed else 0
         delivered = response.status_code == 200 and charged is not None
         self.seen.append(
             Seen(
@@ -55,6 +59,7 @@ class Ledger:
                 retry_after=response.headers.get("retry-after"),
                 credits_charged_milli=milli,
                 delivered=delivered,
+                replayed=replayed,
             )
         )
         return response

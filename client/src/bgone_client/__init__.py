@@ -17,7 +17,9 @@ always with `size` and `format` sent, defaulting to `full` and `png` like the li
 (not remove.bg's `preview`/`auto`). Failures raise a `BgoneAPIError` subclass carrying the
 server's stable `code`; 429 and 503 are retried up to `max_retries` times, waiting
 `Retry-After` seconds or else 0.5 s * 2**attempt with jitter, each wait capped at `max_backoff`.
-Transport errors are retried for GETs, and for POSTs only when the connection never opened.
+Transport errors are retried for GETs and for removals: each `remove()` sends its own random
+`Idempotency-Key`, the same on every retry, so that a resend after a lost connection gets the
+first answer and is charged once (a resend that finds the first still running waits for it).
 Only httpx is needed: the SDK imports nothing of the server (the `bgone` package).
 """
 
@@ -30,6 +32,7 @@ from bgone_client._errors import (
     BgoneClientError,
     BgoneConnectionError,
     ConflictError,
+    IdempotencyKeyReusedError,
     InsufficientCreditsError,
     InvalidRequestError,
     MissingAPIKeyError,
@@ -70,6 +73,7 @@ __all__ = [
     "Client",
     "ConflictError",
     "FormatName",
+    "IdempotencyKeyReusedError",
     "InsufficientCreditsError",
     "InvalidRequestError",
     "MissingAPIKeyError",

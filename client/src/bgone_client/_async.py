@@ -63,7 +63,7 @@ class AsyncClient(ClientBase):
             return error  # the retry policy decides whether this one is worth another try
 
     async def _send(self, call: Call) -> httpx.Response:
-        attempts = self.retry_policy.attempts(call.method, call.path)
+        attempts = self.retry_policy.attempts(call.method, call.path, call.idempotent)
         while (wait := attempts.after(await self._attempt(call))) is not None:
             await self._sleep(wait)
         return attempts.result()

@@ -64,7 +64,13 @@ class NotFoundError(BgoneAPIError):
 
 
 class ConflictError(BgoneAPIError):
-    """409: e.g. rotating a key that is no longer active."""
+    """409: e.g. rotating a key that is no longer active, or an `Idempotency-Key` whose
+    request is still running (`idempotency_key_in_use`, which `remove` waits out) or whose
+    answer was too large to keep (`idempotency_answer_too_large`)."""
+
+
+class IdempotencyKeyReusedError(BgoneAPIError):
+    """422: an `Idempotency-Key` sent again with another request (another body or route)."""
 
 
 class PayloadTooLargeError(BgoneAPIError):
@@ -94,6 +100,7 @@ ERRORS_BY_STATUS: Mapping[int, type[BgoneAPIError]] = {
     409: ConflictError,
     413: PayloadTooLargeError,
     415: UnsupportedMediaTypeError,
+    422: IdempotencyKeyReusedError,
     429: RateLimitError,
     503: ServiceUnavailableError,
 }
@@ -110,7 +117,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         " bg_download_timeout invalid_model invalid_environment invalid_key_name"
         " invalid_grace_period invalid_expiry invalid_email invalid_limit unknown_plan"
         " invalid_account_status invalid_origin invalid_group_by invalid_date_range"
-        " invalid_role"
+        " invalid_role invalid_idempotency_key"
     ),
     AuthenticationError: (
         "missing_api_key invalid_api_key revoked_api_key expired_api_key login_required"
@@ -121,9 +128,13 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         " browser_request_refused csrf_failed insufficient_role two_factor_required"
     ),
     NotFoundError: "not_found",
-    ConflictError: "account_exists key_not_active last_owner ambiguous_account",
+    ConflictError: (
+        "account_exists key_not_active last_owner ambiguous_account idempotency_key_in_use"
+        " idempotency_answer_too_large"
+    ),
     PayloadTooLargeError: "file_too_large",
     UnsupportedMediaTypeError: "invalid_file_type",
+    IdempotencyKeyReusedError: "idempotency_key_reused",
     RateLimitError: (
         "rate_limit_exceeded too_many_invalid_keys concurrency_limit_exceeded "
         "improve_limit_exceeded too_many_reports"
@@ -137,6 +148,8 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
 ERRORS_BY_CODE: Mapping[str, type[BgoneAPIError]] = {
     code: kind for kind, codes in _CODES_BY_CLASS.items() for code in codes.split()
 }
+# The 409 of a duplicate that arrived while the first was still running: worth waiting out.
+IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
 # Each removal option's bad value is `invalid_<option>`; the options come and go with the
 # server's option table, so the prefix, not a list, maps them.
 INVALID_OPTION_PREFIX = "invalid_"

@@ -7,6 +7,7 @@ in how they perform the I/O.
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, TypeAlias
@@ -27,6 +28,10 @@ FilePart: TypeAlias = tuple[str, bytes, str]  # multipart (file name, bytes, con
 REMOVE_PATH = "/v1.0/removebg"
 ACCOUNT_PATH = "/v1/account"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+# Sent with every removal, a new random one per call and the same on each of its retries, so
+# that the server answers a resend (after a lost connection) with the first answer, charged
+# once (README, Retrying safely).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 USER_AGENT = f"bgone-python/{__version__}"
 
 
@@ -38,10 +43,17 @@ class Call:
     path: str
     data: dict[str, str] = field(default_factory=dict)
     files: dict[str, FilePart] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def idempotent(self) -> bool:
+        """Safe to resend: a GET, or a request with its own `Idempotency-Key`."""
+        return self.method == "GET" or IDEMPOTENCY_HEADER in self.headers
 
     def arguments(self) -> dict[str, Any]:
-        """httpx's keyword arguments for the body: a form, multipart when there are files."""
-        return {"data": self.data or None, "files": self.files or None}
+        """httpx's keyword arguments: the headers and the body (a form, multipart when there
+        are files)."""
+        return {"data": self.data or None, "files": self.files or None, "headers": self.headers}
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,7 @@ def _source_part(source: Source) -> str | FilePart:
 
 def removal_call(source: Source, bg_image: Source | None, options: RemoveOptions) -> Call:
     """The request of one removal; reads a path or file object, so it may block."""
-    call = Call("POST", REMOVE_PATH)
+    call = Call("POST", REMOVE_PATH, headers={IDEMPOTENCY_HEADER: str(uuid.uuid4())})
     for value, file_field, url_field in (
         (source, "image_file", "image_url"),
         (bg_image, "bg_image_file", "bg_image_url"),

@@ -15,7 +15,12 @@ from typing import TypeAlias
 
 import httpx
 
-from bgone_client._errors import BgoneConnectionError, api_error, retry_after
+from bgone_client._errors import (
+    IDEMPOTENCY_KEY_IN_USE,
+    BgoneConnectionError,
+    api_error,
+    retry_after,
+)
 
 Outcome: TypeAlias = httpx.Response | httpx.TransportError
 
@@ -32,42 +37,58 @@ def jitter_factor() -> float:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """When to retry: 429 and 503 always, transport errors only when resending is safe."""
+    """When to retry: 429 and 503 always, transport errors only when resending is safe.
+
+    Resending is safe for a GET, for a request that never left, and for a POST that carries
+    an `Idempotency-Key` (`idempotent`): the server answers its resend with the first answer
+    (charged once), or with 409 `idempotency_key_in_use` while the first is still running,
+    which is then waited out like a 503.
+    """
 
     max_retries: int = 3
     max_backoff: float = 30.0  # seconds; caps Retry-After as well as the backoff
 
-    def wait_before_retry(self, method: str, attempt: int, outcome: Outcome) -> float | None:
+    def wait_before_retry(
+        self, method: str, attempt: int, outcome: Outcome, idempotent: bool = False
+    ) -> float | None:
         """Seconds to wait before attempt `attempt + 1`, or None to stop at this outcome."""
         if attempt >= self.max_retries:
             return None
         if isinstance(outcome, httpx.Response):
-            if outcome.status_code not in RETRY_STATUSES:
+            if not (
+                outcome.status_code in RETRY_STATUSES or (idempotent and _still_running(outcome))
+            ):
                 return None
             wait = retry_after(outcome.headers)
             if wait is not None:
                 return min(wait, self.max_backoff)
-        elif not (method == "GET" or isinstance(outcome, NEVER_SENT)):
+        elif not (method == "GET" or idempotent or isinstance(outcome, NEVER_SENT)):
             return None  # the request may have reached the server: never resend a POST
         return min(BACKOFF_BASE * 2.0**attempt * jitter_factor(), self.max_backoff)
 
-    def attempts(self, method: str, path: str) -> Attempts:
+    def attempts(self, method: str, path: str, idempotent: bool = False) -> Attempts:
         """A fresh count of attempts for one request."""
-        return Attempts(self, method, path)
+        return Attempts(self, method, path, idempotent)
+
+
+def _still_running(response: httpx.Response) -> bool:
+    """409 `idempotency_key_in_use`: the first attempt has not finished on the server."""
+    return response.status_code == 409 and api_error(response).code == IDEMPOTENCY_KEY_IN_USE
 
 
 class Attempts:
     """One request's attempts so far, and what its last outcome means to the caller."""
 
-    def __init__(self, policy: RetryPolicy, method: str, path: str) -> None:
+    def __init__(self, policy: RetryPolicy, method: str, path: str, idempotent: bool) -> None:
         self.policy, self.method, self.path = policy, method, path
+        self.idempotent = idempotent
         self.count = 0
         self._last: Outcome | None = None
 
     def after(self, outcome: Outcome) -> float | None:
         """Record an attempt's outcome: seconds to wait before the next one, or None if done."""
         self._last = outcome
-        wait = self.policy.wait_before_retry(self.method, self.count, outcome)
+        wait = self.policy.wait_before_retry(self.method, self.count, outcome, self.idempotent)
         self.count += 1
         return wait
 

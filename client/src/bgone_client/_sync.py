@@ -61,7 +61,7 @@ class Client(ClientBase):
             return error  # the retry policy decides whether this one is worth another try
 
     def _send(self, call: Call) -> httpx.Response:
-        attempts = self.retry_policy.attempts(call.method, call.path)
+        attempts = self.retry_policy.attempts(call.method, call.path, call.idempotent)
         while (wait := attempts.after(self._attempt(call))) is not None:
             self._sleep(wait)
         return attempts.result()

@@ -27,7 +27,10 @@ PROXY_GUIDE = "/docs/web-integration"
 APPROVED_ORIGIN = "approved_origin"
 PREFLIGHT_HEADERS = (
     (b"access-control-allow-methods", b"GET, POST, DELETE"),
-    (b"access-control-allow-headers", b"x-api-key, authorization, content-type, accept"),
+    (
+        b"access-control-allow-headers",
+        b"x-api-key, authorization, content-type, accept, idempotency-key",
+    ),
     (b"access-control-max-age", b"600"),
     (b"vary", b"Origin"),
 )
@@ -40,6 +43,7 @@ EXPOSED_HEADERS = ", ".join(
         "X-RateLimit-Remaining",
         "X-RateLimit-Reset",
         "Retry-After",
+        "Idempotent-Replayed",
     )
 )
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -498,3 +499,28 @@ class PeriodicClaimRow(Base):
     task_name: Mapped[str] = mapped_column(String(100), primary_key=True)
     slot: Mapped[str] = mapped_column(String(40), primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IdempotencyKeyRow(Base):
+    """An `Idempotency-Key` an account sent and the first answer to it (0017,
+    bgone.domain.idempotency): a retry with the key gets that answer again until
+    `expires_at`, and is never run (or charged) a second time."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        CheckConstraint("state IN ('running', 'answered', 'too_large')", name="state"),
+        Index("ix_idempotency_keys_expires_at", "expires_at"),
+    )
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the key
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the parsed request
+    state: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(32))  # the running request's claim token
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[str | None] = mapped_column(Text)  # JSON: [[name, value], ...]
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)

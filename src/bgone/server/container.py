@@ -43,6 +43,7 @@ from bgone.security.passwords import dummy_verify
 from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
+from bgone.services.idempotency import IdempotencyService
 from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.invitations import InvitationService
 from bgone.services.keys import KeyService
@@ -246,6 +247,10 @@ class Services:
     @cached_property
     def usage_reports(self) -> UsageReports:
         return UsageReports(self.read_sessions)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyService:
+        return IdempotencyService(self.sessions, self.settings.idempotency_max_bytes)
 
     @cached_property
     def removal(self) -> RemovalService:

@@ -331,9 +331,15 @@ def test_connection_errors(make: Callable[..., Client], sleeps: list[float]) -> 
     refused = Script(httpx.ConnectError("refused"), ok)
     assert make(refused).remove(b"img").width == 640  # never reached the server: safe to resend
     lost = Script(httpx.ReadError("reset"), ok)
+    # It may have been processed: resent with the same Idempotency-Key, which the server
+    # answers with the first answer, charged once.
+    assert make(lost).remove(b"img").width == 640
+    keys = [request.headers["idempotency-key"] for request in lost.requests]
+    assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) == 36
+    never = Script(httpx.ReadError("reset"), httpx.ReadError("reset"))
     with pytest.raises(BgoneConnectionError) as caught:
-        make(lost).remove(b"img")  # may have been processed: a POST is not resent
-    assert len(lost.requests) == 1 and isinstance(caught.value, ConnectionError)
+        make(never, max_retries=1).remove(b"img")
+    assert len(never.requests) == 2 and isinstance(caught.value, ConnectionError)
     down = Script(httpx.ConnectError("refused"))
     with pytest.raises(BgoneConnectionError):
         make(down, max_retries=2).account()
@@ -362,3 +368,18 @@ def test_async_client_shares_the_behaviour() -> None:
     assert form(script.requests[0])["image_url"] == "https://example.com/a.png"
     assert form(script.requests[0])["bg_color"] == "white"
     assert len(script.requests) == 3 and b'name="image_file"' in script.requests[2].content
+
+
+def test_each_removal_has_its_own_idempotency_key_and_reads_send_none(
+    make: Callable[..., Client],
+) -> None:
+    account: dict[str, Any] = {"data": {"attributes": {}}}
+    script = Script(ok, ok, httpx.Response(200, json=account))
+    client = make(script)
+    client.remove(b"img")
+    client.remove(b"img")
+    with pytest.raises(KeyError):
+        client.account()
+    first, second, read = (request.headers.get("idempotency-key") for request in script.requests)
+    assert first and second and first != second
+    assert read is None

@@ -46,6 +46,40 @@ def test_decisions(method: str, attempt: int, outcome: Outcome, wait: float | st
         assert decided == wait
 
 
+def conflict(code: str) -> httpx.Response:
+    body = {"errors": [{"title": "t", "code": code, "detail": "d"}], "request_id": "r"}
+    return httpx.Response(409, json=body, headers={"retry-after": "1"})
+
+
+@pytest.mark.parametrize(
+    ("outcome", "plain", "idempotent"),
+    [
+        # A POST with an Idempotency-Key may be resent after any transport error: the server
+        # answers a resend with the first answer.
+        (httpx.ReadError("reset"), None, "backoff"),
+        (httpx.ReadTimeout("slow"), None, "backoff"),
+        (httpx.RemoteProtocolError("closed"), None, "backoff"),
+        # A resend that finds the first still running waits for it, as for a 503.
+        (conflict("idempotency_key_in_use"), None, 1.0),
+        (conflict("idempotency_answer_too_large"), None, None),
+        (conflict("key_not_active"), None, None),
+        (response(422), None, None),
+        (response(500), None, None),
+    ],
+)
+def test_decisions_with_an_idempotency_key(
+    outcome: Outcome, plain: float | None, idempotent: float | str | None
+) -> None:
+    policy = RetryPolicy()
+    assert policy.wait_before_retry("POST", 0, outcome) == plain
+    decided = policy.wait_before_retry("POST", 0, outcome, idempotent=True)
+    if idempotent == "backoff":
+        assert decided is not None and 0.25 <= decided <= 0.5
+    else:
+        assert decided == idempotent
+    assert policy.wait_before_retry("POST", 3, outcome, idempotent=True) is None
+
+
 @pytest.mark.parametrize("retry_after", [None, "Wed, 21 Oct 2026 07:28:00 GMT"])
 def test_backoff_doubles_with_jitter_up_to_the_cap(retry_after: str | None) -> None:
     policy = RetryPolicy(max_retries=8, max_backoff=10.0)
@@ -69,10 +103,12 @@ def decisions(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int, 
     taken: list[tuple[str, int, int]] = []
     decide = RetryPolicy.wait_before_retry
 
-    def recording(policy: RetryPolicy, method: str, attempt: int, outcome: Outcome) -> float | None:
+    def recording(
+        policy: RetryPolicy, method: str, attempt: int, outcome: Outcome, idempotent: bool = False
+    ) -> float | None:
         status = outcome.status_code if isinstance(outcome, httpx.Response) else 0
         taken.append((method, attempt, status))
-        return decide(policy, method, attempt, outcome)
+        return decide(policy, method, attempt, outcome, idempotent)
 
     monkeypatch.setattr(RetryPolicy, "wait_before_retry", recording)
     yield taken

@@ -37,6 +37,7 @@ from bgone.api.openapi.errors import (
     ErrorCase,
     case,
 )
+from bgone.api.openapi.idempotency import IDEMPOTENCY_ERRORS, IDEMPOTENCY_PARAMETER, REPLAY_HEADER
 from bgone.api.openapi.improve import IMPROVE_ERRORS, improve_body, improve_success
 from bgone.api.openapi.leaks import LEAK_ERRORS, leak_body, leak_success
 from bgone.api.openapi.responses import (
@@ -69,10 +70,18 @@ class OperationDoc:
     success_status: str = "200"
     # A route that needs no key (`POST /v1/keys/leaked`): no security, no rate headers.
     public: bool = False
+    # A route that takes an `Idempotency-Key` (bgone.api.idempotent): the header, its errors.
+    idempotent: bool = False
 
 
 def removal_errors(contract: Contract) -> list[ErrorCase]:
-    cases = [*AUTH_ERRORS, *REMOVAL_ERRORS, *option_error_cases(contract), UNAVAILABLE]
+    cases = [
+        *AUTH_ERRORS,
+        *REMOVAL_ERRORS,
+        *option_error_cases(contract),
+        *IDEMPOTENCY_ERRORS,
+        UNAVAILABLE,
+    ]
     if contract.url_fields:
         cases += URL_ERRORS
     if contract.accepts_bg_sources:
@@ -82,9 +91,11 @@ def removal_errors(contract: Contract) -> list[ErrorCase]:
 
 MANAGEMENT = (*AUTH_ERRORS, PRODUCTION_ONLY, REMOVE_SCOPE, UNAVAILABLE)
 OPERATIONS: dict[tuple[str, str], OperationDoc] = {
-    ("post", "/v2"): OperationDoc(removal_errors(BACKGROUND_ERASE), BACKGROUND_ERASE),
-    ("post", "/v1/remove-bg"): OperationDoc(removal_errors(BYBYBG), BYBYBG),
-    ("post", "/v1.0/removebg"): OperationDoc(removal_errors(REMOVE_BG), REMOVE_BG),
+    ("post", "/v2"): OperationDoc(
+        removal_errors(BACKGROUND_ERASE), BACKGROUND_ERASE, idempotent=True
+    ),
+    ("post", "/v1/remove-bg"): OperationDoc(removal_errors(BYBYBG), BYBYBG, idempotent=True),
+    ("post", "/v1.0/removebg"): OperationDoc(removal_errors(REMOVE_BG), REMOVE_BG, idempotent=True),
     ("post", "/v1.0/improve"): OperationDoc(
         (*AUTH_ERRORS, *IMPROVE_ERRORS, UNAVAILABLE), body=improve_body(), success=improve_success()
     ),
@@ -127,6 +138,8 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
         if protected:
             responses.update(error_responses((*AUTH_ERRORS, UNAVAILABLE), dialect))
         return
+    if doc.idempotent:
+        operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_PARAMETER))
     if doc.contract is not None:
         operation["requestBody"] = removal_body(doc.contract)
         responses["200"] = removal_success(doc.contract)
@@ -143,6 +156,10 @@ def _enrich_operation(path: str, method: str, operation: Schema) -> None:
         responses[doc.success_status] = success
     elif "requestBody" in operation:
         doc = OperationDoc((*doc.errors, case(InvalidRequest, "The request is malformed.")))
+    if doc.idempotent:
+        for status, response in responses.items():
+            if status.startswith("2"):
+                response.setdefault("headers", {}).update(header_refs([REPLAY_HEADER[0]]))
     responses.update(error_responses(doc.errors, dialect))
 
 
@@ -153,7 +170,7 @@ def enrich(schema: Schema) -> Schema:
     schemas.update(copy.deepcopy(SCHEMAS))
     components["headers"] = {
         name: {"description": text, "schema": {"type": kind}}
-        for name, (kind, text) in HEADERS.items()
+        for name, (kind, text) in (*HEADERS.items(), REPLAY_HEADER)
     }
     schemes: Schema = components.setdefault("securitySchemes", {})
     schemes.setdefault(

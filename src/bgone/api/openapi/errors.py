@@ -223,9 +223,14 @@ STATUS_MEANING = {
     402: "Not enough credits left this month. Errors never cost credits.",
     403: "Refused: the plan, account or key may not do this, or the key came from a web page.",
     404: "No such key in your account.",
-    409: "The key is not active.",
+    409: (
+        "A conflict: the key is not active (key management), or (removals) a request with "
+        "this `Idempotency-Key` is still running (retry after `Retry-After` seconds) or was "
+        "answered with more than the server keeps."
+    ),
     413: "The image (or the whole request body) is larger than the server accepts.",
     415: "The image is not a JPEG, PNG or WebP (recognised by content, not by name).",
+    422: "The `Idempotency-Key` was first sent with another request; use a new key.",
     429: (
         "Too many images this minute or at once for your account, too many invalid keys or "
         "leaked-key reports from your address, or (`/v1.0/improve`) too many submissions "

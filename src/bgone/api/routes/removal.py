@@ -18,12 +18,14 @@ from bgone.api.contracts import (
     subject_type,
 )
 from bgone.api.deps import KeyContextDep
+from bgone.api.idempotent import answer_idempotently
 from bgone.domain import credits
 from bgone.domain.authentication import KeyContext
 from bgone.inference.pipeline import RemovalResult
 from bgone.server.container import Services
 from bgone.server.deps import RecordDep, ServicesDep
 from bgone.server.middleware import RequestRecord, endpoint_of
+from bgone.services import idempotency
 from bgone.services.removal import RemovalRequest
 
 router = APIRouter(tags=["background removal"])
@@ -50,8 +52,30 @@ async def remove(
         background=parsed.bg_image,
         background_url=parsed.bg_image_url,
     )
-    outcome = await services.removal.remove(removal, record)
-    return _respond(request, parsed, contract, outcome.result, outcome.credits_milli)
+
+    async def run() -> Response:
+        outcome = await services.removal.remove(removal, record)
+        return _respond(request, parsed, contract, outcome.result, outcome.credits_milli)
+
+    return await answer_idempotently(
+        request, services.idempotency, context.account_id, _fingerprint(request, parsed), run
+    )
+
+
+def _fingerprint(request: Request, parsed: ParsedRequest) -> str:
+    """What makes a retry the same request: the parsed fields, URLs and files' hashes, and
+    the answer's shape; never the raw body, whose multipart boundary changes every time."""
+    fields = dict(parsed.fields)
+    for name, url in (("image_url", parsed.image_url), ("bg_image_url", parsed.bg_image_url)):
+        if url is not None:
+            fields[name] = url
+    files = {
+        name: data
+        for name, data in (("image", parsed.image), ("bg_image", parsed.bg_image))
+        if data is not None
+    }
+    answer = "json" if _wants_json(request, parsed) else "binary"
+    return idempotency.fingerprint(f"{endpoint_of(request.scope)} {answer}", fields, files)
 
 
 def _result_headers(result: RemovalResult, credits_milli: int) -> dict[str, str]:
