@@ -252,6 +252,10 @@ def start_bgone(workdir: Path, model_dir: Path) -> tuple[Server, str]:
         "BGONE_MODEL_DIR": str(model_dir),
         "BGONE_DATABASE_URL": "",
         "BGONE_REDIS_URL": "",
+        # One account sends every request: a single-tenant install, whose one customer may
+        # queue beyond the threads (the default share would answer c4 and c8 with 429
+        # concurrency_limit_exceeded, which is bench/isolation.py's subject, not this one's).
+        "BGONE_ACCOUNT_SHARE": "1000",
     }
     bgone_cli(env, "accounts", "create", "bench@example.com", "--plan", "enterprise")
     bgone_cli(
