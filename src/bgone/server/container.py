@@ -29,6 +29,7 @@ from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
 from bgone.inference.protocols import RemoverProtocol
 from bgone.infra import metrics
+from bgone.infra.account_slots import AccountSlots
 from bgone.infra.heartbeat import HeartbeatWriter
 from bgone.infra.keycache import KeyCache
 from bgone.infra.mailer import Mailer
@@ -262,7 +263,12 @@ class Services:
             limiter=self.limiter,
             fetcher=self.fetcher,
             engine=self.remover,
-            pools=RemovalPools(self.downloads, self.decoding, self.gate),
+            pools=RemovalPools(
+                self.downloads,
+                self.decoding,
+                self.gate,
+                AccountSlots(self.gate.share, self.gate.retry_after),
+            ),
             on_charged=self.forget_account_document,
             default_quality=Quality(self.settings.default_quality),
             best_quality_credits=self.settings.best_quality_credits,

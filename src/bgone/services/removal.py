@@ -26,6 +26,7 @@ written from (`RemovalLedger`). Every side effect happens once, in this order:
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -69,6 +70,14 @@ class WorkPool(Protocol):
         ...
 
 
+class InProcessSlots(Protocol):
+    """Each account's images in process across stages (`bgone.infra.account_slots`)."""
+
+    def refuse_if_full(self, account: Hashable) -> None: ...
+
+    def holding(self, account: Hashable) -> AbstractContextManager[None]: ...
+
+
 @dataclass(frozen=True)
 class RemovalPools:
     """Where each stage's blocking work runs: never on the threads authentication uses."""
@@ -76,6 +85,8 @@ class RemovalPools:
     downloads: WorkPool
     decoding: WorkPool
     inference: WorkPool
+    # None: only each pool's own share applies (the unit tier's fakes).
+    in_process: InProcessSlots | None = None
 
 
 class RemovalLedger(Protocol):
@@ -152,15 +163,22 @@ class RemovalService:
         if beyond > 0:
             await rate_admission.admit(self.limiter, caller, ledger, beyond)
         account = caller.account_id
-        decoded = await self.pools.decoding.run(
-            account, partial(_timed_decode, image, self.engine.limits)
-        )
-        del image  # the decoded pixels are what the engine needs now
-        result = await self.pools.inference.run(
-            account, partial(self.engine.remove, decoded, options)
-        )
+        # From decoding to the result the image takes CPU: one of the account's images in
+        # process (downloads wait on the network and have their own pool's share).
+        with self._in_process(account):
+            decoded = await self.pools.decoding.run(
+                account, partial(_timed_decode, image, self.engine.limits)
+            )
+            del image  # the decoded pixels are what the engine needs now
+            result = await self.pools.inference.run(
+                account, partial(self.engine.remove, decoded, options)
+            )
         metrics.observe_engine_timings(result.timings, result.models_used)
         return self._settle(caller, ledger, result)
+
+    def _in_process(self, account: Hashable) -> AbstractContextManager[None]:
+        slots = self.pools.in_process
+        return nullcontext() if slots is None else slots.holding(account)
 
     async def _sources(self, request: RemovalRequest) -> tuple[bytes, bytes | None]:
         account = request.caller.account_id
@@ -198,6 +216,8 @@ class RemovalService:
             await rate_admission.refuse_when_exhausted(self.limiter, caller, ledger)
             for pool in (self.pools.decoding, self.pools.inference):
                 pool.refuse_if_full(caller.account_id)
+            if self.pools.in_process is not None:
+                self.pools.in_process.refuse_if_full(caller.account_id)
         except (RateLimitExceeded, ConcurrencyLimitExceeded) as refusal:
             if self.pacer is not None:
                 await self.pacer.pace(caller.account_id, refusal.retry_after)

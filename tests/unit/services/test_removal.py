@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable, Hashable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from bgone.errors import (
     ResolutionTooHigh,
 )
 from bgone.inference.options import OutputFormat, RemovalOptions, Size
+from bgone.infra.account_slots import AccountSlots
 from bgone.security.keys import Environment
 from bgone.services.removal import RemovalOutcome, RemovalPools, RemovalRequest
 from tests.support.imagegen import encode, gradient_rgb
@@ -36,6 +38,7 @@ PHOTO = encode(gradient_rgb(64, 48), "PNG")
 BACKGROUND = encode(gradient_rgb(8, 8), "PNG")
 MakeParts = Callable[..., Parts]
 MakeCaller = Callable[..., KeyContext]
+T = TypeVar("T")
 
 
 def request(caller: KeyContext, **fields: str) -> RemovalRequest:
@@ -284,3 +287,49 @@ def test_a_full_share_is_refused_before_any_reservation_or_quota(
     assert raised.value.status == 429 and raised.value.headers["Retry-After"] == "3"
     assert ledger.reservation is None and parts.queue.runs == 0
     assert ledger.rate is not None and ledger.rate.remaining == 5
+
+
+class ParkedPool(CountingQueue):
+    """Holds every run until released: an image parked in this stage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.parked = 0
+
+    async def run(self, account: Hashable, function: Callable[[], T]) -> T:
+        self.parked += 1
+        await self.release.wait()
+        return await super().run(account, function)
+
+
+def test_an_accounts_images_in_process_are_capped_across_stages(
+    make_parts: MakeParts, make_caller: MakeCaller
+) -> None:
+    parts, greedy, other = make_parts(), make_caller(), make_caller()
+    decoding, inference = ParkedPool(), ParkedPool()
+    slots = AccountSlots(share=2, retry_after=lambda: 4)
+    capped = replace(parts.service, pools=RemovalPools(CountingQueue(), decoding, inference, slots))
+
+    async def scenario() -> None:
+        inference_bound = asyncio.create_task(capped.remove(request(greedy), Ledger()))
+        await asyncio.sleep(0.05)
+        decoding.release.set()  # the first image goes through decoding, parks in inference
+        await asyncio.sleep(0.05)
+        decoding.release.clear()
+        decode_bound = asyncio.create_task(capped.remove(request(greedy), Ledger()))
+        await asyncio.sleep(0.05)
+        assert (decoding.parked, inference.parked) == (2, 1)
+        # One image in each stage: no pool's own share is full, the account's is.
+        with pytest.raises(ConcurrencyLimitExceeded) as raised:
+            await capped.remove(request(greedy), Ledger())
+        assert raised.value.headers["Retry-After"] == "4"
+        someone_else = asyncio.create_task(capped.remove(request(other), Ledger()))
+        await asyncio.sleep(0.05)
+        assert decoding.parked == 3  # another account is not held back
+        decoding.release.set()
+        inference.release.set()
+        await asyncio.gather(inference_bound, decode_bound, someone_else)
+        assert slots.held_by(greedy.account_id) == 0
+
+    asyncio.run(scenario())
