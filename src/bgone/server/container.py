@@ -198,7 +198,13 @@ class Services:
 
     @cached_property
     def invitations(self) -> InvitationService:
-        return InvitationService(self.sessions, self.read_sessions, self.login)
+        return InvitationService(
+            self.sessions,
+            self.read_sessions,
+            self.login,
+            self.mailer,
+            self.settings.public_base_url,
+        )
 
     @cached_property
     def leaks(self) -> LeakReports:

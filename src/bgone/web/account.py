@@ -21,7 +21,7 @@ from bgone.domain.leaks import LeakedKeyAction, LeakReport
 from bgone.domain.members import Member
 from bgone.domain.plan_limits import Limits
 from bgone.domain.roles import Permission, Role
-from bgone.domain.shown_once import NewSecret
+from bgone.domain.shown_once import InvitationLink, NewSecret
 from bgone.errors import BgoneError
 from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, Viewer, client_ip
@@ -168,6 +168,8 @@ async def account_page(
     new = await run_in_threadpool(services.shown_once.take, viewer.token)
     if new is None:
         return await _page(request, services, viewer, revoked=revoked)
+    if isinstance(new, InvitationLink):
+        return await _page(request, services, viewer, revoked=revoked, invite_link=new)
     return await _page(
         request,
         services,
