@@ -114,6 +114,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     ),
     AuthenticationError: (
         "missing_api_key invalid_api_key revoked_api_key expired_api_key login_required"
+        " invalid_report_signature"
     ),
     InsufficientCreditsError: "insufficient_credits",
     PermissionDeniedError: (

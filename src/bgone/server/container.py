@@ -39,13 +39,14 @@ from bgone.infra.usage_journal import Journal
 from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
+from bgone.security.report_signatures import ScannerKeys
 from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
 from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.invitations import InvitationService
 from bgone.services.keys import KeyService
-from bgone.services.leaks import LeakReports
+from bgone.services.leaks import LeakReports, load_scanner_keys
 from bgone.services.login import DashboardLogin
 from bgone.services.members import MemberService
 from bgone.services.removal import RemovalPools, RemovalService
@@ -93,6 +94,8 @@ class Services:
     checkpointer: WalCheckpointer
     # None without BGONE_SMTP_URL: nothing is mailed (services/account_security.py).
     mailer: Mailer | None = None
+    # None without BGONE_LEAK_REPORT_PUBLIC_KEYS: leaked-key reports are not signature-checked.
+    scanner_keys: ScannerKeys | None = None
     # (account id, key environment) -> (monotonic time, /v1/account document)
     account_documents: dict[tuple[int, str], tuple[float, bytes]] = field(default_factory=dict)
     # This process in the fleet (bgone.domain.fleet): its id and the heartbeat writer.
@@ -107,8 +110,10 @@ class Services:
         cls, settings: Settings, migrate: bool = True, remover: RemoverProtocol | None = None
     ) -> Services:
         """`remover`: the engine to serve with (tests inject a fake); by default the real one."""
-        # A bad BGONE_SMTP_URL fails start-up with its reason, before anything is opened.
+        # A bad BGONE_SMTP_URL fails start-up with its reason, before anything is opened;
+        # so does a file of scanner keys that holds none.
         mailer = Mailer.from_url(settings.smtp_url, settings.mail_sender)
+        scanner_keys = load_scanner_keys(settings.leak_report_public_keys)
         if migrate:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -156,6 +161,7 @@ class Services:
             usage_writer=UsageWriter(sessions, Journal(settings.data_dir / "journal")),
             checkpointer=checkpointer,
             mailer=mailer,
+            scanner_keys=scanner_keys,
         )
         services.heartbeat = HeartbeatWriter(sessions, services.fleet_beat)
         services.heartbeat.start()
@@ -215,6 +221,7 @@ class Services:
             self.key_cache,
             self.limiter,
             self.settings.leak_reports_per_minute,
+            self.scanner_keys,
         )
 
     @cached_property

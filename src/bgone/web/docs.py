@@ -146,6 +146,7 @@ async def leaked_keys(request: Request, viewer: ViewerDep) -> Response:
         example_key=EXAMPLE_KEY,
         max_keys=MAX_REPORTED_KEYS,
         per_minute=services.settings.leak_reports_per_minute,
+        signatures_checked=services.scanner_keys is not None,
     )
 
 
