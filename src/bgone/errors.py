@@ -26,6 +26,7 @@ NOT_FOR_API_CLIENTS = frozenset(
         "invalid_account_status",
         "model_provisioning_failed",
         "invalid_role",
+        "confirmation_mismatch",
         "last_owner",
         "ambiguous_account",
     }
@@ -144,6 +145,7 @@ class InvalidOrigin(BgoneError, code="invalid_origin", title="Invalid origin"): 
 class InvalidGroupBy(BgoneError, code="invalid_group_by", title="Invalid grouping"): ...
 class InvalidDateRange(BgoneError, code="invalid_date_range", title="Invalid date range"): ...
 class InvalidRole(BgoneError, code="invalid_role", title="Invalid role"): ...
+class ConfirmationMismatch(BgoneError, code="confirmation_mismatch", title="Confirmation does not match"): ...
 
 
 # 401: who is asking is unknown.

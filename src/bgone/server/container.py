@@ -40,6 +40,7 @@ from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
 from bgone.security.report_signatures import ScannerKeys
+from bgone.services.account_closing import AccountClosing
 from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
@@ -197,6 +198,10 @@ class Services:
     @cached_property
     def keys(self) -> KeyService:
         return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
+
+    @cached_property
+    def account_closing(self) -> AccountClosing:
+        return AccountClosing(self.sessions, self.key_cache)
 
     @cached_property
     def members(self) -> MemberService:
