@@ -168,6 +168,7 @@ SIGNED_OUT_PAGES = [
     "/docs/authentication",
     "/docs/web-integration",
     "/docs/leaked-keys",
+    "/docs/teams",
     "/playground",
 ]
 
