@@ -214,7 +214,10 @@ class Services:
             self.read_sessions,
             self.login,
             self.mailer,
-            self.settings.public_base_url,
+            # Mailed links need an address: the default one when none is set.
+            self.settings.public_url or self.settings.public_base_url
+            if self.mailer is not None
+            else self.settings.public_url,
         )
 
     @cached_property

@@ -1,9 +1,11 @@
 """Invitations as the dashboard asks for them: invite, list, withdraw, and accept.
 
-With a mailer (BGONE_SMTP_URL), `invite` emails the link after the commit; without one it
-returns the link, which the dashboard shows once to the inviter to pass on. Either way the
-link is built from the configured public URL, never from a request's Host header. The
-methods block: async callers run them in a worker thread.
+With a mailer (BGONE_SMTP_URL), `invite` emails the link after the commit, built from the
+configured public URL, never from a request's Host header (which anyone can write: link
+poisoning). Without one it returns the link, which the dashboard shows once to the inviter
+to pass on: from the public URL when one is configured, else from the address the inviter's
+own browser used (shown only to them, so nobody else's Host header is in it). The methods
+block: async callers run them in a worker thread.
 """
 
 from __future__ import annotations
@@ -44,20 +46,23 @@ class InvitationService:
         mailer: Mailer | None,
         public_url: str,
     ) -> None:
+        """`public_url`: BGONE_PUBLIC_URL as set, or empty."""
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.login = login
         self.mailer = mailer
         self.public_url = public_url.rstrip("/")
 
-    def invite(self, by: MemberChange, email: str, role: Role) -> Invited:
-        """The invitation; its link emailed, or returned to show once where no mail is sent."""
+    def invite(self, by: MemberChange, email: str, role: Role, inviter_base_url: str) -> Invited:
+        """The invitation; its link emailed, or returned to show once where no mail is sent
+        (`inviter_base_url`: where the inviter reached the server, used for that alone)."""
         with transaction(self.sessions) as session:
             invitation, token = invitations.create(session, by, email, role)
             account_email = accounts.get_by_id(session, by.account_id).email
-        link = self.public_url + INVITE_PATH + token
         if self.mailer is None:
-            return Invited(invitation, link)
+            base = self.public_url or inviter_base_url.rstrip("/")
+            return Invited(invitation, base + INVITE_PATH + token)
+        link = self.public_url + INVITE_PATH + token
         self.mailer.send_later(
             invitation.email,
             "You are invited to a bgone account",

@@ -44,7 +44,11 @@ async def invite(
     check_csrf(viewer, csrf_token)
     try:
         invited = await run_in_threadpool(
-            services.invitations.invite, member_change(request, viewer), email, parse_role(role)
+            services.invitations.invite,
+            member_change(request, viewer),
+            email,
+            parse_role(role),
+            str(request.base_url),
         )
     except BgoneError as error:
         return await _page(
