@@ -9,17 +9,27 @@ card; the keys table's Rotate and Revoke must be among the buttons checked.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page
 
 from bgone.db.engine import transaction
-from bgone.domain import accounts, api_keys, invitations, members, users, web_sessions
+from bgone.domain import (
+    accounts,
+    api_keys,
+    invitations,
+    members,
+    two_factor,
+    users,
+    web_sessions,
+)
 from bgone.domain.members import MemberChange
 from bgone.domain.roles import EVERYTHING, Role
 from bgone.domain.web_sessions import COOKIE_NAME
@@ -213,3 +223,22 @@ def test_signed_in_pages_fit_a_phone(
     signed_in(phone, web_server, busy)
     phone.goto(web_server.base_url + path)
     check_page(phone, path.strip("/").replace("/", "-").replace("#", "-"))
+
+
+def test_the_second_sign_in_step_fits_a_phone(
+    phone: Page, web_stack: Stack, web_server: Server
+) -> None:
+    email = f"phone-2fa-{secrets.token_hex(4)}@example.com"
+    with transaction(web_stack.sessions) as session:
+        account = accounts.create_account(
+            session, email, "business", hash_password("a long password!")
+        )
+        owner = members.list_members(session, account.id)[0].user_id
+        secret = two_factor.start_enrolment(session, owner)
+        assert two_factor.confirm(session, owner, pyotp.TOTP(secret).now())
+    phone.goto(web_server.base_url + "/login")
+    phone.get_by_label("Email").fill(email)
+    phone.get_by_label("Password").fill("a long password!")
+    phone.get_by_role("button", name="Log in").click()
+    phone.wait_for_url(re.compile(r"/login/two-factor$"))
+    check_page(phone, "login-two-factor")
