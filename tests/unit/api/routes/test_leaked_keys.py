@@ -213,3 +213,18 @@ def test_scanner_keys_from_pem_are_tried_whatever_the_identifier() -> None:
 def test_a_file_without_keys_is_refused(text: str) -> None:
     with pytest.raises(InvalidScannerKeys):
         ScannerKeys.parse(text)
+
+
+def test_signed_alerts_get_the_same_answer_for_real_unknown_and_revoked_keys(
+    signed_app: InProcess,
+) -> None:
+    real = signed_app.stack.key(signed_app.stack.account("business"))
+    revoked = signed_app.stack.key(signed_app.stack.account("business"), environment="staging")
+    assert signed_app.client.post(LEAKED, json=[revoked]).status_code == 202
+    unknown = generate_key(Environment.PRODUCTION)
+    answers = set()
+    for token in (real, unknown, revoked):
+        body = json.dumps(github_alert(token)).encode()
+        answers.add(answer_of(signed_app.client.post(LEAKED, content=body, headers=signed(body))))
+    assert answers == {(202, b"[]")}
+    assert account_status(signed_app, real) == 401
