@@ -66,6 +66,29 @@ def _entry(item: Any, index: int) -> ReportedKey:
     status_code=202,
     summary="Report leaked API keys (no key needed)",
     response_description="Received. The same answer whatever the keys were.",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": text,
+            }
+            for name, text in (
+                (
+                    "Github-Public-Key-Identifier",
+                    "Which of the scanner's keys signed the alert (GitHub's alert format).",
+                ),
+                (
+                    "Github-Public-Key-Signature",
+                    "Base64 DER ECDSA P-256 signature of the raw body. Required for GitHub's "
+                    "format when the server has BGONE_LEAK_REPORT_PUBLIC_KEYS set; else "
+                    "401 invalid_report_signature.",
+                ),
+            )
+        ]
+    },
 )
 async def report_leaked_keys(request: Request, services: ServicesDep) -> JSONResponse:
     ip = client_ip(request)
