@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import ApiKeyRow, InvitationRow, MembershipRow, WebSessionRow
@@ -51,9 +51,13 @@ def close_account(session: Session, by: MemberChange, confirmation: str) -> Clos
     for key_id in usable:
         api_keys.revoke(session, account.id, key_id, by.actor, by.ip, moment)
     session.execute(
-        delete(InvitationRow).where(
-            InvitationRow.account_id == account.id, InvitationRow.accepted_at.is_(None)
+        update(InvitationRow)
+        .where(
+            InvitationRow.account_id == account.id,
+            InvitationRow.accepted_at.is_(None),
+            InvitationRow.withdrawn_at.is_(None),
         )
+        .values(withdrawn_at=moment)
     )
     removed = session.execute(delete(MembershipRow).where(MembershipRow.account_id == account.id))
     session.execute(delete(WebSessionRow).where(WebSessionRow.account_id == account.id))

@@ -48,6 +48,7 @@ def test_deleting_revokes_keys_ends_sessions_and_keeps_usage(app: InProcess) -> 
     developer, _ = client_of(app, team, team.by_role[Role.DEVELOPER])
     assert developer.get("/account", follow_redirects=False).status_code == 200
     owner, csrf = client_of(app, team, team.owner)
+    _, invite_token = team.invite(Role.VIEWER)
     with transaction(app.stack.sessions) as session:
         session.add(
             UsageRecordRow(
@@ -91,6 +92,7 @@ def test_deleting_revokes_keys_ends_sessions_and_keeps_usage(app: InProcess) -> 
     assert members_left == 0 and sessions_left == 0
     assert usage_kept is not None and usage_kept >= 1  # kept for the operator
     assert "account_deleted" in actions and "key_revoked" in actions
+    assert app.client.get(f"/invite/{invite_token}").status_code == 404  # withdrawn
 
 
 def test_an_admin_may_not_delete(app: InProcess) -> None:
