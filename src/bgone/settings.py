@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     # Leaked-key reports (POST /v1/keys/leaked, no key needed) allowed per client address and
     # minute; beyond it they get 429 too_many_reports. A secret scanner reports in batches.
     leak_reports_per_minute: int = Field(default=30, ge=1)
+    # A file of the secret scanner's public keys (GitHub's JSON document of them, or PEM
+    # P-256 keys): reports in GitHub's alert format must then carry a valid signature
+    # (401 invalid_report_signature otherwise). Unset: no signature is checked.
+    leak_report_public_keys: Path | None = None
 
     # Dashboard sign-up: on or off, and the plan new accounts start on.
     signup_enabled: bool = True
@@ -192,6 +196,13 @@ class Settings(BaseSettings):
         if value.lstrip().startswith("["):
             return json.loads(value)
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    @field_validator("leak_report_public_keys")
+    @classmethod
+    def _check_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{str(value)[:200]!r} is not a file")
+        return value
 
     @field_validator("url_fetch_allowed_networks", "forwarded_allow_ips")
     @classmethod

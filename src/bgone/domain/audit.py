@@ -43,6 +43,9 @@ class AuditAction(StrEnum):
     # The operator's account actions (services/keys.py, the CLI).
     ACCOUNT_STATUS_CHANGED = "account_status_changed"
     CREDITS_GRANTED = "credits_granted"  # pay-as-you-go credits (domain/payg.py)
+    # An owner's: the account closed (domain/account_closing.py), ownership handed over.
+    ACCOUNT_DELETED = "account_deleted"
+    OWNERSHIP_TRANSFERRED = "ownership_transferred"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class Permission(StrEnum):
     SET_LEAK_ACTION = "set_leak_action"  # 'warn only' instead of revoking a leaked key
     SET_TWO_FACTOR_POLICY = "set_two_factor_policy"  # members must use two-factor
     RESET_MEMBER_TWO_FACTOR = "reset_member_two_factor"  # remove a member's second factor
+    DELETE_ACCOUNT = "delete_account"  # close the account: keys revoked, members out
 
 
 P = Permission
@@ -60,6 +61,7 @@ _OWNER = _ADMIN | {
     P.SET_LEAK_ACTION,
     P.SET_TWO_FACTOR_POLICY,
     P.RESET_MEMBER_TWO_FACTOR,
+    P.DELETE_ACCOUNT,
 }
 
 Caller = Role | KeyScope

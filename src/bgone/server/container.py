@@ -41,6 +41,8 @@ from bgone.infra.usage_journal import Journal
 from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
+from bgone.security.report_signatures import ScannerKeys
+from bgone.services.account_closing import AccountClosing
 from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
@@ -48,7 +50,7 @@ from bgone.services.idempotency import IdempotencyService
 from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.invitations import InvitationService
 from bgone.services.keys import KeyService
-from bgone.services.leaks import LeakReports
+from bgone.services.leaks import LeakReports, load_scanner_keys
 from bgone.services.login import DashboardLogin
 from bgone.services.members import MemberService
 from bgone.services.removal import RemovalPools, RemovalService
@@ -96,6 +98,8 @@ class Services:
     checkpointer: WalCheckpointer
     # None without BGONE_SMTP_URL: nothing is mailed (services/account_security.py).
     mailer: Mailer | None = None
+    # None without BGONE_LEAK_REPORT_PUBLIC_KEYS: leaked-key reports are not signature-checked.
+    scanner_keys: ScannerKeys | None = None
     # (account id, key environment) -> (monotonic time, /v1/account document)
     account_documents: dict[tuple[int, str], tuple[float, bytes]] = field(default_factory=dict)
     # This process in the fleet (bgone.domain.fleet): its id and the heartbeat writer.
@@ -110,8 +114,10 @@ class Services:
         cls, settings: Settings, migrate: bool = True, remover: RemoverProtocol | None = None
     ) -> Services:
         """`remover`: the engine to serve with (tests inject a fake); by default the real one."""
-        # A bad BGONE_SMTP_URL fails start-up with its reason, before anything is opened.
+        # A bad BGONE_SMTP_URL fails start-up with its reason, before anything is opened;
+        # so does a file of scanner keys that holds none.
         mailer = Mailer.from_url(settings.smtp_url, settings.mail_sender)
+        scanner_keys = load_scanner_keys(settings.leak_report_public_keys)
         if migrate:
             upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -159,6 +165,7 @@ class Services:
             usage_writer=UsageWriter(sessions, Journal(settings.data_dir / "journal")),
             checkpointer=checkpointer,
             mailer=mailer,
+            scanner_keys=scanner_keys,
         )
         services.heartbeat = HeartbeatWriter(sessions, services.fleet_beat)
         services.heartbeat.start()
@@ -196,12 +203,25 @@ class Services:
         return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
 
     @cached_property
+    def account_closing(self) -> AccountClosing:
+        return AccountClosing(self.sessions, self.key_cache)
+
+    @cached_property
     def members(self) -> MemberService:
         return MemberService(self.sessions, self.read_sessions, self.keys)
 
     @cached_property
     def invitations(self) -> InvitationService:
-        return InvitationService(self.sessions, self.read_sessions, self.login)
+        return InvitationService(
+            self.sessions,
+            self.read_sessions,
+            self.login,
+            self.mailer,
+            # Mailed links need an address: the default one when none is set.
+            self.settings.public_url or self.settings.public_base_url
+            if self.mailer is not None
+            else self.settings.public_url,
+        )
 
     @cached_property
     def leaks(self) -> LeakReports:
@@ -212,6 +232,7 @@ class Services:
             self.key_cache,
             self.limiter,
             self.settings.leak_reports_per_minute,
+            self.scanner_keys,
         )
 
     @cached_property

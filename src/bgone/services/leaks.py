@@ -11,17 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import leaks
 from bgone.domain.leaks import LeakedKeyAction, LeakReport
-from bgone.errors import TooManyReports
+from bgone.errors import InvalidReportSignature, TooManyReports
 from bgone.infra.ratelimit import RateLimiter
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import MalformedKey, parse_key
+from bgone.security.report_signatures import InvalidScannerKeys, ScannerKeys
 from bgone.services.keys import KeyInvalidation
 
 MAX_REPORTED_KEYS = 1000  # per request; GitHub sends a handful at a time
+
+
+def load_scanner_keys(path: Path | None) -> ScannerKeys | None:
+    """The keys of BGONE_LEAK_REPORT_PUBLIC_KEYS; a file without any fails start-up."""
+    if path is None:
+        return None
+    try:
+        return ScannerKeys.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, InvalidScannerKeys) as error:
+        raise InvalidScannerKeys(f"BGONE_LEAK_REPORT_PUBLIC_KEYS ({path}): {error}") from error
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ class LeakReports:
         key_cache: KeyInvalidation,
         limiter: RateLimiter,
         reports_per_minute: int,
+        scanner_keys: ScannerKeys | None = None,
     ) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions
@@ -49,6 +62,8 @@ class LeakReports:
         self.key_cache = key_cache
         self.limiter = limiter
         self.reports_per_minute = reports_per_minute
+        # Set: a scanner's alert (GitHub's format) must be signed by one of these keys.
+        self.scanner_keys = scanner_keys
 
     def admit(self, ip: str | None) -> None:
         """429 too_many_reports beyond the reports allowed per client address and minute
@@ -60,6 +75,17 @@ class LeakReports:
                 f"address this minute; retry after {decision.retry_after} s.",
                 decision.retry_after,
             )
+
+    def check_signature(self, body: bytes, identifier: str | None, signature: str | None) -> None:
+        """401 invalid_report_signature for a scanner's alert without a valid signature,
+        when the operator configured the scanner's keys; nothing is looked up before."""
+        if self.scanner_keys is None or self.scanner_keys.verify(identifier, signature, body):
+            return
+        raise InvalidReportSignature(
+            "This server checks the signature of secret-scanning alerts: the report needs "
+            "the Github-Public-Key-Identifier and Github-Public-Key-Signature headers of one "
+            "of the scanner's keys, over the body as sent. A plain list of keys needs none."
+        )
 
     def report(self, reported: Sequence[ReportedKey], reporter_ip: str | None) -> None:
         """Handle every well-formed key; returns nothing, whatever was found (blocking)."""

@@ -18,6 +18,7 @@ from bgone.web.invitations import router as invitations_router
 from bgone.web.leaks import router as leaks_router
 from bgone.web.members import router as members_router
 from bgone.web.origins import router as origins_router
+from bgone.web.ownership import router as ownership_router
 from bgone.web.pages import router as pages_router
 from bgone.web.playground import router as playground_router
 from bgone.web.security import router as security_router
@@ -71,6 +72,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(origins_router)
     app.include_router(members_router)
     app.include_router(invitations_router)
+    app.include_router(ownership_router)
     app.include_router(leaks_router)
     app.include_router(usage_router)
     app.include_router(security_router)

@@ -6,7 +6,7 @@ What the viewer's role lacks is left out of the page, and each form's route refu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -21,7 +21,7 @@ from bgone.domain.leaks import LeakedKeyAction, LeakReport
 from bgone.domain.members import Member
 from bgone.domain.plan_limits import Limits
 from bgone.domain.roles import Permission, Role
-from bgone.domain.shown_once import NewSecret
+from bgone.domain.shown_once import InvitationLink, NewSecret
 from bgone.errors import BgoneError
 from bgone.server.container import Services
 from bgone.server.deps import ServicesDep, Viewer, client_ip
@@ -35,6 +35,9 @@ from bgone.web.viewer import SignedInDep, check_csrf, needs
 router = APIRouter(include_in_schema=False)
 
 UNVERIFIED = "Confirm your email address before creating keys: follow the link we sent you."
+
+# A key that expires this soon gets a badge in the keys table and a banner above it.
+EXPIRY_WARNING = timedelta(days=7)
 
 GRACE_CHOICES = (
     ("0", "End it now"),
@@ -83,6 +86,7 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
             {
                 **key_document(record, now),
                 "mine": record.created_by_user_id == viewer.user.id,
+                "expires_soon": expires_soon(record.expires_at, record.revoked_at, now),
                 "created_by_user_id": record.created_by_user_id,
                 # The member by name; else the actor as recorded (an operator, a key).
                 "creator": emails.get(record.created_by_user_id or 0)
@@ -104,6 +108,13 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
         else [],
         leak_warn_only=services.leaks.action_of(viewer.account.id) is LeakedKeyAction.WARN,
     )
+
+
+def expires_soon(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
+    """Still working, and stops within EXPIRY_WARNING: time to rotate it."""
+    if expires_at is None or revoked_at is not None:
+        return False
+    return now < expires_at <= now + EXPIRY_WARNING
 
 
 def revoked_notice(view: AccountView, revoked: str | None) -> str | None:
@@ -168,6 +179,8 @@ async def account_page(
     new = await run_in_threadpool(services.shown_once.take, viewer.token)
     if new is None:
         return await _page(request, services, viewer, revoked=revoked)
+    if isinstance(new, InvitationLink):
+        return await _page(request, services, viewer, revoked=revoked, invite_link=new)
     return await _page(
         request,
         services,

@@ -24,6 +24,7 @@ from bgone.services.leaks import MAX_REPORTED_KEYS
 from bgone.web.docs_guides import AUTH_GUIDE_ERRORS, error_statuses, example_files
 from bgone.web.docs_markup import ticks
 from bgone.web.docs_reference import Reference
+from bgone.web.docs_teams import COLUMNS, permission_rows
 from bgone.web.playground import ENDPOINTS
 from bgone.web.snippets import SnippetRequest, SnippetSet, snippets
 from bgone.web.templating import render
@@ -34,6 +35,7 @@ NAV = (
     ("/docs", "Overview"),
     ("/docs/authentication", "Authentication"),
     ("/docs/web-integration", "Web integration"),
+    ("/docs/teams", "Teams and roles"),
     ("/docs/leaked-keys", "Leaked keys"),
     ("/docs/api", "API reference"),
 )
@@ -134,6 +136,20 @@ async def web_integration(request: Request, viewer: ViewerDep) -> Response:
     )
 
 
+@router.get("/docs/teams")
+async def teams(request: Request, viewer: ViewerDep) -> Response:
+    services = get_services(request)
+    return _page(
+        request,
+        viewer,
+        "docs_teams.html",
+        "Teams and roles",
+        columns=[label for _, label in COLUMNS],
+        rows=permission_rows(),
+        mail_enabled=services.mailer is not None,
+    )
+
+
 @router.get("/docs/leaked-keys")
 async def leaked_keys(request: Request, viewer: ViewerDep) -> Response:
     services = get_services(request)
@@ -146,6 +162,7 @@ async def leaked_keys(request: Request, viewer: ViewerDep) -> Response:
         example_key=EXAMPLE_KEY,
         max_keys=MAX_REPORTED_KEYS,
         per_minute=services.settings.leak_reports_per_minute,
+        signatures_checked=services.scanner_keys is not None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Invitations on the dashboard: owners and admins invite (the link is shown once), withdraw,
+"""Invitations on the dashboard: owners and admins invite (the link is emailed, or else shown
+once after the form's redirect, from server-side state: bgone.domain.shown_once), withdraw,
 and the invited person follows the link, signs up or logs in as the invited email, and joins.
 """
 
@@ -11,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bgone.domain.roles import parse_role
+from bgone.domain.shown_once import InvitationLink
 from bgone.errors import BgoneError, NotFound
 from bgone.server.deps import ServicesDep, ViewerDep, client_ip
 from bgone.services.login import LoginOutcome
@@ -41,7 +43,7 @@ async def invite(
 ) -> Response:
     check_csrf(viewer, csrf_token)
     try:
-        invitation, link = await run_in_threadpool(
+        invited = await run_in_threadpool(
             services.invitations.invite,
             member_change(request, viewer),
             email,
@@ -52,9 +54,13 @@ async def invite(
         return await _page(
             request, services, viewer, status_code=error.status, members_error=error.detail
         )
-    return await _page(
-        request, services, viewer, status_code=201, invite_link=link, invited=invitation
-    )
+    # Redirected, so that a reload resubmits nothing; the link waits for one display.
+    invitation = invited.invitation
+    if invited.link is None:
+        return RedirectResponse(f"/account?invited={invitation.id}#members", status_code=303)
+    shown = InvitationLink(invited.link, invitation.id, invitation.role.value)
+    await run_in_threadpool(services.shown_once.keep, viewer.token, shown)
+    return RedirectResponse("/account#members", status_code=303)
 
 
 @router.post("/account/invitations/{invitation_id}/withdraw")

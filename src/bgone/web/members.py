@@ -18,7 +18,7 @@ from bgone.domain.roles import Permission, parse_role
 from bgone.errors import BgoneError, NotFound
 from bgone.server.deps import ServicesDep, Viewer, client_ip
 from bgone.web.account import _page, key_actor
-from bgone.web.viewer import SignedInDep, check_csrf, needs
+from bgone.web.viewer import EnrollingDep, check_csrf, needs
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,11 +80,13 @@ async def remove_member(
     return RedirectResponse(f"/account?removed={user_id}&revoked_keys={revoked}#members", 303)
 
 
+# Signed in, whatever the current account's two-factor policy: a person who has not enrolled
+# may still leave an account that requires it; the account switched into checks its own.
 @router.post("/account/switch")
 async def switch_account(
     request: Request,
     services: ServicesDep,
-    viewer: SignedInDep,
+    viewer: EnrollingDep,
     account_id: Annotated[int, Form()] = 0,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:

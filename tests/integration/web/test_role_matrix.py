@@ -84,6 +84,9 @@ class Case:
     changed: Callable[[], bool]
     form: dict[str, str] | None = None
     json: dict[str, Any] | None = None
+    # The caller in the case's own fresh account, for the routes that would end the shared
+    # one (deleting it, handing it over); None: the caller as built.
+    as_caller: Caller | None = None
 
 
 def caller(world: World, name: str) -> Caller:
@@ -286,6 +289,44 @@ def enrol(world: World, user_id: int) -> None:
         assert two_factor.confirm(session, user_id, pyotp.TOTP(secret).now())
 
 
+def fresh_caller(world: World, who: Caller) -> tuple[Team, Caller]:
+    """A new account, and the caller's counterpart in it (another account's owner: its owner;
+    an API key: one of the new account's, of the same scope)."""
+    team = Team(world.stack)
+    if who.name in ROLES or who.name == "other_owner":
+        role = ROLES.get(who.name, Role.OWNER)
+        s = team.session_of(team.by_role[role])
+        return team, Caller(who.name, team.account_id, s.cookies, csrf=s.csrf, token=s.token)
+    if who.name == "signed_out":
+        return team, Caller(who.name, None)
+    scope = KeyScope.REMOVE if who.name == "key_remove" else KeyScope.MANAGE
+    secret = team.secret_of(team.key(None, scope))
+    return team, Caller(who.name, team.account_id, headers={"x-api-key": secret})
+
+
+def transfer_ownership(world: World, who: Caller) -> Case:
+    team, as_caller = fresh_caller(world, who)
+    if who.name == "other_owner":  # B's owner, naming a member of A
+        team, as_caller = world.a, who
+    receiver = team.by_role[Role.DEVELOPER]
+    changed = lambda: role_in(world.stack, team.account_id, receiver) is Role.OWNER  # noqa: E731
+    form = {"user_id": str(receiver)}
+    return Case("POST", "/account/transfer-ownership", changed, form=form, as_caller=as_caller)
+
+
+def delete_account(world: World, who: Caller) -> Case:
+    team, as_caller = fresh_caller(world, who)
+    with transaction(world.stack.sessions) as session:
+        email = accounts.get_by_id(session, team.account_id).email
+
+    def changed() -> bool:
+        with transaction(world.stack.sessions) as session:
+            return accounts.get_by_id(session, team.account_id).status.value == "suspended"
+
+    form = {"confirm_email": email}
+    return Case("POST", "/account/delete", changed, form=form, as_caller=as_caller)
+
+
 NO_KEY = "401 401 401 401 401 401"
 # Expected, in the order of CALLERS: A allow, L redirected to /login, or the status. Routes
 # without "api" are the dashboard's form posts.
@@ -313,6 +354,8 @@ ROUTES: list[tuple[str, Callable[[World, Caller], Case], str]] = [
     ("reset a member's two-factor", reset_member_two_factor, "A 403 403 403 404 L L L"),
     ("end one of my sessions", end_my_session, "A A A A A L L L"),
     ("change my password", change_password, "A A A A A L L L"),
+    ("transfer ownership", transfer_ownership, "A 403 403 403 404 L L L"),
+    ("delete the account", delete_account, "A 403 403 403 A L L L"),
     ("api create remove key", create_key("remove", True), f"{NO_KEY} 403 A"),
     ("api create manage key", create_key("manage", True), f"{NO_KEY} 403 A"),
     ("api rotate owner's key", change_key("owner", "rotate", True), f"{NO_KEY} 403 A"),
@@ -360,8 +403,9 @@ def test_every_state_changing_route_by_every_caller(server: Server, stack: Stack
             words = [{"A": "allow", "L": "login"}.get(w, w) for w in expected_line.split()]
             expected = dict(zip(CALLERS, words, strict=True))
             for name in CALLERS:
-                who = caller(world, name)
-                case = build(world, who)
+                built = caller(world, name)
+                case = build(world, built)
+                who = case.as_caller or built
                 form = {**case.form, "csrf_token": who.csrf} if case.form is not None else None
                 response = client.request(
                     case.method,

@@ -15,7 +15,8 @@ def test_the_page_documents_the_endpoint_and_the_pattern(app: InProcess) -> None
     assert "POST /v1/keys/leaked" in html
     assert "bgone_(live|test)_[0-9A-Za-z]{38}" in html
     assert "/v1/keys/leaked</code></pre>" in html  # the URL to give GitHub
-    assert "does not verify that signature" in html
+    assert "This server does not check the signature" in html  # no keys configured here
+    assert "BGONE_LEAK_REPORT_PUBLIC_KEYS" in html
     assert "gitleaks" in html and "trufflehog" in html
     assert "style=" not in html and "<script>" not in html
     # The example key is well-formed: a reader's copy is answered like any report.

@@ -11,8 +11,11 @@ from datetime import timedelta
 import pyotp
 from fastapi.testclient import TestClient
 
+from bgone.db.engine import transaction
+from bgone.domain import members, two_factor
 from bgone.domain.clock import utc_now
-from bgone.domain.roles import Role
+from bgone.domain.members import MemberChange
+from bgone.domain.roles import EVERYTHING, Role
 from bgone.infra.ratelimit import limiter_from_url
 from bgone.services.two_factor import TwoFactorService
 from bgone.web.pages import FORM_COOKIE
@@ -192,3 +195,44 @@ def test_accepting_an_invitation_with_a_password_still_asks_for_the_second_facto
     assert answer.status_code == 303
     assert answer.headers["location"] == "/login/two-factor"
     assert visitor.get("/account", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_switching_into_an_account_that_requires_two_factor_sends_to_enrol(
+    app: InProcess,
+) -> None:
+    """A person in two accounts, without two-factor: free in the first, sent to enrol on
+    switching into the second (which requires it), and free again on switching back."""
+    relaxed, strict = Team(app.stack), Team(app.stack)
+    person = relaxed.by_role[Role.DEVELOPER]
+    strict_change = MemberChange(strict.account_id, EVERYTHING, "tests")
+    with transaction(app.stack.sessions) as session:
+        members.add_member(session, strict_change, person, Role.VIEWER)
+        two_factor.set_required(session, strict.account_id, True)
+    signed_in = relaxed.session_of(person)
+    client = TestClient(app.client.app)
+    client.cookies.update(signed_in.cookies)
+    assert client.get("/account", follow_redirects=False).status_code == 200
+
+    switched = client.post(
+        "/account/switch",
+        data={"account_id": str(strict.account_id), "csrf_token": signed_in.csrf},
+        follow_redirects=False,
+    )
+    assert switched.status_code == 303
+    sent = client.get("/account", follow_redirects=False)
+    assert sent.headers["location"] == "/account/two-factor?required=1"
+    # Nor may it act there: a form post is sent to enrol too.
+    refused = client.post(
+        "/account/origins",
+        data={"origins": "https://x.example", "csrf_token": signed_in.csrf},
+        follow_redirects=False,
+    )
+    assert refused.headers["location"] == "/account/two-factor?required=1"
+    # Leaving is allowed before enrolling: the account switched back into has no policy.
+    back = client.post(
+        "/account/switch",
+        data={"account_id": str(relaxed.account_id), "csrf_token": signed_in.csrf},
+        follow_redirects=False,
+    )
+    assert back.headers["location"] == "/account"
+    assert client.get("/account", follow_redirects=False).status_code == 200

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bgone.api.openapi.errors import ErrorCase, case
 from bgone.api.openapi.schema import JSON, Schema
-from bgone.errors import InvalidRequest, TooManyReports
+from bgone.errors import InvalidReportSignature, InvalidRequest, TooManyReports
 from bgone.security.keys import SCANNER_PATTERN
 from bgone.services.leaks import MAX_REPORTED_KEYS
 
@@ -80,6 +80,12 @@ def leak_success() -> Schema:
 
 LEAK_ERRORS: tuple[ErrorCase, ...] = (
     case(InvalidRequest, "The body must be a JSON list of keys."),
+    case(
+        InvalidReportSignature,
+        "This server checks the signature of secret-scanning alerts: the report needs the "
+        "Github-Public-Key-Identifier and Github-Public-Key-Signature headers of one of the "
+        "scanner's keys, over the body as sent. A plain list of keys needs none.",
+    ),
     case(
         TooManyReports,
         "More than 30 leaked-key reports came from your address this minute; retry after 20 s.",
