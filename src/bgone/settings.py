@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     signup_plan: str = "starter"
     # Pay-as-you-go credits every new account gets once (sign-up or CLI); 0 for none.
     trial_credits: float = Field(default=0.0, ge=0)
+    # Plans a customer may switch to from the account page without the operator's approval
+    # (comma list of plan names); empty: every plan change is a request the operator answers.
+    self_serve_plans: TextList = Field(default_factory=list)
     # Mark the session cookie Secure (set it when serving over HTTPS).
     secure_cookies: bool = False
 

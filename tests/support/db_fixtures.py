@@ -34,7 +34,10 @@ from bgone.db.tables import (
     LeakReportRow,
     MembershipRow,
     OneTimeTokenRow,
+    OperatorActionRow,
+    OperatorRow,
     PeriodicClaimRow,
+    PlanRequestRow,
     PlanRow,
     RecoveryCodeRow,
     ReplicaHeartbeatRow,
@@ -55,6 +58,8 @@ SQLITE = "sqlite"
 POSTGRES = "postgresql"
 # Children before parents, so foreign keys never block the clean-up between tests.
 TABLES_TO_EMPTY = (
+    PlanRequestRow,
+    OperatorActionRow,
     UsageRollupRow,
     UsageRecordRow,
     CreditPeriodRow,
@@ -71,6 +76,7 @@ TABLES_TO_EMPTY = (
     RecoveryCodeRow,
     TwoFactorSecretRow,
     InvitationRow,
+    OperatorRow,
     MembershipRow,
     AccountRow,
     ReplicaHeartbeatRow,

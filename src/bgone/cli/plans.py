@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bgone.cli.common import console, run_in_database
-from bgone.cli.keys import operator_key_service
+from bgone.cli.operators import CLI, operator_console
 from bgone.domain import plans
 from bgone.domain.plans import Plan, PlanChanges
 from bgone.settings import Settings
@@ -50,6 +50,6 @@ def set_command(
         max_megapixels=max_megapixels,
         max_keys=max_keys,
     )
-    with operator_key_service(Settings()) as service:
-        changed = service.change_plan_defaults(plan, changes)
+    with operator_console(Settings()) as service:
+        changed = service.edit_plan(CLI, plan, changes)
     console.print(_line(changed))

@@ -43,6 +43,10 @@ class AuditAction(StrEnum):
     # The operator's account actions (services/keys.py, the CLI).
     ACCOUNT_STATUS_CHANGED = "account_status_changed"
     CREDITS_GRANTED = "credits_granted"  # pay-as-you-go credits (domain/payg.py)
+    PLAN_CHANGED = "plan_changed"  # by the operator, or a self-serve switch
+    LIMITS_CHANGED = "limits_changed"
+    PLAN_REQUESTED = "plan_requested"  # a member asked the operator for a plan
+    PLAN_REQUEST_ANSWERED = "plan_request_answered"
 
 
 @dataclass(frozen=True)

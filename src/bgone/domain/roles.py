@@ -42,6 +42,7 @@ class Permission(StrEnum):
     SET_LEAK_ACTION = "set_leak_action"  # 'warn only' instead of revoking a leaked key
     SET_TWO_FACTOR_POLICY = "set_two_factor_policy"  # members must use two-factor
     RESET_MEMBER_TWO_FACTOR = "reset_member_two_factor"  # remove a member's second factor
+    REQUEST_PLAN = "request_plan"  # ask the operator for another plan (API access)
 
 
 P = Permission
@@ -53,6 +54,7 @@ _ADMIN = _DEVELOPER | {
     P.SET_ORIGINS,
     P.MANAGE_MEMBERS,
     P.VIEW_LEAK_REPORTS,
+    P.REQUEST_PLAN,
 }
 # The account's security policies, and a member's second factor, are the owners' alone.
 _OWNER = _ADMIN | {

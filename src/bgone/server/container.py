@@ -48,6 +48,8 @@ from bgone.services.keys import KeyService
 from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
 from bgone.services.members import MemberService
+from bgone.services.operator_console import OperatorConsole
+from bgone.services.plan_requests import PlanRequests
 from bgone.services.removal import RemovalPools, RemovalService
 from bgone.services.shown_once import ShownOnceSecrets
 from bgone.services.two_factor import TwoFactorService
@@ -191,6 +193,18 @@ class Services:
     @cached_property
     def keys(self) -> KeyService:
         return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
+
+    @cached_property
+    def operator_console(self) -> OperatorConsole:
+        return OperatorConsole(self.sessions, self.read_sessions, self.keys, self.mailer)
+
+    @cached_property
+    def plan_requests(self) -> PlanRequests:
+        return PlanRequests(
+            self.keys,
+            frozenset(self.settings.self_serve_plans),
+            round(self.settings.trial_credits * 1000),
+        )
 
     @cached_property
     def members(self) -> MemberService:
