@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -16,19 +17,24 @@ from bgone.domain import (
     accounts,
     api_keys,
     audit,
+    fleet,
+    fleet_usage,
     operator_log,
     operators,
     payg,
     plan_requests,
     plans,
+    two_factor,
 )
 from bgone.domain.account_directory import DirectoryPage, DirectoryQuery, list_accounts
 from bgone.domain.accounts import Account, AccountStatus
 from bgone.domain.clock import utc_now
+from bgone.domain.fleet import Replica
+from bgone.domain.fleet_usage import ErrorCount, FleetDay
 from bgone.domain.key_records import KeyRecord
 from bgone.domain.operator_log import ActionEntry, LoggedAction, OperatorAction
 from bgone.domain.operators import Operator
-from bgone.domain.plan_limits import LimitChanges
+from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
 from bgone.domain.plan_requests import Decision, PlanRequest, RequestState
 from bgone.domain.plans import Plan, PlanChanges
 from bgone.infra.keycache import ALL as ALL_KEYS
@@ -36,6 +42,19 @@ from bgone.infra.mailer import Mailer
 from bgone.services.keys import KeyService
 
 CLI_ACTOR = "operator:cli"
+
+
+@dataclass(frozen=True)
+class FleetView:
+    replicas: list[Replica]
+    days: list[FleetDay]
+    errors: list[ErrorCount]
+
+
+class ConsoleAccess(StrEnum):
+    OPEN = "open"
+    NOT_AN_OPERATOR = "not_an_operator"
+    ENROL_FIRST = "enrol_first"  # an operator without two-factor sets it up first
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,7 @@ class OperatorActor:
 
 def _limits_text(changes: LimitChanges) -> str:
     parts = [
-        f"{name}={'plan' if value == -1 else value}"
+        f"{name}={'plan' if value is USE_PLAN_DEFAULT else value}"
         for name, value in vars(changes).items()
         if value is not None
     ]
@@ -74,9 +93,14 @@ class OperatorConsole:
         self.mailer = mailer
 
     # -- reads -------------------------------------------------------------------------------
-    def is_operator(self, user_id: int) -> bool:
+    def access(self, user_id: int) -> ConsoleAccess:
+        """May this person open the console: operators only, and only with two-factor on."""
         with transaction(self.read_sessions) as session:
-            return operators.is_operator(session, user_id)
+            if not operators.is_operator(session, user_id):
+                return ConsoleAccess.NOT_AN_OPERATOR
+            if not two_factor.is_enabled(session, user_id):
+                return ConsoleAccess.ENROL_FIRST
+            return ConsoleAccess.OPEN
 
     def directory(self, query: DirectoryQuery, now: datetime | None = None) -> DirectoryPage:
         with transaction(self.read_sessions) as session:
@@ -97,6 +121,15 @@ class OperatorConsole:
     def plans(self) -> list[Plan]:
         with transaction(self.read_sessions) as session:
             return plans.list_plans(session)
+
+    def fleet(self, now: datetime | None = None) -> FleetView:
+        moment = now or utc_now()
+        with transaction(self.read_sessions) as session:
+            return FleetView(
+                replicas=fleet.list_replicas(session, moment),
+                days=fleet_usage.per_day(session, moment),
+                errors=fleet_usage.errors_by_code(session, moment),
+            )
 
     def operators(self) -> list[Operator]:
         with transaction(self.read_sessions) as session:
