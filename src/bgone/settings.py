@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     # API's port. With metrics_token set, scrapes must send it as a Bearer token.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_token: str = ""
+    # prometheus_client's multiprocess mode: every process of one server writes its values
+    # here and a scrape sums them. Empty it before the server's processes start (bgone does
+    # not: a starting process would wipe the others'). Unset: each process counts alone.
+    metrics_multiprocess_dir: Path | None = None
 
     # Batch jobs and webhook deliveries run on a Huey task queue (infra/task_queue.py): its
     # storage is Redis when redis_url is set, else PostgreSQL when the database is, else a
