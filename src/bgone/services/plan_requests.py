@@ -13,6 +13,7 @@ from bgone.domain import accounts, audit, payg, plan_requests
 from bgone.domain.accounts import Account
 from bgone.domain.plan_requests import NewRequest, PlanRequest
 from bgone.domain.roles import Permission, require
+from bgone.errors import InvalidRequest
 from bgone.services.keys import KeyActor, KeyService
 
 
@@ -38,6 +39,9 @@ class PlanRequests:
 
     def ask(self, by: KeyActor, plan: str, purpose: str) -> PlanAsked:
         require(by.granted, Permission.REQUEST_PLAN, "requesting a plan")
+        with transaction(self.keys.read_sessions) as session:
+            if accounts.get_by_id(session, by.account_id).plan.name == plan:
+                raise InvalidRequest(f"this account is already on the {plan} plan")
         if plan in self.self_serve_plans:
             return PlanAsked(switched=self._switch(by, plan))
         with transaction(self.keys.sessions) as session:

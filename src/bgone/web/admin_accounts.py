@@ -261,3 +261,19 @@ async def revoke_key(
         "revoked",
         lambda: console.revoke_key(by, account_id, key_id),
     )
+
+
+@router.get("/admin/accounts/{account_id}/usage.csv")
+async def usage_csv(
+    account_id: AccountId, services: ServicesDep, viewer: OperatorDep, month: str | None = None
+) -> Response:
+    """The account's usage for a month (YYYY-MM), as its own account page downloads it."""
+    await run_in_threadpool(services.operator_console.account, account_id)  # 404 if none
+    chosen, body = await run_in_threadpool(services.usage_reports.month_csv, account_id, month)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="bgone-usage-{account_id}-{chosen}.csv"'
+        },
+    )

@@ -93,3 +93,24 @@ def test_plans_set_is_in_the_global_log(app: InProcess) -> None:
     action, actor, detail = logged(app)[0]
     assert (action, actor) == ("plan_edited", "operator:cli")
     assert detail == "enterprise: max_keys=77"
+
+
+def test_plan_requests_from_the_cli(app: InProcess) -> None:
+    from bgone.domain import plan_requests
+    from bgone.domain.plan_requests import NewRequest
+
+    account_id = app.stack.account("starter")
+    email = email_of(app, account_id)
+    with transaction(app.stack.sessions) as session:
+        first = plan_requests.create(
+            session, NewRequest(account_id, "business", "shop photos", f"dashboard:{email}")
+        )
+    listed = run_cli(app, "plans", "requests")
+    assert f"{first.id}: account {account_id}" in listed and "shop photos" in listed
+    approved = run_cli(app, "plans", "approve", str(first.id), "--message", "welcome")
+    assert "approved" in approved and "is now on business" in approved
+    assert "already approved" in run_cli(app, "plans", "decline", str(first.id), expect=1)
+    with transaction(app.stack.sessions) as session:
+        assert accounts.get_by_id(session, account_id).plan.name == "business"
+    assert f"{first.id}: account" not in run_cli(app, "plans", "requests")
+    assert logged(app, account_id)[0][:2] == ("plan_request_approved", "operator:cli")

@@ -277,6 +277,11 @@ def test_a_self_serve_plan_is_switched_at_once_with_the_trial_once(app: InProces
         assert accounts.get_by_id(session, customer.account_id).plan.name == "enterprise"
         assert payg.payg_balance(session, customer.account_id) == 5000
         assert payg.grant_trial(session, customer.account_id, 5000) is False
+    same = owner.post(
+        "/account/plan-request",
+        data={"plan": "enterprise", "purpose": "again", "csrf_token": csrf},
+    )
+    assert same.status_code == 400
 
 
 def test_plans_page_edits_a_plan(app: InProcess) -> None:
@@ -316,3 +321,22 @@ def test_fleet_and_log_pages(app: InProcess) -> None:
     assert 'data-testid="replicas"' in fleet.text
     log = client.get("/admin/log")
     assert log.status_code == 200 and 'data-testid="global-log"' in log.text
+
+
+def test_the_usage_csv_of_an_account_for_a_month(app: InProcess) -> None:
+    client, _, _ = operator_client(app)
+    customer = person(app.stack, "business")
+    answer = client.get(
+        f"/admin/accounts/{customer.account_id}/usage.csv", params={"month": "2026-11"}
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert f"bgone-usage-{customer.account_id}-2026-11.csv" in answer.headers["content-disposition"]
+    assert answer.text.splitlines()[0].startswith("day,")
+    assert (
+        client.get(
+            f"/admin/accounts/{customer.account_id}/usage.csv", params={"month": "13"}
+        ).status_code
+        == 400
+    )
+    assert client.get("/admin/accounts/2000000000/usage.csv").status_code == 404
