@@ -154,6 +154,8 @@ def test_starter_requests_business_and_the_operator_approves(
     assert "Welcome to Business" in mail.message.get_content()
 
     customer_page.goto(console_server.base_url + "/account#api-access")
+    expect(customer_page.get_by_test_id("plan-request-status")).to_have_text("approved")
+    expect(customer_page.get_by_test_id("plan-request-answer")).to_have_text("Welcome to Business")
     generate = customer_page.get_by_test_id("generate-form")
     generate.get_by_label("Name").fill("shop")
     generate.get_by_role("button", name="Generate key").click()
