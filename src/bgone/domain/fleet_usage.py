@@ -1,16 +1,17 @@
 """Usage across all accounts, for the console's fleet page: per UTC day from the rollup
-(requests, credits, failed requests), and failures by error code from the raw rows of the
-last days (the rollup keeps statuses, not codes)."""
+(requests, credits, failed requests), and failures per day and error code from the raw rows
+of the last days (the rollup keeps statuses, not codes)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import UsageRecordRow, UsageRollupRow
+from bgone.domain.usage import utc_day
 
 DAYS = 30
 ERROR_DAYS = 7
@@ -26,6 +27,7 @@ class FleetDay:
 
 @dataclass(frozen=True)
 class ErrorCount:
+    day: date
     code: str
     status: int
     count: int
@@ -52,12 +54,22 @@ def per_day(session: Session, now: datetime, days: int = DAYS) -> list[FleetDay]
 
 
 def errors_by_code(session: Session, now: datetime, days: int = ERROR_DAYS) -> list[ErrorCount]:
+    """Failed requests per UTC day and error code, newest day first, the most frequent first."""
+    day = utc_day(session)
+    since = datetime.combine(now.date() - timedelta(days=days - 1), time(), tzinfo=UTC)
+    count = func.count()
     rows = session.execute(
-        select(UsageRecordRow.error_code, UsageRecordRow.status, func.count())
-        .where(
-            UsageRecordRow.at >= now - timedelta(days=days), UsageRecordRow.error_code.isnot(None)
-        )
-        .group_by(UsageRecordRow.error_code, UsageRecordRow.status)
-        .order_by(func.count().desc())
+        select(day, UsageRecordRow.error_code, UsageRecordRow.status, count)
+        .where(UsageRecordRow.at >= since, UsageRecordRow.error_code.isnot(None))
+        .group_by(day, UsageRecordRow.error_code, UsageRecordRow.status)
+        .order_by(day.desc(), count.desc(), UsageRecordRow.error_code)
     ).all()
-    return [ErrorCount(code or "", status, count) for code, status, count in rows]
+    return [
+        ErrorCount(
+            date.fromisoformat(found) if isinstance(found, str) else found,
+            code or "",
+            status,
+            number,
+        )
+        for found, code, status, number in rows
+    ]

@@ -127,6 +127,6 @@ def test_usage_across_accounts(sessions: SessionFactory, make_account: MakeAccou
         5.0,
         3,
     )
-    assert [(error.code, error.status, error.count) for error in errors] == [
-        ("insufficient_credits", 402, 2)
+    assert [(error.day, error.code, error.status, error.count) for error in errors] == [
+        (NOW.date(), "insufficient_credits", 402, 2)
     ]
