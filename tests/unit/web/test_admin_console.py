@@ -340,3 +340,15 @@ def test_the_usage_csv_of_an_account_for_a_month(app: InProcess) -> None:
         == 400
     )
     assert client.get("/admin/accounts/2000000000/usage.csv").status_code == 404
+
+
+def test_the_csv_form_defaults_to_this_month(app: InProcess) -> None:
+    client, _, _ = operator_client(app)
+    customer = person(app.stack, "business")
+    page = client.get(f"/admin/accounts/{customer.account_id}").text
+    month = re.search(r'type="month" name="month" value="(\d{4}-\d{2})"', page)
+    assert month
+    answer = client.get(
+        f"/admin/accounts/{customer.account_id}/usage.csv", params={"month": month.group(1)}
+    )
+    assert answer.status_code == 200
