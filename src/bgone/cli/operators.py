@@ -11,7 +11,6 @@ import typer
 from bgone.cli.common import console
 from bgone.cli.keys import operator_key_service
 from bgone.domain.operator_log import OperatorAction
-from bgone.infra.mailer import Mailer
 from bgone.services.operator_console import OperatorActor, OperatorConsole
 from bgone.settings import Settings
 
@@ -22,16 +21,10 @@ CLI = OperatorActor()
 
 
 @contextmanager
-def operator_console(settings: Settings, mail: bool = False) -> Iterator[OperatorConsole]:
-    """The console's service on a migrated database; an error ends the command. With `mail`
-    (and BGONE_SMTP_URL set), what it mails is sent before the command ends."""
-    mailer = Mailer.from_url(settings.smtp_url, settings.mail_sender) if mail else None
-    try:
-        with operator_key_service(settings) as keys:
-            yield OperatorConsole(keys.sessions, keys.read_sessions, keys, mailer)
-    finally:
-        if mailer is not None:
-            mailer.close()
+def operator_console(settings: Settings) -> Iterator[OperatorConsole]:
+    """The console's service on a migrated database; an error ends the command."""
+    with operator_key_service(settings) as keys:
+        yield OperatorConsole(keys.sessions, keys.read_sessions, keys)
 
 
 def log_action(action: OperatorAction, account_id: int | None, detail: str) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import typer
 
 from bgone.cli.common import console, run_in_database
+from bgone.cli.keys import operator_key_service
 from bgone.cli.operators import CLI, operator_console
 from bgone.domain import plans
 from bgone.domain.plan_requests import RequestState
 from bgone.domain.plans import Plan, PlanChanges
+from bgone.infra.mailer import Mailer
+from bgone.services.plan_decisions import PlanDecisions
 from bgone.settings import Settings
 
 plans_app = typer.Typer(help="List and edit the plans accounts are on.", no_args_is_help=True)
@@ -75,8 +78,15 @@ def requests_command(
 
 
 def _decide(request_id: int, approve: bool, message: str) -> None:
-    with operator_console(Settings(), mail=True) as service:
-        decided = service.decide(CLI, request_id, approve, message)
+    """As the console answers: mailed when BGONE_SMTP_URL is set, before the command ends."""
+    settings = Settings()
+    mailer = Mailer.from_url(settings.smtp_url, settings.mail_sender)
+    try:
+        with operator_key_service(settings) as keys:
+            decided = PlanDecisions(keys, mailer).decide(CLI, request_id, approve, message)
+    finally:
+        if mailer is not None:
+            mailer.close()
     console.print(
         f"request {decided.id} {decided.state.value}: account {decided.account_id} "
         f"({decided.account_email}) {'is now on' if approve else 'stays off'} {decided.plan}"

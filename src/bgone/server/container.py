@@ -49,6 +49,7 @@ from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
 from bgone.services.members import MemberService
 from bgone.services.operator_console import OperatorConsole
+from bgone.services.plan_decisions import PlanDecisions
 from bgone.services.plan_requests import PlanRequests
 from bgone.services.removal import RemovalPools, RemovalService
 from bgone.services.shown_once import ShownOnceSecrets
@@ -196,7 +197,11 @@ class Services:
 
     @cached_property
     def operator_console(self) -> OperatorConsole:
-        return OperatorConsole(self.sessions, self.read_sessions, self.keys, self.mailer)
+        return OperatorConsole(self.sessions, self.read_sessions, self.keys)
+
+    @cached_property
+    def plan_decisions(self) -> PlanDecisions:
+        return PlanDecisions(self.keys, self.mailer)
 
     @cached_property
     def plan_requests(self) -> PlanRequests:

@@ -35,10 +35,9 @@ from bgone.domain.key_records import KeyRecord
 from bgone.domain.operator_log import ActionEntry, LoggedAction, OperatorAction
 from bgone.domain.operators import Operator
 from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
-from bgone.domain.plan_requests import Decision, PlanRequest, RequestState
+from bgone.domain.plan_requests import PlanRequest, RequestState
 from bgone.domain.plans import Plan, PlanChanges
 from bgone.infra.keycache import ALL as ALL_KEYS
-from bgone.infra.mailer import Mailer
 from bgone.services.keys import KeyService
 
 CLI_ACTOR = "operator:cli"
@@ -85,12 +84,10 @@ class OperatorConsole:
         sessions: SessionFactory,
         read_sessions: SessionFactory,
         keys: KeyService,
-        mailer: Mailer | None = None,
     ) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.keys = keys
-        self.mailer = mailer
 
     # -- reads -------------------------------------------------------------------------------
     def access(self, user_id: int) -> ConsoleAccess:
@@ -264,52 +261,3 @@ class OperatorConsole:
                 session, by.entry(OperatorAction.OPERATOR_REMOVED, None, email.strip().lower())
             )
         return removed
-
-    # -- plan requests -------------------------------------------------------------------------
-    def decide(self, by: OperatorActor, request_id: int, approve: bool, answer: str) -> PlanRequest:
-        """Approve (the account moves to the plan) or decline; the requester is mailed."""
-        action = (
-            OperatorAction.PLAN_REQUEST_APPROVED
-            if approve
-            else OperatorAction.PLAN_REQUEST_DECLINED
-        )
-
-        decided_holder: list[PlanRequest] = []
-
-        def change(session: Session) -> Account:
-            decided = plan_requests.decide(session, Decision(request_id, approve, answer, by.actor))
-            decided_holder.append(decided)
-            if approve:
-                accounts.set_plan(session, decided.account_id, decided.plan)
-            audit.record(
-                session,
-                decided.account_id,
-                audit.AuditAction.PLAN_REQUEST_ANSWERED,
-                by.actor,
-                by.ip,
-                detail=f"{decided.plan} {decided.state.value}",
-            )
-            operator_log.record(
-                session,
-                by.entry(action, decided.account_id, f"request {request_id}: {decided.plan}"),
-            )
-            return accounts.get_by_id(session, decided.account_id)
-
-        with transaction(self.read_sessions) as session:
-            account_id = plan_requests.get(session, request_id).account_id
-        self.keys.change_account(account_id, change)
-        decided = decided_holder[0]
-        self._mail_decision(decided)
-        return decided
-
-    def _mail_decision(self, decided: PlanRequest) -> None:
-        if self.mailer is None or not decided.requested_by.startswith("dashboard:"):
-            return
-        to = decided.requested_by.removeprefix("dashboard:")
-        verdict = "approved" if decided.state is RequestState.APPROVED else "declined"
-        body = (
-            f"Your request to move account {decided.account_email} to the {decided.plan} plan "
-            f"was {verdict}.\n"
-            + (f"\nThe operator's message:\n{decided.answer}\n" if decided.answer else "")
-        )
-        self.mailer.send_later(to, f"Your plan request was {verdict}", body)

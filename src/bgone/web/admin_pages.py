@@ -78,7 +78,7 @@ async def decide(
     by = operator_actor(request, viewer)
     try:
         await run_in_threadpool(
-            services.operator_console.decide, by, request_id, decision == "approve", answer
+            services.plan_decisions.decide, by, request_id, decision == "approve", answer
         )
     except BgoneError as error:
         return await _requests_page(request, services, viewer, error.status, error=error.detail)
