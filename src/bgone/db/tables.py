@@ -542,6 +542,14 @@ class PlanRequestRow(Base):
         CheckConstraint("state IN ('pending', 'approved', 'declined')", name="state"),
         Index("ix_plan_requests_account_id_requested_at", "account_id", "requested_at"),
         Index("ix_plan_requests_state_requested_at", "state", "requested_at"),
+        # One request waits per account, however many members ask at once.
+        Index(
+            "ix_plan_requests_one_pending",
+            "account_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import AccountRow, PlanRequestRow
@@ -61,8 +62,9 @@ def create(session: Session, new: NewRequest, now: datetime | None = None) -> Pl
     purpose = _checked_text(new.purpose, MAX_PURPOSE_LENGTH, "what the access is for")
     if not purpose:
         raise InvalidRequest("say what you will use the API for")
+    waiting = PlanRequestPending("this account already has a plan request waiting for an answer")
     if pending_for(session, new.account_id) is not None:
-        raise PlanRequestPending("this account already has a plan request waiting for an answer")
+        raise waiting
     row = PlanRequestRow(
         account_id=new.account_id,
         plan=new.plan,
@@ -71,8 +73,11 @@ def create(session: Session, new: NewRequest, now: datetime | None = None) -> Pl
         requested_at=now_or_default(now),
         state=RequestState.PENDING.value,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as error:  # another member's request, committed meanwhile
+        raise waiting from error
     return get(session, row.id)
 
 

@@ -130,3 +130,27 @@ def test_usage_across_accounts(sessions: SessionFactory, make_account: MakeAccou
     assert [(error.day, error.code, error.status, error.count) for error in errors] == [
         (NOW.date(), "insufficient_credits", 402, 2)
     ]
+
+
+def test_the_database_holds_one_waiting_request_per_account(
+    sessions: SessionFactory, make_account: MakeAccount
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from bgone.db.tables import PlanRequestRow
+
+    account = make_account("starter")
+    with transaction(sessions) as session:
+        plan_requests.create(session, NewRequest(account.id, "business", "first", "me"), now=NOW)
+        # What a racing second request would write after its own check saw none waiting.
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.add(
+                PlanRequestRow(
+                    account_id=account.id,
+                    plan="business",
+                    purpose="second",
+                    requested_by="you",
+                    requested_at=NOW,
+                    state="pending",
+                )
+            )

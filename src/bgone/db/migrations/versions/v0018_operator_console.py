@@ -80,6 +80,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_plan_requests_state_requested_at", "plan_requests", ["state", "requested_at"]
     )
+    # One request waits per account, however many members ask at once.
+    op.create_index(
+        "ix_plan_requests_one_pending",
+        "plan_requests",
+        ["account_id"],
+        unique=True,
+        sqlite_where=sa.text("state = 'pending'"),
+        postgresql_where=sa.text("state = 'pending'"),
+    )
 
 
 def downgrade() -> None:
