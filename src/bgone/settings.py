@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     signup_plan: str = "starter"
     # Pay-as-you-go credits every new account gets once (sign-up or CLI); 0 for none.
     trial_credits: float = Field(default=0.0, ge=0)
+    # Plans a customer may switch to from the account page without the operator's approval
+    # (comma list of plan names); empty: every plan change is a request the operator answers.
+    self_serve_plans: TextList = Field(default_factory=list)
     # Mark the session cookie Secure (set it when serving over HTTPS).
     secure_cookies: bool = False
 
@@ -152,6 +155,10 @@ class Settings(BaseSettings):
     # API's port. With metrics_token set, scrapes must send it as a Bearer token.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_token: str = ""
+    # prometheus_client's multiprocess mode: every process of one server writes its values
+    # here and a scrape sums them. Empty it before the server's processes start (bgone does
+    # not: a starting process would wipe the others'). Unset: each process counts alone.
+    metrics_multiprocess_dir: Path | None = None
 
     # Batch jobs and webhook deliveries run on a Huey task queue (infra/task_queue.py): its
     # storage is Redis when redis_url is set, else PostgreSQL when the database is, else a

@@ -35,7 +35,10 @@ from bgone.db.tables import (
     LeakReportRow,
     MembershipRow,
     OneTimeTokenRow,
+    OperatorActionRow,
+    OperatorRow,
     PeriodicClaimRow,
+    PlanRequestRow,
     PlanRow,
     RecoveryCodeRow,
     ReplicaHeartbeatRow,
@@ -56,6 +59,8 @@ SQLITE = "sqlite"
 POSTGRES = "postgresql"
 # Children before parents, so foreign keys never block the clean-up between tests.
 TABLES_TO_EMPTY = (
+    PlanRequestRow,
+    OperatorActionRow,
     UsageRollupRow,
     UsageRecordRow,
     CreditPeriodRow,
@@ -73,6 +78,7 @@ TABLES_TO_EMPTY = (
     RecoveryCodeRow,
     TwoFactorSecretRow,
     InvitationRow,
+    OperatorRow,
     MembershipRow,
     AccountRow,
     ReplicaHeartbeatRow,

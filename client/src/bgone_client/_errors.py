@@ -127,11 +127,12 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     PermissionDeniedError: (
         "plan_without_api_access account_suspended key_limit_reached production_key_required"
         " browser_request_refused csrf_failed insufficient_role two_factor_required"
+        " operator_required"
     ),
     NotFoundError: "not_found",
     ConflictError: (
         "account_exists key_not_active last_owner ambiguous_account idempotency_key_in_use"
-        " idempotency_answer_too_large"
+        " idempotency_answer_too_large plan_request_pending plan_request_decided"
     ),
     PayloadTooLargeError: "file_too_large",
     UnsupportedMediaTypeError: "invalid_file_type",

@@ -12,6 +12,7 @@ from bgone.cli.fleet import fleet_command
 from bgone.cli.improve import improve_app
 from bgone.cli.keys import keys_app
 from bgone.cli.models import models_app
+from bgone.cli.operators import operators_app
 from bgone.cli.plans import plans_app
 from bgone.cli.remove import remove_command
 from bgone.cli.server import db_app, serve
@@ -31,6 +32,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(improve_app, name="improve")
 app.add_typer(plans_app, name="plans")
+app.add_typer(operators_app, name="operators")
 app.command("fleet")(fleet_command)
 
 

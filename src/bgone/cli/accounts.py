@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from bgone.cli.common import console, errors, fail, run_in_database
 from bgone.cli.keys import ACCOUNT_HELP, OPERATOR, account_id_of, operator_key_service
+from bgone.cli.operators import CLI, log_action, operator_console
 from bgone.db.engine import make_engine, make_session_factory
 from bgone.db.migrate import upgrade
 from bgone.domain import accounts, credits, members, users
 from bgone.domain.accounts import Account
 from bgone.domain.members import MemberChange
+from bgone.domain.operator_log import OperatorAction
 from bgone.domain.plan_limits import USE_PLAN_DEFAULT, LimitChanges
 from bgone.domain.roles import EVERYTHING, Role, parse_role
 from bgone.errors import BgoneError, NotFound
@@ -24,8 +26,6 @@ from bgone.services.account_security import MIN_PASSWORD_LENGTH, AccountSecurity
 from bgone.services.two_factor import TwoFactorService
 from bgone.settings import Settings
 
-# Who the audit log names for the operator's commands.
-CLI_ACTOR = "operator:cli"
 accounts_app = typer.Typer(help="Create and manage customer accounts.", no_args_is_help=True)
 
 
@@ -72,6 +72,9 @@ def create(
         settings,
         lambda s: accounts.create_account(s, email, plan, password_hash, trial_milli=trial),
     )
+    log_action(
+        OperatorAction.ACCOUNT_CREATED, account.id, f"{account.email} on {account.plan.name}"
+    )
     console.print(f"created account {account.id} for {account.email} on {account.plan.name}")
 
 
@@ -80,8 +83,8 @@ def set_plan(
     account: str = typer.Argument(..., help=ACCOUNT_HELP), plan: str = typer.Argument(...)
 ) -> None:
     """Move an account to another plan (takes effect at once)."""
-    with operator_key_service(Settings()) as service:
-        changed = service.change_plan(account_id_of(service, account), plan)
+    with operator_console(Settings()) as service:
+        changed = service.change_plan(CLI, account_id_of(service.keys, account), plan)
     console.print(f"{changed.email} is now on {changed.plan.name}")
 
 
@@ -104,8 +107,8 @@ def set_limits(
         max_megapixels=USE_PLAN_DEFAULT if reset else max_megapixels,
         max_keys=USE_PLAN_DEFAULT if reset else max_keys,
     )
-    with operator_key_service(settings) as service:
-        changed = service.change_limits(account_id_of(service, account), changes)
+    with operator_console(settings) as service:
+        changed = service.change_limits(CLI, account_id_of(service.keys, account), changes)
     _show(changed, *_remaining(settings, changed))
 
 
@@ -118,10 +121,8 @@ def set_status(
     ),
 ) -> None:
     """Suspend or reactivate an account; recorded in the audit log."""
-    with operator_key_service(Settings()) as service:
-        changed = service.change_status(
-            account_id_of(service, account), status, reason=reason, actor=CLI_ACTOR
-        )
+    with operator_console(Settings()) as service:
+        changed = service.change_status(CLI, account_id_of(service.keys, account), status, reason)
     why = f" ({changed.status_reason})" if changed.status_reason else ""
     console.print(f"{changed.email} is now {changed.status.value}{why}")
 
@@ -138,9 +139,9 @@ def grant_credits(
     except ValueError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from error
-    with operator_key_service(Settings()) as service:
+    with operator_console(Settings()) as service:
         balance = service.grant_credits(
-            account_id_of(service, account), milli, actor=CLI_ACTOR, reason=reason
+            CLI, account_id_of(service.keys, account), milli, reason=reason
         )
     console.print(
         f"granted {milli / 1000:g} credits to account {account.strip().lower()}; "
@@ -159,6 +160,7 @@ def set_origins(
     with operator_key_service(Settings()) as service:
         changed = service.set_allowed_origins(account_id_of(service, account), origins or [])
     allowed = " ".join(changed.allowed_origins) or "none"
+    log_action(OperatorAction.ORIGINS_CHANGED, changed.id, allowed)
     console.print(f"{changed.email} allows browser origins: {allowed}")
 
 
@@ -210,6 +212,7 @@ def add_member(
         return account_id, members.add_member(session, change, person.id, checked)
 
     account_id, member = run_in_database(Settings(), work)
+    log_action(OperatorAction.MEMBER_ADDED, account_id, f"{member.email} as {member.role.value}")
     console.print(f"{member.email} is now {member.role.value} of account {account_id}")
 
 
@@ -245,9 +248,11 @@ def reset_password(
     try:
         if password is not None:
             ended = security.operator_set_password(email, password)
+            log_action(OperatorAction.PASSWORD_RESET, None, f"{email.strip().lower()}: set")
             console.print(f"password set for {email.strip().lower()}; {ended} session(s) ended")
         else:
             link = security.operator_reset_link(email)
+            log_action(OperatorAction.PASSWORD_RESET, None, f"{email.strip().lower()}: link")
             if not settings.public_url:
                 errors.print(
                     "[yellow]warning:[/yellow] BGONE_PUBLIC_URL is not set; the link assumes "
@@ -274,6 +279,7 @@ def reset_two_factor(
     try:
         removed = TwoFactorService(sessions, sessions, limiter_from_url("")).operator_reset(email)
         who = email.strip().lower()
+        log_action(OperatorAction.TWO_FACTOR_RESET, None, who)
         console.print(
             f"two-factor removed for {who}"
             if removed

@@ -13,10 +13,12 @@ from bgone.db.migrate import upgrade
 from bgone.domain import members
 from bgone.domain.durations import parse_grace, parse_lifetime
 from bgone.domain.key_records import key_document
+from bgone.domain.operator_log import OperatorAction
 from bgone.errors import BgoneError
 from bgone.infra.keycache import KeyCache
 from bgone.security.hashing import load_secret_ring
 from bgone.services.keys import KeyActor, KeyService
+from bgone.services.operator_console import OperatorActor, OperatorConsole
 from bgone.settings import Settings
 
 keys_app = typer.Typer(help="Create, list, rotate and revoke API keys.", no_args_is_help=True)
@@ -49,6 +51,15 @@ def account_id_of(service: KeyService, account: str) -> int:
         return members.account_named(session, account)
 
 
+def log_key_action(
+    service: KeyService, action: OperatorAction, account_id: int, detail: str
+) -> None:
+    """The key commands in the global audit log, as every operator action is."""
+    OperatorConsole(service.sessions, service.read_sessions, service).record(
+        OperatorActor(), action, account_id, detail
+    )
+
+
 def operator_of(service: KeyService, key_id: str) -> KeyActor:
     """The operator, acting on the account that owns `key_id`."""
     return KeyActor(service.owner_of(key_id), OPERATOR)
@@ -69,6 +80,7 @@ def create(
         lifetime = parse_lifetime(expires_in) if expires_in is not None else None
         actor = KeyActor(account_id_of(service, account), OPERATOR)
         issued = service.create(actor, name, environment, lifetime, scope)
+        log_key_action(service, OperatorAction.KEY_CREATED, actor.account_id, issued.record.id)
     typer.echo(
         f"created {issued.record.environment.value} key {issued.record.id} "
         f"({issued.record.name}); store it now, it is not shown again:",
@@ -117,7 +129,9 @@ def rotate(
     """Replace a key; the old one works for the grace period. New key on the last line."""
     with operator_key_service(Settings()) as service:
         period = parse_grace(grace)
-        rotated = service.rotate(operator_of(service, key_id), key_id, period)
+        by = operator_of(service, key_id)
+        rotated = service.rotate(by, key_id, period)
+        log_key_action(service, OperatorAction.KEY_ROTATED, by.account_id, key_id)
     issued, ends = rotated.issued, rotated.replaced.expires_at
     # The end as it is: the old key's own expiry may come before the grace period's.
     until = ends.isoformat(timespec="seconds") if ends else "?"
@@ -129,5 +143,7 @@ def rotate(
 def revoke(key_id: str = typer.Argument(...)) -> None:
     """Refuse a key from now on."""
     with operator_key_service(Settings()) as service:
-        record = service.revoke(operator_of(service, key_id), key_id)
+        by = operator_of(service, key_id)
+        record = service.revoke(by, key_id)
+        log_key_action(service, OperatorAction.KEY_REVOKED, by.account_id, key_id)
     console.print(f"revoked {record.id} ({record.name})")

@@ -22,6 +22,7 @@ def serve(
     port: int | None = typer.Option(None, help="Port (default 8000)."),
 ) -> None:
     """Run the API server (applies database migrations first)."""
+    from bgone.infra import metrics
     from bgone.server.app import create_app
     from bgone.server.metrics_http import MetricsServer
     from bgone.server.request_log import configure_logging
@@ -30,6 +31,8 @@ def serve(
     # secret, the usage journal) is the operator's alone: files 0600, directories 0700.
     os.umask(0o077)
     settings = Settings()
+    if settings.metrics_multiprocess_dir is not None:
+        metrics.use_multiprocess(settings.metrics_multiprocess_dir)
     configure_logging(settings.log_format, settings.log_level)
     upgrade(settings.database_url)
     # Threads (model runs, the usage writer) hand the interpreter back to the event loop
@@ -48,6 +51,7 @@ def serve(
     finally:
         if metrics_server is not None:
             metrics_server.stop()
+        metrics.process_exiting()
 
 
 def _run(app: FastAPI, settings: Settings, host: str | None, port: int | None) -> None:

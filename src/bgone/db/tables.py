@@ -524,3 +524,67 @@ class IdempotencyKeyRow(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     headers: Mapped[str | None] = mapped_column(Text)  # JSON: [[name, value], ...]
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class OperatorRow(Base):
+    """A person with the operator flag (0018): every /admin page and action needs it."""
+
+    __tablename__ = "operators"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    added_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+
+
+class OperatorActionRow(Base):
+    """The global audit log (0018): every operator action, from the console or the CLI.
+
+    Its own table rather than audit_events with a nullable account: plan edits and operator
+    changes concern no account, and each account's log stays what its customers see. No
+    foreign key on `account_id`: the log outlives what it mentions."""
+
+    __tablename__ = "operator_actions"
+    __table_args__ = (
+        Index("ix_operator_actions_at", "at"),
+        Index("ix_operator_actions_account_id_at", "account_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    action: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    ip: Mapped[str | None] = mapped_column(String(IP_LENGTH))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class PlanRequestRow(Base):
+    """A customer's request to move to a plan (0018), answered by an operator."""
+
+    __tablename__ = "plan_requests"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'declined')", name="state"),
+        Index("ix_plan_requests_account_id_requested_at", "account_id", "requested_at"),
+        Index("ix_plan_requests_state_requested_at", "state", "requested_at"),
+        # One request waits per account, however many members ask at once.
+        Index(
+            "ix_plan_requests_one_pending",
+            "account_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    plan: Mapped[str] = mapped_column(ForeignKey("plans.name"))
+    purpose: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(ACTOR_LENGTH))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -46,6 +46,10 @@ class AuditAction(StrEnum):
     # An owner's: the account closed (domain/account_closing.py), ownership handed over.
     ACCOUNT_DELETED = "account_deleted"
     OWNERSHIP_TRANSFERRED = "ownership_transferred"
+    PLAN_CHANGED = "plan_changed"  # by the operator, or a self-serve switch
+    LIMITS_CHANGED = "limits_changed"
+    PLAN_REQUESTED = "plan_requested"  # a member asked the operator for a plan
+    PLAN_REQUEST_ANSWERED = "plan_request_answered"
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     SET_TWO_FACTOR_POLICY = "set_two_factor_policy"  # members must use two-factor
     RESET_MEMBER_TWO_FACTOR = "reset_member_two_factor"  # remove a member's second factor
     DELETE_ACCOUNT = "delete_account"  # close the account: keys revoked, members out
+    REQUEST_PLAN = "request_plan"  # ask the operator for another plan (API access)
 
 
 P = Permission
@@ -54,6 +55,7 @@ _ADMIN = _DEVELOPER | {
     P.SET_ORIGINS,
     P.MANAGE_MEMBERS,
     P.VIEW_LEAK_REPORTS,
+    P.REQUEST_PLAN,
 }
 # The account's security policies, and a member's second factor, are the owners' alone.
 _OWNER = _ADMIN | {

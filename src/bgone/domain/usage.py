@@ -179,3 +179,7 @@ def _utc_day(session: Session) -> ColumnElement[Any]:
         return sql_cast(func.timezone("UTC", UsageRecordRow.at), Date)
     # SQLite holds UTC text already (see UtcDateTime).
     return func.date(UsageRecordRow.at)
+
+
+# The UTC day of a usage row, in either dialect (the console's fleet page groups by it too).
+utc_day = _utc_day

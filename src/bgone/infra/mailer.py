@@ -12,6 +12,7 @@ so no request waits on (or can be timed by) the SMTP server; failures are logged
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import logging
 import smtplib
@@ -154,7 +155,8 @@ class Mailer:
     def send_later(self, to: str, subject: str, body: str) -> Future[None]:
         """Queues one message; returns at once. Delivery failures are logged, not raised."""
         message = self.compose(to, subject, body)
-        return self._pool.submit(self._deliver_logged, message)
+        # In a copy of the caller's context: the mail thread's lines carry its request id.
+        return self._pool.submit(contextvars.copy_context().run, self._deliver_logged, message)
 
     def send_now(self, to: str, subject: str, body: str) -> None:
         """One message on the calling thread (from work already on the mail thread)."""
@@ -163,7 +165,7 @@ class Mailer:
     def defer(self, work: Callable[[], None]) -> Future[None]:
         """Runs `work` on the mail thread (work whose duration must not show in an answer);
         an exception is logged, not raised."""
-        return self._pool.submit(self._run_logged, work)
+        return self._pool.submit(contextvars.copy_context().run, self._run_logged, work)
 
     def _run_logged(self, work: Callable[[], None]) -> None:
         try:

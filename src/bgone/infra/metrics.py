@@ -4,9 +4,10 @@ Everything is named `bgone_*` (the README lists them). The helpers never raise: 
 never a reason for a request to fail. Labelled series that a dashboard reads are created at
 import (with their known label values), so a scrape shows them at 0 before the first event.
 
-Gauges say how several worker processes of one server add up (`multiprocess_mode`), for
-prometheus_client's multiprocess mode; it is not switched on yet (`bgone serve` runs one
-process; each replica is scraped on its own).
+Gauges say how several processes add up (`multiprocess_mode`), for prometheus_client's
+multiprocess mode, which `use_multiprocess` switches on (BGONE_METRICS_MULTIPROCESS_DIR):
+processes of one server share a directory and a scrape sums them; replicas on other hosts
+are each scraped on their own.
 
 Per-request stage timings also go to the request in progress (`request_timings`), for its
 log line; the request's context variable is set by the HTTP middleware and travels into
@@ -16,11 +17,21 @@ worker threads with the context (anyio copies it, the work queue copies it).
 from __future__ import annotations
 
 import contextvars
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from time import perf_counter
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -110,24 +121,78 @@ REDIS_FALLBACKS = Counter(
     ["component"],
     registry=REGISTRY,
 )
-USAGE_SPOOL_ROWS = Gauge(
-    "bgone_usage_spool_rows",
-    "Usage rows in this process's journal spool, waiting for the database.",
-    registry=REGISTRY,
-    multiprocess_mode="livesum",
+
+
+def _spool_gauge() -> Gauge:
+    return Gauge(
+        "bgone_usage_spool_rows",
+        "Usage rows in this process's journal spool, waiting for the database.",
+        registry=REGISTRY,
+        multiprocess_mode="livesum",
+    )
+
+
+USAGE_SPOOL_ROWS = _spool_gauge()
+LABELLED = (
+    REQUESTS,
+    REQUEST_SECONDS,
+    STAGE_SECONDS,
+    POOL_IN_USE,
+    POOL_SIZE,
+    QUEUE_DEPTH,
+    POOL_REJECTIONS,
+    CREDITS_CHARGED,
+    DATABASE_ERRORS,
+    REDIS_ERRORS,
+    REDIS_FALLBACKS,
 )
 
-for _pool in POOLS:
-    POOL_IN_USE.labels(_pool)
-    POOL_SIZE.labels(_pool)
-    QUEUE_DEPTH.labels(_pool)
-for _pool, _reason in REJECTIONS:
-    POOL_REJECTIONS.labels(_pool, _reason)
-for _operation in DATABASE_OPERATIONS:
-    DATABASE_ERRORS.labels(_operation)
-for _component in REDIS_COMPONENTS:
-    REDIS_ERRORS.labels(_component)
-    REDIS_FALLBACKS.labels(_component)
+
+def _known_series() -> None:
+    for pool in POOLS:
+        POOL_IN_USE.labels(pool)
+        POOL_SIZE.labels(pool)
+        QUEUE_DEPTH.labels(pool)
+    for pool, reason in REJECTIONS:
+        POOL_REJECTIONS.labels(pool, reason)
+    for operation in DATABASE_OPERATIONS:
+        DATABASE_ERRORS.labels(operation)
+    for component in REDIS_COMPONENTS:
+        REDIS_ERRORS.labels(component)
+        REDIS_FALLBACKS.labels(component)
+
+
+_known_series()
+# Set by use_multiprocess: the directory every process of the server writes its values in.
+_multiprocess_dir: Path | None = None
+
+
+def use_multiprocess(directory: Path) -> None:
+    """prometheus_client's multiprocess mode (BGONE_METRICS_MULTIPROCESS_DIR): each process
+    keeps its values in memory-mapped files in `directory` and a scrape of any of them sums
+    every process's. Called once at start-up, before any value is recorded.
+
+    The library decides where values live when a series is made (its `values.ValueClass`,
+    and the directory in its own PROMETHEUS_MULTIPROC_DIR variable): the series made at
+    import are made again after the switch."""
+    global USAGE_SPOOL_ROWS, _multiprocess_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    for metric in LABELLED:
+        metric.clear()
+    REGISTRY.unregister(USAGE_SPOOL_ROWS)
+    USAGE_SPOOL_ROWS = _spool_gauge()
+    _known_series()
+    _multiprocess_dir = directory
+
+
+def process_exiting() -> None:
+    """In multiprocess mode, this process's live gauges leave the sums (its files of
+    counters and histograms stay: what it counted was counted)."""
+    if _multiprocess_dir is not None:
+        multiprocess.mark_process_dead(os.getpid(), str(_multiprocess_dir))  # type: ignore[no-untyped-call]
+
 
 # The stage timings of the request in progress (seconds), for its log line.
 request_timings: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
@@ -136,8 +201,12 @@ request_timings: contextvars.ContextVar[dict[str, float] | None] = contextvars.C
 
 
 def exposition() -> bytes:
-    """The registry in Prometheus' text format."""
-    return generate_latest(REGISTRY)
+    """The registry in Prometheus' text format; in multiprocess mode, every process's."""
+    if _multiprocess_dir is None:
+        return generate_latest(REGISTRY)
+    summed = CollectorRegistry()
+    multiprocess.MultiProcessCollector(summed, path=str(_multiprocess_dir))  # type: ignore[no-untyped-call]
+    return generate_latest(summed)
 
 
 def observe_request(endpoint: str, status: int, code: str, seconds: float) -> None:

@@ -53,6 +53,9 @@ from bgone.services.keys import KeyService
 from bgone.services.leaks import LeakReports, load_scanner_keys
 from bgone.services.login import DashboardLogin
 from bgone.services.members import MemberService
+from bgone.services.operator_console import OperatorConsole
+from bgone.services.plan_decisions import PlanDecisions
+from bgone.services.plan_requests import PlanRequests
 from bgone.services.removal import RemovalPools, RemovalService
 from bgone.services.shown_once import ShownOnceSecrets
 from bgone.services.two_factor import TwoFactorService
@@ -205,6 +208,22 @@ class Services:
     @cached_property
     def account_closing(self) -> AccountClosing:
         return AccountClosing(self.sessions, self.key_cache)
+
+    @cached_property
+    def operator_console(self) -> OperatorConsole:
+        return OperatorConsole(self.sessions, self.read_sessions, self.keys)
+
+    @cached_property
+    def plan_decisions(self) -> PlanDecisions:
+        return PlanDecisions(self.keys, self.mailer)
+
+    @cached_property
+    def plan_requests(self) -> PlanRequests:
+        return PlanRequests(
+            self.keys,
+            frozenset(self.settings.self_serve_plans),
+            round(self.settings.trial_credits * 1000),
+        )
 
     @cached_property
     def members(self) -> MemberService:

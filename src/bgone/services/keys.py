@@ -227,6 +227,11 @@ class KeyService:
             )
         return balance
 
+    def change_account(self, account_id: int, change: Callable[[Session], Account]) -> Account:
+        """Any change to an account in one transaction, then its keys' cached answers dropped
+        (the operator's console records its log line inside `change`)."""
+        return self._change_account(account_id, change)
+
     def _change_account(self, account_id: int, change: Callable[[Session], Account]) -> Account:
         with transaction(self.sessions) as session:
             account = change(session)

@@ -8,11 +8,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bgone.errors import CsrfFailed, InsufficientRole, LoginRequired, TwoFactorRequired
+from bgone.errors import (
+    CsrfFailed,
+    InsufficientRole,
+    LoginRequired,
+    OperatorRequired,
+    TwoFactorRequired,
+)
 from bgone.inference.samples import SAMPLES_DIR
 from bgone.server.deps import current_viewer
 from bgone.server.error_handlers import error_response
 from bgone.web.account import router as account_router
+from bgone.web.admin_accounts import router as admin_accounts_router
+from bgone.web.admin_pages import router as admin_pages_router
 from bgone.web.docs import router as docs_router
 from bgone.web.invitations import router as invitations_router
 from bgone.web.leaks import router as leaks_router
@@ -20,6 +28,7 @@ from bgone.web.members import router as members_router
 from bgone.web.origins import router as origins_router
 from bgone.web.ownership import router as ownership_router
 from bgone.web.pages import router as pages_router
+from bgone.web.plan_request import router as plan_request_router
 from bgone.web.playground import router as playground_router
 from bgone.web.security import router as security_router
 from bgone.web.templating import STATIC_DIR, render
@@ -63,6 +72,19 @@ async def _insufficient_role(request: Request, error: Exception) -> Response:
     )
 
 
+async def _operator_required(request: Request, error: Exception) -> Response:
+    """A signed-in person without the operator flag: 403 on every /admin page and form."""
+    assert isinstance(error, OperatorRequired)
+    return render(
+        request,
+        "error.html",
+        await current_viewer(request),
+        status_code=403,
+        title=error.title,
+        message=error.detail,
+    )
+
+
 def install_web(app: FastAPI) -> None:
     # Mounted before /static, which would otherwise claim the path.
     app.mount("/static/samples", StaticFiles(directory=SAMPLES_DIR), name="samples")
@@ -75,6 +97,9 @@ def install_web(app: FastAPI) -> None:
     app.include_router(ownership_router)
     app.include_router(leaks_router)
     app.include_router(usage_router)
+    app.include_router(plan_request_router)
+    app.include_router(admin_accounts_router)
+    app.include_router(admin_pages_router)
     app.include_router(security_router)
     app.include_router(two_factor_router)
     app.include_router(playground_router)
@@ -83,3 +108,4 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(InsufficientRole, _insufficient_role)
     app.add_exception_handler(TwoFactorRequired, _two_factor_required)
+    app.add_exception_handler(OperatorRequired, _operator_required)

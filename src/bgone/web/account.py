@@ -20,6 +20,7 @@ from bgone.domain.key_records import key_document
 from bgone.domain.leaks import LeakedKeyAction, LeakReport
 from bgone.domain.members import Member
 from bgone.domain.plan_limits import Limits
+from bgone.domain.plan_requests import PlanRequest
 from bgone.domain.roles import Permission, Role
 from bgone.domain.shown_once import InvitationLink, NewSecret
 from bgone.errors import BgoneError
@@ -63,6 +64,9 @@ class AccountView:
     # Keys reported as leaked, not yet dismissed (bgone.web.leaks), and the account's choice.
     leak_reports: list[LeakReport] = field(default_factory=list)
     leak_warn_only: bool = False
+    # The newest plan request (bgone.web.plan_request) and the plans switched to at once.
+    plan_request: PlanRequest | None = None
+    self_serve_plans: frozenset[str] = frozenset()
 
 
 def _load(services: Services, viewer: Viewer) -> AccountView:
@@ -107,6 +111,8 @@ def _load(services: Services, viewer: Viewer) -> AccountView:
         if Permission.VIEW_LEAK_REPORTS in granted
         else [],
         leak_warn_only=services.leaks.action_of(viewer.account.id) is LeakedKeyAction.WARN,
+        plan_request=services.plan_requests.latest(viewer.account.id),
+        self_serve_plans=frozenset(services.settings.self_serve_plans),
     )
 
 
@@ -171,14 +177,26 @@ CreatesKeysDep = Annotated[Viewer, Depends(needs(Permission.CREATE_KEY, "creatin
 ChangesKeysDep = Annotated[Viewer, Depends(needs(Permission.MANAGE_OWN_KEYS, "changing keys"))]
 
 
+PLAN_NOTICES = {
+    "requested": "Request sent: the operator will answer here (and by email when it is set up).",
+    "switched": "Your account is on its new plan: you can generate API keys now.",
+}
+
+
 @router.get("/account")
 async def account_page(
-    request: Request, services: ServicesDep, viewer: SignedInDep, revoked: str | None = None
+    request: Request,
+    services: ServicesDep,
+    viewer: SignedInDep,
+    revoked: str | None = None,
+    plan: str = "",
 ) -> Response:
     # A secret from the generate or rotate form: shown on this page once, never from the URL.
     new = await run_in_threadpool(services.shown_once.take, viewer.token)
     if new is None:
-        return await _page(request, services, viewer, revoked=revoked)
+        return await _page(
+            request, services, viewer, revoked=revoked, plan_notice=PLAN_NOTICES.get(plan)
+        )
     if isinstance(new, InvitationLink):
         return await _page(request, services, viewer, revoked=revoked, invite_link=new)
     return await _page(

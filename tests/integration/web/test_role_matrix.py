@@ -17,9 +17,10 @@ from typing import Any
 
 import httpx
 import pyotp
+from sqlalchemy import select
 
 from bgone.db.engine import transaction
-from bgone.db.tables import LeakReportRow
+from bgone.db.tables import LeakReportRow, PlanRequestRow
 from bgone.domain import (
     accounts,
     invitations,
@@ -327,6 +328,23 @@ def delete_account(world: World, who: Caller) -> Case:
     return Case("POST", "/account/delete", changed, form=form, as_caller=as_caller)
 
 
+def request_plan(world: World, who: Caller) -> Case:
+    account = who.account_id or world.a.account_id
+
+    def changed() -> bool:
+        # Read, then withdraw: one request waits at a time, and the next case asks again.
+        with transaction(world.stack.sessions) as session:
+            found = session.scalars(
+                select(PlanRequestRow).where(PlanRequestRow.account_id == account)
+            ).all()
+            for row in found:
+                session.delete(row)
+        return bool(found)
+
+    form = {"plan": "enterprise", "purpose": "the role matrix"}
+    return Case("POST", "/account/plan-request", changed, form=form)
+
+
 NO_KEY = "401 401 401 401 401 401"
 # Expected, in the order of CALLERS: A allow, L redirected to /login, or the status. Routes
 # without "api" are the dashboard's form posts.
@@ -356,6 +374,7 @@ ROUTES: list[tuple[str, Callable[[World, Caller], Case], str]] = [
     ("change my password", change_password, "A A A A A L L L"),
     ("transfer ownership", transfer_ownership, "A 403 403 403 404 L L L"),
     ("delete the account", delete_account, "A 403 403 403 A L L L"),
+    ("request a plan", request_plan, "A A 403 403 A L L L"),
     ("api create remove key", create_key("remove", True), f"{NO_KEY} 403 A"),
     ("api create manage key", create_key("manage", True), f"{NO_KEY} 403 A"),
     ("api rotate owner's key", change_key("owner", "rotate", True), f"{NO_KEY} 403 A"),
