@@ -25,6 +25,7 @@ PERMISSION_TEXT: dict[Permission, str] = {
     Permission.SET_TWO_FACTOR_POLICY: "Require two-factor of every member",
     Permission.RESET_MEMBER_TWO_FACTOR: "Reset a member's second factor",
     Permission.DELETE_ACCOUNT: "Delete the account",
+    Permission.REQUEST_PLAN: "Ask the operator for another plan (API access)",
 }
 
 COLUMNS: tuple[tuple[Caller, str], ...] = (
