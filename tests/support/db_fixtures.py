@@ -29,6 +29,7 @@ from bgone.db.tables import (
     AuditEventRow,
     CreditGrantRow,
     CreditPeriodRow,
+    CreditsLowThresholdRow,
     ImproveSubmissionRow,
     InvitationRow,
     LeakReportRow,
@@ -44,6 +45,10 @@ from bgone.db.tables import (
     UsageRecordRow,
     UsageRollupRow,
     UserRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
+    WebhookMarkerRow,
+    WebhookSecretRow,
     WebSessionRow,
 )
 from tests.support.environment import require
@@ -55,6 +60,11 @@ SQLITE = "sqlite"
 POSTGRES = "postgresql"
 # Children before parents, so foreign keys never block the clean-up between tests.
 TABLES_TO_EMPTY = (
+    WebhookDeliveryRow,
+    WebhookSecretRow,
+    WebhookEndpointRow,
+    WebhookMarkerRow,
+    CreditsLowThresholdRow,
     UsageRollupRow,
     UsageRecordRow,
     CreditPeriodRow,

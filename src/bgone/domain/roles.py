@@ -42,6 +42,7 @@ class Permission(StrEnum):
     SET_LEAK_ACTION = "set_leak_action"  # 'warn only' instead of revoking a leaked key
     SET_TWO_FACTOR_POLICY = "set_two_factor_policy"  # members must use two-factor
     RESET_MEMBER_TWO_FACTOR = "reset_member_two_factor"  # remove a member's second factor
+    MANAGE_WEBHOOKS = "manage_webhooks"  # endpoints, secrets, deliveries, credits.low
 
 
 P = Permission
@@ -53,6 +54,7 @@ _ADMIN = _DEVELOPER | {
     P.SET_ORIGINS,
     P.MANAGE_MEMBERS,
     P.VIEW_LEAK_REPORTS,
+    P.MANAGE_WEBHOOKS,
 }
 # The account's security policies, and a member's second factor, are the owners' alone.
 _OWNER = _ADMIN | {
@@ -69,7 +71,8 @@ GRANTS: dict[Caller, frozenset[Permission]] = {
     Role.ADMIN: frozenset(_ADMIN),
     Role.DEVELOPER: frozenset(_DEVELOPER),
     Role.VIEWER: frozenset(_EVERYONE | {P.VIEW_MEMBERS}),
-    # A manage key is an owner's or admin's automation: keys and their audit log, no members.
+    # A manage key is an owner's or admin's automation: keys and their audit log, webhooks, no
+    # members.
     KeyScope.MANAGE: frozenset(
         {
             P.VIEW_ACCOUNT,
@@ -78,6 +81,7 @@ GRANTS: dict[Caller, frozenset[Permission]] = {
             P.CREATE_KEY,
             P.CREATE_MANAGE_KEY,
             P.MANAGE_ANY_KEY,
+            P.MANAGE_WEBHOOKS,
         }
     ),
     KeyScope.REMOVE: frozenset({P.VIEW_ACCOUNT}),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
+from huey import Huey
 from sqlalchemy import Engine, text
 
 from bgone import __version__
@@ -34,9 +35,11 @@ from bgone.infra.keycache import KeyCache
 from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
 from bgone.infra.shared_pool import AccountSharedPool, PoolOptions
-from bgone.infra.url_fetch import UrlFetcher
+from bgone.infra.task_queue import build_task_queue
+from bgone.infra.url_fetch import UrlFetcher, parse_networks
 from bgone.infra.usage_journal import Journal
 from bgone.infra.usage_writer import UsageWriter
+from bgone.infra.webhook_sender import WebhookSender
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
 from bgone.services.account_security import AccountSecurity
@@ -52,6 +55,11 @@ from bgone.services.removal import RemovalPools, RemovalService
 from bgone.services.shown_once import ShownOnceSecrets
 from bgone.services.two_factor import TwoFactorService
 from bgone.services.usage_report import UsageReports
+from bgone.services.webhook_delivery import DeliveryAttempts
+from bgone.services.webhook_events import EventPublisher
+from bgone.services.webhook_fanout import EventFanOut
+from bgone.services.webhook_tasks import WebhookTasks
+from bgone.services.webhooks import WebhookService
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -261,6 +269,48 @@ class Services:
             default_quality=Quality(self.settings.default_quality),
             best_quality_credits=self.settings.best_quality_credits,
         )
+
+    # -- the task queue and webhooks ------------------------------------------------------
+    @cached_property
+    def task_queue(self) -> Huey:
+        """The deployment's Huey (bgone.infra.task_queue); a test may set its own first."""
+        return build_task_queue(self.settings)
+
+    @cached_property
+    def webhook_tasks(self) -> WebhookTasks:
+        """The webhook tasks, registered on the queue and bound to their handlers: a process
+        touches this before its consumer starts, so every webhook task can run there."""
+        tasks = WebhookTasks(self.task_queue)
+        tasks.handle_with(
+            EventFanOut(self.sessions, tasks),
+            DeliveryAttempts(
+                self.sessions,
+                self.ring,
+                WebhookSender.from_strings(
+                    self.settings.url_fetch_timeout_seconds,
+                    self.settings.url_fetch_allowed_networks,
+                ),
+                tasks,
+                self.mailer,
+                self.settings.public_base_url,
+            ),
+        )
+        return tasks
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        return WebhookService(
+            self.sessions,
+            self.read_sessions,
+            self.ring,
+            self.webhook_tasks,
+            parse_networks(self.settings.url_fetch_allowed_networks),
+        )
+
+    @cached_property
+    def events(self) -> EventPublisher:
+        """Emitting webhook events: enqueue only (bgone.services.webhook_events)."""
+        return EventPublisher(self.webhook_tasks)
 
     @cached_property
     def improve(self) -> ImproveService:
