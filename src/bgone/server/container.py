@@ -198,7 +198,9 @@ class Services:
 
     @cached_property
     def keys(self) -> KeyService:
-        return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
+        return KeyService(
+            self.sessions, self.read_sessions, self.ring, self.key_cache, events=self.events
+        )
 
     @cached_property
     def members(self) -> MemberService:
@@ -217,6 +219,7 @@ class Services:
             self.key_cache,
             self.limiter,
             self.settings.leak_reports_per_minute,
+            events=self.events,
         )
 
     @cached_property
@@ -265,7 +268,8 @@ class Services:
             fetcher=self.fetcher,
             engine=self.remover,
             pools=RemovalPools(self.downloads, self.decoding, self.gate),
-            on_charged=self.forget_account_document,
+            on_charged=self.account_charged,
+            on_rate_limited=self.rate_limited,
             default_quality=Quality(self.settings.default_quality),
             best_quality_credits=self.settings.best_quality_credits,
         )
@@ -316,6 +320,15 @@ class Services:
     def improve(self) -> ImproveService:
         folder = submissions_folder(self.settings.data_dir)
         return ImproveService(self.sessions, self.fetcher, folder)
+
+    def account_charged(self, account_id: int) -> None:
+        self.forget_account_document(account_id)
+        self.events.credits_charged(account_id)  # credits.low, checked on a consumer
+
+    def rate_limited(self, caller: KeyContext) -> None:
+        self.events.rate_limit_exceeded(
+            caller.account_id, caller.environment.value, caller.rate_per_minute
+        )
 
     def forget_account_document(self, account_id: int) -> None:
         """This replica charged the account: its next /v1/account is recomputed."""

@@ -37,7 +37,7 @@ from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import credits, metering, pricing
 from bgone.domain.authentication import KeyContext
 from bgone.domain.usage import UsageEntry
-from bgone.errors import InsufficientCredits, ResolutionTooHigh
+from bgone.errors import InsufficientCredits, RateLimitExceeded, ResolutionTooHigh
 from bgone.inference.imageio import DecodedImage, DecodeLimits, decode, peek_dimensions
 from bgone.inference.options import Quality, RemovalOptions, Size
 from bgone.inference.pipeline import RemovalResult
@@ -121,6 +121,8 @@ class RemovalService:
     # The operator's choices (BGONE_DEFAULT_QUALITY, BGONE_BEST_QUALITY_CREDITS).
     default_quality: Quality = Quality.FAST
     best_quality_credits: float = 1.0
+    # Told of a 429 for the rate limit (the rate_limit.exceeded event: enqueue only).
+    on_rate_limited: Callable[[KeyContext], None] = lambda caller: None
 
     async def remove(self, request: RemovalRequest, ledger: RemovalLedger) -> RemovalOutcome:
         caller = request.caller
@@ -135,14 +137,14 @@ class RemovalService:
         options = await anyio.to_thread.run_sync(partial(self._reserve, request, options, ledger))
         # A failure from here on leaves `ledger.credits_milli` at 0: the usage row releases
         # the reservation. On success that row charges it.
-        await rate_admission.admit(self.limiter, caller, ledger, PROVISIONAL_WEIGHT)
+        await self._admit(caller, ledger, PROVISIONAL_WEIGHT)
         image, background = await self._sources(request)
         if background is not request.background:
             options = replace(options, bg_image=background)
         self._measure(image, caller, ledger)
         beyond = pricing.rate_weight(ledger.megapixels) - PROVISIONAL_WEIGHT
         if beyond > 0:
-            await rate_admission.admit(self.limiter, caller, ledger, beyond)
+            await self._admit(caller, ledger, beyond)
         account = caller.account_id
         decoded = await self.pools.decoding.run(
             account, partial(_timed_decode, image, self.engine.limits)
@@ -186,9 +188,20 @@ class RemovalService:
         reserves anything, so that such an account costs neither a body parse nor a database
         write. Whoever gets past it is counted by `rate_admission.admit` and the pools.
         """
-        await rate_admission.refuse_when_exhausted(self.limiter, caller, ledger)
+        try:
+            await rate_admission.refuse_when_exhausted(self.limiter, caller, ledger)
+        except RateLimitExceeded:
+            self.on_rate_limited(caller)
+            raise
         for pool in (self.pools.decoding, self.pools.inference):
             pool.refuse_if_full(caller.account_id)
+
+    async def _admit(self, caller: KeyContext, ledger: RemovalLedger, weight: float) -> None:
+        try:
+            await rate_admission.admit(self.limiter, caller, ledger, weight)
+        except RateLimitExceeded:
+            self.on_rate_limited(caller)
+            raise
 
     def _reserve(
         self, request: RemovalRequest, options: RemovalOptions, ledger: RemovalLedger
