@@ -24,6 +24,7 @@ from bgone.services.leaks import MAX_REPORTED_KEYS
 from bgone.web.docs_guides import AUTH_GUIDE_ERRORS, error_statuses, example_files
 from bgone.web.docs_markup import ticks
 from bgone.web.docs_reference import Reference
+from bgone.web.docs_webhooks import disable_after_days, event_rows, retry_schedule
 from bgone.web.playground import ENDPOINTS
 from bgone.web.snippets import SnippetRequest, SnippetSet, snippets
 from bgone.web.templating import render
@@ -35,6 +36,7 @@ NAV = (
     ("/docs/authentication", "Authentication"),
     ("/docs/web-integration", "Web integration"),
     ("/docs/leaked-keys", "Leaked keys"),
+    ("/docs/webhooks", "Webhooks"),
     ("/docs/api", "API reference"),
 )
 
@@ -146,6 +148,19 @@ async def leaked_keys(request: Request, viewer: ViewerDep) -> Response:
         example_key=EXAMPLE_KEY,
         max_keys=MAX_REPORTED_KEYS,
         per_minute=services.settings.leak_reports_per_minute,
+    )
+
+
+@router.get("/docs/webhooks")
+async def webhooks(request: Request, viewer: ViewerDep) -> Response:
+    return _page(
+        request,
+        viewer,
+        "docs_webhooks.html",
+        "Webhooks",
+        events=event_rows(),
+        retries=retry_schedule(),
+        disable_days=disable_after_days(),
     )
 
 
