@@ -149,6 +149,11 @@ def get(session: Session, account_id: int, endpoint_id: str) -> Endpoint:
     return _endpoint(_row(session, account_id, endpoint_id))
 
 
+def find(session: Session, account_id: int, endpoint_id: str) -> Endpoint | None:
+    row = session.get(WebhookEndpointRow, endpoint_id)
+    return _endpoint(row) if row is not None and row.account_id == account_id else None
+
+
 def update(
     session: Session, account_id: int, endpoint_id: str, changes: EndpointChanges
 ) -> Endpoint:

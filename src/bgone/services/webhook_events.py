@@ -63,11 +63,17 @@ class EventPublisher:
         self.credits_throttle = PerAccountThrottle(CREDITS_CHECK_EVERY_SECONDS)
 
     def publish(
-        self, account_id: int, event_type: EventType, data: dict[str, Any], marker: str = ""
+        self,
+        account_id: int,
+        event_type: EventType,
+        data: dict[str, Any],
+        marker: str = "",
+        also_endpoint: str = "",
     ) -> None:
-        """Enqueue the event for the account's subscribed endpoints; never raises."""
+        """Enqueue the event for the account's subscribed endpoints (and `also_endpoint`, an
+        endpoint id from `WebhookService.endpoint_for_url`); never raises."""
         try:
-            self.queue.fan_out(account_id, event_type.value, dict(data), marker)
+            self.queue.fan_out(account_id, event_type.value, dict(data), marker, also_endpoint)
         except Exception:  # the queue's storage is down: the event is lost, not the request
             log.exception(
                 "could not enqueue webhook event %s for account %s", event_type, account_id
@@ -114,8 +120,9 @@ class EventPublisher:
         except Exception:
             log.exception("could not enqueue the credits check of account %s", account_id)
 
-    def job_completed(self, account_id: int, data: JobCompletedData) -> None:
-        self.publish(account_id, EventType.JOB_COMPLETED, dict(data))
+    # For the jobs code: `endpoint_id` is the job's webhook_url's endpoint, if it has one.
+    def job_completed(self, account_id: int, data: JobCompletedData, endpoint_id: str = "") -> None:
+        self.publish(account_id, EventType.JOB_COMPLETED, dict(data), also_endpoint=endpoint_id)
 
-    def job_failed(self, account_id: int, data: JobFailedData) -> None:
-        self.publish(account_id, EventType.JOB_FAILED, dict(data))
+    def job_failed(self, account_id: int, data: JobFailedData, endpoint_id: str = "") -> None:
+        self.publish(account_id, EventType.JOB_FAILED, dict(data), also_endpoint=endpoint_id)

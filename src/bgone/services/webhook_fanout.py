@@ -45,13 +45,24 @@ class EventFanOut:
         self.clock = clock
 
     def fan_out(
-        self, account_id: int, event_type: str, data: dict[str, Any], marker: str
+        self,
+        account_id: int,
+        event_type: str,
+        data: dict[str, Any],
+        marker: str,
+        also_endpoint: str = "",
     ) -> list[int]:
-        """The event's deliveries, made and enqueued; none when the marker was set already."""
+        """The event's deliveries, made and enqueued; none when the marker was set already.
+        `also_endpoint`: one more of the account's endpoints (a job's webhook_url), enabled,
+        whatever it subscribed to."""
         kind = EventType(event_type)
         now = self.clock()
         with transaction(self.sessions) as session:
             targets = webhook_endpoints.subscribed(session, account_id, kind)
+            if also_endpoint and all(target.id != also_endpoint for target in targets):
+                extra = webhook_endpoints.find(session, account_id, also_endpoint)
+                if extra is not None and extra.enabled:
+                    targets.append(extra)
             if not targets:
                 return []  # no marker either: an endpoint added later still hears of it
             if marker and not first_time(session, account_id, marker, now):

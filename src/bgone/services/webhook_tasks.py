@@ -42,8 +42,15 @@ class WebhookTasks:
         self.fanout, self.attempts = fanout, attempts
 
     # -- DeliveryQueue: enqueue ------------------------------------------------------------
-    def fan_out(self, account_id: int, event_type: str, data: dict[str, Any], marker: str) -> None:
-        self._fan_out_task(account_id, event_type, data, marker)
+    def fan_out(
+        self,
+        account_id: int,
+        event_type: str,
+        data: dict[str, Any],
+        marker: str,
+        also_endpoint: str = "",
+    ) -> None:
+        self._fan_out_task(account_id, event_type, data, marker, also_endpoint)
 
     def attempt(self, delivery_id: int, delay_seconds: float = 0.0) -> None:
         if delay_seconds > 0:
@@ -61,9 +68,14 @@ class WebhookTasks:
         return self.fanout, self.attempts
 
     def _run_fan_out(
-        self, account_id: int, event_type: str, data: dict[str, Any], marker: str
+        self,
+        account_id: int,
+        event_type: str,
+        data: dict[str, Any],
+        marker: str,
+        also_endpoint: str = "",
     ) -> None:
-        self._handlers()[0].fan_out(account_id, event_type, data, marker)
+        self._handlers()[0].fan_out(account_id, event_type, data, marker, also_endpoint)
 
     def _run_attempt(self, delivery_id: int) -> None:
         self._handlers()[1].attempt(delivery_id)

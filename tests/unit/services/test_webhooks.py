@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from huey import Huey
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -24,6 +25,7 @@ from bgone.services.keys import KeyActor
 from bgone.services.webhook_delivery import DISABLE_AFTER, DeliveryAttempts
 from bgone.services.webhook_events import EventPublisher
 from bgone.services.webhook_fanout import EventFanOut
+from bgone.services.webhook_tasks import HandlersMissing, WebhookTasks
 from bgone.services.webhooks import EndpointUpdate, WebhookService
 from tests.unit.domain.support import NOW, MakeAccount
 from tests.unit.services.webhook_support import MovableClock, RecordingQueue, ScriptedSender
@@ -304,3 +306,53 @@ def test_rate_limit_events_are_throttled_per_account() -> None:
     publisher.rate_limit_exceeded(2, "production", 60)
     assert [call[0] for call in queue.fan_outs] == [1, 2]
     assert queue.fan_outs[0][3].startswith("rate_limit.exceeded:")
+
+
+def test_a_jobs_own_endpoint_gets_the_job_event_whatever_it_subscribed(
+    parts: Parts, make_account: MakeAccount
+) -> None:
+    account = make_account()
+    by = owner(account.id)
+    subscribed = parts.service.create(by, URL, ["job.completed"]).endpoint
+    own_url = "https://jobs.example.com/hook"
+    parts.service.create(by, own_url, ["key.revoked"])
+    found = parts.service.endpoint_for_url(account.id, own_url)
+    assert found is not None
+    data = {"job_id": "job_1", "status": "completed"}
+    made = parts.fanout.fan_out(account.id, "job.completed", data, "", found.id)
+    assert len(made) == 2
+    # The subscribed one is not sent twice when it is the job's own.
+    assert len(parts.fanout.fan_out(account.id, "job.completed", data, "", subscribed.id)) == 1
+    # Another account's endpoint id adds nothing.
+    other = parts.service.create(owner(make_account().id), URL, ["key.revoked"]).endpoint
+    assert len(parts.fanout.fan_out(account.id, "job.completed", data, "", other.id)) == 1
+
+
+def test_the_tasks_run_on_huey(parts: Parts, make_account: MakeAccount) -> None:
+    """Registered on a Huey (immediate here; real consumers: tests/integration/webhooks)."""
+    huey = Huey("webhook-unit", immediate=True)
+    tasks = WebhookTasks(huey)
+    tasks.handle_with(
+        EventFanOut(parts.sessions, tasks, parts.clock),
+        DeliveryAttempts(parts.sessions, RING, parts.sender, tasks, clock=parts.clock),
+    )
+    account = make_account()
+    made = WebhookService(parts.sessions, parts.sessions, RING, tasks, clock=parts.clock).create(
+        owner(account.id), URL, ["key.revoked", "key.expiring"]
+    )
+    EventPublisher(tasks).publish(account.id, EventType.KEY_REVOKED, {"key_id": "k"})
+    [(_, body, headers)] = parts.sender.sent
+    assert Webhook(made.secret).verify(body, headers)["data"] == {"key_id": "k"}
+    with transaction(parts.sessions) as session:
+        api_keys.create_key(
+            session, account.id, "soon", "production", "t", RING, now=parts.clock.now,
+            expires_at=parts.clock.now + timedelta(hours=5),
+        )  # fmt: skip
+    tasks._scan_task()  # what the consumer's scheduler calls every 10 minutes
+    assert json.loads(parts.sender.sent[-1][1])["data"]["days_before"] == 1
+
+
+def test_without_handlers_a_task_fails_loudly() -> None:
+    tasks = WebhookTasks(Huey("webhook-unbound", immediate=True))
+    with pytest.raises(HandlersMissing):
+        tasks._run_attempt(1)

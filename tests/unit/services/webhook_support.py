@@ -14,11 +14,20 @@ from bgone.domain.webhook_deliveries import AttemptResult
 @dataclass
 class RecordingQueue:
     fan_outs: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)
     attempts: list[tuple[int, float]] = field(default_factory=list)
     credit_checks: list[int] = field(default_factory=list)
 
-    def fan_out(self, account_id: int, event_type: str, data: dict[str, Any], marker: str) -> None:
+    def fan_out(
+        self,
+        account_id: int,
+        event_type: str,
+        data: dict[str, Any],
+        marker: str,
+        also_endpoint: str = "",
+    ) -> None:
         self.fan_outs.append((account_id, event_type, data, marker))
+        self.also.append(also_endpoint)
 
     def attempt(self, delivery_id: int, delay_seconds: float = 0.0) -> None:
         self.attempts.append((delivery_id, delay_seconds))

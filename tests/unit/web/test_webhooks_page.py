@@ -9,9 +9,10 @@ import re
 from fastapi.testclient import TestClient
 
 from bgone.db.engine import transaction
-from bgone.domain import webhook_deliveries
+from bgone.domain import webhook_deliveries, webhook_endpoints
 from bgone.domain.clock import utc_now
 from bgone.domain.roles import Role
+from bgone.services.webhook_delivery import DISABLE_AFTER
 from tests.support.teams import Team
 from tests.unit.inprocess import InProcess
 from tests.unit.web.test_key_secret_once import signed_in
@@ -119,3 +120,16 @@ def test_developers_and_viewers_are_refused(app: InProcess) -> None:
     client = TestClient(app.client.app)
     client.cookies.update(admin.cookies)
     assert client.get("/account/webhooks").status_code == 200
+
+
+def test_an_endpoint_disabled_for_failing_says_why(app: InProcess) -> None:
+    owner = add(signed_in(app), "https://hooks.example.com/failing", "key.revoked")
+    [endpoint_id] = ENDPOINT.findall(owner.get("/account/webhooks").text)
+    start = utc_now()
+    with transaction(app.stack.sessions) as session:
+        assert not webhook_endpoints.note_failure(session, endpoint_id, start, DISABLE_AFTER)
+        later = start + DISABLE_AFTER
+        assert webhook_endpoints.note_failure(session, endpoint_id, later, DISABLE_AFTER)
+    page = owner.get("/account/webhooks").text
+    assert 'data-testid="disabled-reason"' in page and "failed for 3 days" in page
+    assert 'data-testid="endpoint-disabled"' in page
