@@ -24,6 +24,7 @@ RETRY_DELAYS = tuple(
 )
 EXCERPT_BYTES = 1024
 LOG_LENGTH = 50  # the deliveries a log page shows
+MAX_ID = 2**63  # BIGINT's range
 
 
 class DeliveryState:
@@ -189,6 +190,8 @@ def log_of(session: Session, endpoint_id: str, limit: int = LOG_LENGTH) -> list[
 
 def redeliver(session: Session, endpoint_id: str, delivery_id: int, now: datetime) -> int:
     """A new delivery of the same message (same webhook-id, same body) to the endpoint."""
+    if not 0 < delivery_id < MAX_ID:  # out of the column's range: none such
+        raise NotFound(f"no delivery {delivery_id} for this endpoint")
     row = session.get(WebhookDeliveryRow, delivery_id)
     if row is None or row.endpoint_id != endpoint_id:
         raise NotFound(f"no delivery {delivery_id} for this endpoint")

@@ -7,6 +7,7 @@ for an overlap, then it ends; deliveries sign with every secret not yet ended.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,9 @@ from bgone.security.server_sealing import seal, unseal
 from bgone.security.webhook_signing import new_secret
 
 ID_PREFIX = "whe_"
+# What an id looks like: anything else is not found without a query (and no NUL byte or
+# oversized text ever reaches the database).
+ID_PATTERN = re.compile(r"whe_[0-9A-Za-z]{16}")
 MAX_ROTATION_OVERLAP = timedelta(days=7)
 DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)
 
@@ -73,6 +77,8 @@ def check_url(url: str) -> str:
         raise InvalidWebhookUrl(f"the URL cannot be parsed: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidWebhookUrl("a webhook URL is http:// or https:// with a host")
+    if any(ord(character) < 33 or ord(character) == 127 for character in text):
+        raise InvalidWebhookUrl("a webhook URL has no spaces or control characters")
     if parts.username or parts.password:
         raise InvalidWebhookUrl("a webhook URL may not carry credentials")
     if parts.fragment or len(text) > WEBHOOK_URL_LENGTH:
@@ -97,6 +103,8 @@ def _endpoint(row: WebhookEndpointRow) -> Endpoint:
 
 
 def _row(session: Session, account_id: int, endpoint_id: str) -> WebhookEndpointRow:
+    if not ID_PATTERN.fullmatch(endpoint_id):
+        raise NotFound(f"no webhook endpoint {endpoint_id[:40]!r}")
     row = session.get(WebhookEndpointRow, endpoint_id, populate_existing=True)
     if row is None or row.account_id != account_id:
         # Another account's endpoint is as absent as one that never existed.
@@ -150,6 +158,8 @@ def get(session: Session, account_id: int, endpoint_id: str) -> Endpoint:
 
 
 def find(session: Session, account_id: int, endpoint_id: str) -> Endpoint | None:
+    if not ID_PATTERN.fullmatch(endpoint_id):
+        return None
     row = session.get(WebhookEndpointRow, endpoint_id)
     return _endpoint(row) if row is not None and row.account_id == account_id else None
 

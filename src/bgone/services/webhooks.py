@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bgone.db.engine import SessionFactory, transaction
+from bgone.db.tables import WEBHOOK_URL_LENGTH
 from bgone.domain import credits_low, webhook_deliveries, webhook_endpoints
 from bgone.domain.clock import utc_now
 from bgone.domain.credits import credits_to_milli
@@ -151,5 +152,7 @@ class WebhookService:
 
     def endpoint_for_url(self, account_id: int, url: str) -> Endpoint | None:
         """The account's registered endpoint at `url` (a job's webhook_url must be one)."""
+        if len(url) > WEBHOOK_URL_LENGTH or "\x00" in url:
+            return None  # could not have been registered
         with transaction(self.read_sessions) as session:
             return webhook_endpoints.endpoint_for_url(session, account_id, url.strip())

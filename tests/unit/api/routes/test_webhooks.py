@@ -127,3 +127,31 @@ def test_the_routes_are_in_the_openapi_document(app: InProcess) -> None:
     redeliver = "/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"
     assert "404" in paths[redeliver]["post"]["responses"]
     assert "403" in paths["/v1/webhooks"]["get"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/webhooks/whe_%00"),
+        ("GET", "/v1/webhooks/" + "x" * 500),
+        ("POST", "/v1/webhooks/ENDPOINT/deliveries/99999999999999999999999/redeliver"),
+        ("POST", "/v1/webhooks/ENDPOINT/deliveries/-1/redeliver"),
+    ],
+)
+def test_odd_ids_are_not_found_never_a_500(
+    app: InProcess, key: str, method: str, path: str
+) -> None:
+    endpoint = made(app, key)
+    response = app.client.request(
+        method, path.replace("ENDPOINT", endpoint["id"]), headers={"x-api-key": key}
+    )
+    assert_error(response, 404, "not_found")
+
+
+def test_a_url_with_a_nul_byte_is_refused(app: InProcess, key: str) -> None:
+    response = app.client.post(
+        "/v1/webhooks",
+        headers={"x-api-key": key},
+        json={"url": "https://example.com/\u0000", "event_types": ["key.revoked"]},
+    )
+    assert_error(response, 400, "invalid_webhook_url")
