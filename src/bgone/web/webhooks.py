@@ -81,7 +81,11 @@ async def webhooks_page(
     request: Request, services: ServicesDep, viewer: ManagesWebhooksDep
 ) -> Response:
     new = await run_in_threadpool(services.shown_once.take, viewer.token)
-    if new is None or new.environment != WEBHOOK_SECRET:
+    if new is not None and new.environment != WEBHOOK_SECRET:
+        # A new key's secret, for the account page: kept for it.
+        await run_in_threadpool(services.shown_once.keep, viewer.token, new)
+        new = None
+    if new is None:
         return await _page(request, services, viewer)
     return await _page(
         request, services, viewer, new_secret=new.secret, new_secret_endpoint=new.key_id

@@ -133,3 +133,18 @@ def test_an_endpoint_disabled_for_failing_says_why(app: InProcess) -> None:
     page = owner.get("/account/webhooks").text
     assert 'data-testid="disabled-reason"' in page and "failed for 3 days" in page
     assert 'data-testid="endpoint-disabled"' in page
+
+
+def test_each_page_leaves_the_others_secret_for_it(app: InProcess) -> None:
+    owner = signed_in(app)
+    page = owner.get("/account")
+    owner.post(
+        "/account/keys",
+        data={"name": "k", "environment": "production", "csrf_token": csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert SECRET.search(owner.get("/account/webhooks").text) is None
+    assert 'data-testid="new-key"' in owner.get("/account").text  # still there for its page
+    add(owner, "https://hooks.example.com/kept", "key.revoked")
+    assert 'data-testid="new-key"' not in owner.get("/account").text
+    assert SECRET.search(owner.get("/account/webhooks").text) is not None
