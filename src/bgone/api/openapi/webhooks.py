@@ -26,7 +26,10 @@ THRESHOLD_ERRORS = (
     case(InvalidRequest, "body.threshold: Input should be a valid number"),
     case(InvalidThreshold, "the threshold must be a positive number of credits"),
 )
-REDELIVER_ERRORS = (case(NotFound, "no delivery 42 for this endpoint"),)
+REDELIVER_ERRORS = (
+    case(NotFound, "no delivery 42 for this endpoint"),
+    case(InvalidRequest, "path.delivery_id: Input should be a valid integer"),
+)
 
 
 def webhook_operations(
