@@ -61,6 +61,7 @@ class EventPublisher:
         self.clock = clock
         self.rate_limit_throttle = PerAccountThrottle(RATE_LIMIT_EVENT_EVERY.total_seconds())
         self.credits_throttle = PerAccountThrottle(CREDITS_CHECK_EVERY_SECONDS)
+        self.credits_later = PerAccountThrottle(CREDITS_CHECK_EVERY_SECONDS)
 
     def publish(
         self,
@@ -112,11 +113,14 @@ class EventPublisher:
         self.publish(account_id, EventType.RATE_LIMIT_EXCEEDED, dict(data), marker)
 
     def credits_charged(self, account_id: int) -> None:
-        """Charged: a consumer compares the balance with the account's threshold."""
-        if not self.credits_throttle.due(account_id):
-            return
+        """Charged: a consumer compares the balance with the account's threshold, now or,
+        within a window that had its check, once more at the window's end (so the charge
+        that crossed the threshold is always looked at, without a check per charge)."""
         try:
-            self.queue.check_credits(account_id)
+            if self.credits_throttle.due(account_id):
+                self.queue.check_credits(account_id)
+            elif self.credits_later.due(account_id):
+                self.queue.check_credits(account_id, CREDITS_CHECK_EVERY_SECONDS)
         except Exception:
             log.exception("could not enqueue the credits check of account %s", account_id)
 

@@ -21,5 +21,5 @@ class DeliveryQueue(Protocol):
     def attempt(self, delivery_id: int, delay_seconds: float = 0.0) -> None:
         """Later, on a consumer: one attempt of the delivery, after `delay_seconds`."""
 
-    def check_credits(self, account_id: int) -> None:
+    def check_credits(self, account_id: int, delay_seconds: float = 0.0) -> None:
         """Later, on a consumer: credits.low if the balance is under the threshold."""

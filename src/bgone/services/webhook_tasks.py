@@ -58,8 +58,11 @@ class WebhookTasks:
         else:
             self._attempt_task(delivery_id)
 
-    def check_credits(self, account_id: int) -> None:
-        self._credits_task(account_id)
+    def check_credits(self, account_id: int, delay_seconds: float = 0.0) -> None:
+        if delay_seconds > 0:
+            self._credits_task.schedule(args=(account_id,), delay=delay_seconds)
+        else:
+            self._credits_task(account_id)
 
     # -- run, on a consumer ----------------------------------------------------------------
     def _handlers(self) -> tuple[EventFanOut, DeliveryAttempts]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from huey import Huey
 
 from bgone.db.engine import SessionFactory, transaction
@@ -33,6 +34,7 @@ from bgone.services.webhook_fanout import EventFanOut
 from bgone.services.webhook_tasks import WebhookTasks
 from bgone.services.webhooks import WebhookService
 from bgone.settings import Settings
+from tests.support.db_fixtures import scratch_postgres_database
 from tests.support.smtp import smtp_server
 from tests.support.webhook_receiver import Receiver, webhook_receiver
 from tests.unit.services.webhook_support import MovableClock
@@ -134,6 +136,17 @@ def test_redis_consumer_delivers_signed_events(
         deliver_with_one_retry(rig, receiver)
 
 
+@pytest.mark.postgres
+def test_postgresql_consumer_delivers_signed_events(
+    tmp_path: Path, sessions: SessionFactory, postgres_admin: object
+) -> None:
+    """Huey's SQL storage (through peewee): the embedded database is PostgreSQL, no Redis."""
+    with scratch_postgres_database(postgres_admin) as url:  # type: ignore[arg-type]
+        huey = build_task_queue(Settings(data_dir=tmp_path, database_url=url))
+        with webhook_receiver() as receiver, rig_on(huey, sessions) as rig:
+            deliver_with_one_retry(rig, receiver)
+
+
 def test_loopback_is_refused_unless_allowed() -> None:
     with webhook_receiver() as receiver:
         for url in (receiver.url, receiver.url.replace("127.0.0.1", "localhost")):
@@ -166,7 +179,7 @@ def test_disabling_after_three_days_mails_the_owners(sessions: SessionFactory) -
             def attempt(self, delivery_id: int, delay_seconds: float = 0.0) -> None:
                 queued.append(delivery_id)
 
-            def check_credits(self, account_id: int) -> None: ...
+            def check_credits(self, account_id: int, delay_seconds: float = 0.0) -> None: ...
 
         service = WebhookService(sessions, sessions, RING, Later(), LOOPBACK, clock)
         fanout = EventFanOut(sessions, Later(), clock)

@@ -78,4 +78,5 @@ def test_charges_enqueue_a_throttled_credits_check() -> None:
     publisher = EventPublisher(queue)
     for _ in range(5):
         publisher.credits_charged(7)
-    assert queue.credit_checks == [7]
+    # One check now, one at the end of the window for the charges after it; no more.
+    assert queue.credit_checks == [(7, 0.0), (7, 30.0)]

@@ -16,7 +16,7 @@ class RecordingQueue:
     fan_outs: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
     also: list[str] = field(default_factory=list)
     attempts: list[tuple[int, float]] = field(default_factory=list)
-    credit_checks: list[int] = field(default_factory=list)
+    credit_checks: list[tuple[int, float]] = field(default_factory=list)
 
     def fan_out(
         self,
@@ -32,8 +32,8 @@ class RecordingQueue:
     def attempt(self, delivery_id: int, delay_seconds: float = 0.0) -> None:
         self.attempts.append((delivery_id, delay_seconds))
 
-    def check_credits(self, account_id: int) -> None:
-        self.credit_checks.append(account_id)
+    def check_credits(self, account_id: int, delay_seconds: float = 0.0) -> None:
+        self.credit_checks.append((account_id, delay_seconds))
 
 
 @dataclass
