@@ -36,6 +36,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from bgone.db.engine import transaction
+from bgone.domain import webhook_deliveries
+from bgone.domain.clock import utc_now
 from tests.support.error_bodies import code_of
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.servers import server_fixtures
@@ -54,6 +57,7 @@ SMALL_PNG = encode(gradient_rgb(32, 24), "PNG")
 class Target:
     server: Server
     key: str
+    stack: Stack | None = None  # for the rows a valid request needs (a webhook delivery)
 
 
 schemathesis_stack, schemathesis_server = server_fixtures("schemathesis")
@@ -61,7 +65,8 @@ schemathesis_stack, schemathesis_server = server_fixtures("schemathesis")
 
 @pytest.fixture(scope="module")
 def target(schemathesis_stack: Stack, schemathesis_server: Server) -> Target:
-    return Target(schemathesis_server, schemathesis_stack.key(schemathesis_stack.account()))
+    stack = schemathesis_stack
+    return Target(schemathesis_server, stack.key(stack.account()), stack)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +162,19 @@ VALID_REQUESTS: dict[str, Request] = {
     "POST /api/keys/{key_id}/rotate": NO_BODY,
     "DELETE /api/keys/{key_id}": NO_BODY,
     "GET /api/audit-log": NO_BODY,
+    "GET /v1/webhooks": NO_BODY,
+    "POST /v1/webhooks": lambda: (
+        {"url": "https://hooks.example.com/x", "event_types": ["key.revoked"]},
+        "application/json",
+    ),
+    "GET /v1/webhooks/{endpoint_id}": NO_BODY,
+    "PATCH /v1/webhooks/{endpoint_id}": lambda: ({"enabled": True}, "application/json"),
+    "DELETE /v1/webhooks/{endpoint_id}": NO_BODY,
+    "POST /v1/webhooks/{endpoint_id}/rotate-secret": NO_BODY,
+    "GET /v1/webhooks/{endpoint_id}/deliveries": NO_BODY,
+    "POST /v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver": NO_BODY,
+    "GET /v1/account/credits-low-threshold": NO_BODY,
+    "PUT /v1/account/credits-low-threshold": lambda: ({"threshold": 10}, "application/json"),
     # Well-formed, of no account: the answer is the same for every key.
     "POST /v1/keys/leaked": lambda: (
         ["bgone_live_000000000000000000000000000000003CxS1I"],
@@ -167,9 +185,15 @@ VALID_REQUESTS: dict[str, Request] = {
 
 def valid_request(operation: APIOperation, target: Target) -> Case:
     body, media_type = VALID_REQUESTS[operation.label]()
-    needs_key = "{key_id}" in operation.path
+    parameters: dict[str, Any] = {}
+    if "{key_id}" in operation.path:
+        parameters["key_id"] = spare_key_id(target)
+    if "{endpoint_id}" in operation.path:
+        parameters["endpoint_id"] = spare_endpoint_id(target)
+    if "{delivery_id}" in operation.path:
+        parameters["delivery_id"] = spare_delivery_id(target, parameters["endpoint_id"])
     case = operation.Case(
-        path_parameters={"key_id": spare_key_id(target)} if needs_key else None,
+        path_parameters=parameters or None,
         media_type=media_type,
         **({} if body is None else {"body": body}),
     )
@@ -206,6 +230,27 @@ def spare_key_id(target: Target) -> str:
     assert created.status_code == 201, created.text
     key_id: str = created.json()["data"]["id"]
     return key_id
+
+
+def spare_endpoint_id(target: Target) -> str:
+    created = httpx.post(
+        target.server.base_url + "/v1/webhooks",
+        headers={"x-api-key": target.key},
+        json={"url": "https://hooks.example.com/spare", "event_types": ["key.revoked"]},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    endpoint_id: str = created.json()["data"]["id"]
+    return endpoint_id
+
+
+def spare_delivery_id(target: Target, endpoint_id: str) -> int:
+    """A delivery row, as a consumer would have made it (no event need happen first)."""
+    assert target.stack is not None
+    with transaction(target.stack.sessions) as session:
+        return webhook_deliveries.create(
+            session, endpoint_id, "msg_spare", "key.revoked", "{}", utc_now()
+        )
 
 
 def send_cases(

@@ -29,6 +29,7 @@ from bgone.db.tables import (
     AuditEventRow,
     CreditGrantRow,
     CreditPeriodRow,
+    CreditsLowThresholdRow,
     IdempotencyKeyRow,
     ImproveSubmissionRow,
     InvitationRow,
@@ -48,6 +49,10 @@ from bgone.db.tables import (
     UsageRecordRow,
     UsageRollupRow,
     UserRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
+    WebhookMarkerRow,
+    WebhookSecretRow,
     WebSessionRow,
 )
 from tests.support.environment import require
@@ -61,6 +66,11 @@ POSTGRES = "postgresql"
 TABLES_TO_EMPTY = (
     PlanRequestRow,
     OperatorActionRow,
+    WebhookDeliveryRow,
+    WebhookSecretRow,
+    WebhookEndpointRow,
+    WebhookMarkerRow,
+    CreditsLowThresholdRow,
     UsageRollupRow,
     UsageRecordRow,
     CreditPeriodRow,

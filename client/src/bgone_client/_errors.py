@@ -117,7 +117,8 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         " bg_download_timeout invalid_model invalid_environment invalid_key_name"
         " invalid_grace_period invalid_expiry invalid_email invalid_limit unknown_plan"
         " invalid_account_status invalid_origin invalid_group_by invalid_date_range"
-        " invalid_role invalid_idempotency_key confirmation_mismatch"
+        " invalid_role invalid_idempotency_key confirmation_mismatch invalid_webhook_url"
+        " invalid_event_type invalid_threshold"
     ),
     AuthenticationError: (
         "missing_api_key invalid_api_key revoked_api_key expired_api_key login_required"

@@ -588,3 +588,86 @@ class PlanRequestRow(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(ACTOR_LENGTH))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+WEBHOOK_ID_LENGTH = 20  # "whe_" + 16 base62 characters
+WEBHOOK_URL_LENGTH = 2048
+
+
+class WebhookEndpointRow(Base):
+    """Where an account's events are posted (0016, bgone.domain.webhook_endpoints)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_account_id", "account_id"),)
+
+    id: Mapped[str] = mapped_column(String(WEBHOOK_ID_LENGTH), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    url: Mapped[str] = mapped_column(String(WEBHOOK_URL_LENGTH))
+    event_types: Mapped[str] = mapped_column(Text)  # space-separated
+    enabled: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The first failed attempt since the last success: 3 days of failures disable it.
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebhookSecretRow(Base):
+    """An endpoint's signing secret, sealed under the server secret (never in clear).
+
+    A rotation gives the old secret an end (`expires_at`); until then deliveries carry a
+    signature by each, so receivers can switch without a gap."""
+
+    __tablename__ = "webhook_secrets"
+    __table_args__ = (Index("ix_webhook_secrets_endpoint_id", "endpoint_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one endpoint, and how its attempts went (the endpoint's delivery log)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'succeeded', 'failed', 'cancelled')", name="state"),
+        Index("ix_webhook_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerId, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(40))  # the webhook-id header
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # the JSON body, exactly as signed
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status; None: no answer
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    response_ms: Mapped[int | None] = mapped_column(Integer)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)  # at most 1 KB
+
+
+class WebhookMarkerRow(Base):
+    """An event already sent for its period ("credits.low:2026-12", a key's 7-day notice):
+    the primary key makes "once" hold across replicas and consumers."""
+
+    __tablename__ = "webhook_markers"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    marker: Mapped[str] = mapped_column(String(120), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CreditsLowThresholdRow(Base):
+    """The balance under which the account gets `credits.low` (0016); no row: never."""
+
+    __tablename__ = "credits_low_thresholds"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    threshold_milli: Mapped[int] = mapped_column(BigInteger)

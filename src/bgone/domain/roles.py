@@ -44,6 +44,7 @@ class Permission(StrEnum):
     RESET_MEMBER_TWO_FACTOR = "reset_member_two_factor"  # remove a member's second factor
     DELETE_ACCOUNT = "delete_account"  # close the account: keys revoked, members out
     REQUEST_PLAN = "request_plan"  # ask the operator for another plan (API access)
+    MANAGE_WEBHOOKS = "manage_webhooks"  # endpoints, secrets, deliveries, credits.low
 
 
 P = Permission
@@ -56,6 +57,7 @@ _ADMIN = _DEVELOPER | {
     P.MANAGE_MEMBERS,
     P.VIEW_LEAK_REPORTS,
     P.REQUEST_PLAN,
+    P.MANAGE_WEBHOOKS,
 }
 # The account's security policies, and a member's second factor, are the owners' alone.
 _OWNER = _ADMIN | {
@@ -73,7 +75,8 @@ GRANTS: dict[Caller, frozenset[Permission]] = {
     Role.ADMIN: frozenset(_ADMIN),
     Role.DEVELOPER: frozenset(_DEVELOPER),
     Role.VIEWER: frozenset(_EVERYONE | {P.VIEW_MEMBERS}),
-    # A manage key is an owner's or admin's automation: keys and their audit log, no members.
+    # A manage key is an owner's or admin's automation: keys and their audit log, webhooks, no
+    # members.
     KeyScope.MANAGE: frozenset(
         {
             P.VIEW_ACCOUNT,
@@ -82,6 +85,7 @@ GRANTS: dict[Caller, frozenset[Permission]] = {
             P.CREATE_KEY,
             P.CREATE_MANAGE_KEY,
             P.MANAGE_ANY_KEY,
+            P.MANAGE_WEBHOOKS,
         }
     ),
     KeyScope.REMOVE: frozenset({P.VIEW_ACCOUNT}),

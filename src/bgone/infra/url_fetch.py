@@ -68,6 +68,11 @@ NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
+def parse_networks(texts: Iterable[str]) -> tuple[IpNetwork, ...]:
+    """BGONE_URL_FETCH_ALLOWED_NETWORKS as networks (the webhook sender follows it too)."""
+    return tuple(ipaddress.ip_network(text, strict=False) for text in texts)
+
+
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     """The IPv4 address an IPv6 one stands for (mapped, compatible, 6to4, Teredo client,
     NAT64), if any."""
@@ -185,8 +190,7 @@ class UrlFetcher:
     def from_strings(
         cls, max_bytes: int, timeout_seconds: float, allowed_networks: Iterable[str]
     ) -> UrlFetcher:
-        networks = tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks)
-        return cls(max_bytes, timeout_seconds, 3, networks)
+        return cls(max_bytes, timeout_seconds, 3, parse_networks(allowed_networks))
 
     def fetch(
         self,

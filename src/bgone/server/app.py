@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bgone import __version__
 from bgone.api.browser import BrowserCorsMiddleware
 from bgone.api.openapi import install_openapi
-from bgone.api.routes import account, improve, keys, leaks, removal, usage
+from bgone.api.routes import account, improve, keys, leaks, removal, usage, webhooks
 from bgone.inference.protocols import RemoverProtocol
 from bgone.server.container import Services
 from bgone.server.error_handlers import install_error_handlers
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None, remover: RemoverProtocol | None
     app.include_router(improve.router)
     app.include_router(leaks.router)
     app.include_router(usage.router)
+    app.include_router(webhooks.router)
+    app.include_router(webhooks.settings_router)
     install_web(app)
     install_openapi(app)
     return app

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
+from huey import Huey
 from sqlalchemy import Engine, text
 
 from bgone import __version__
@@ -36,9 +37,11 @@ from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
 from bgone.infra.refusal_pacing import PacingOptions, RefusalPacer
 from bgone.infra.shared_pool import AccountSharedPool, PoolOptions
-from bgone.infra.url_fetch import UrlFetcher
+from bgone.infra.task_queue import build_task_queue
+from bgone.infra.url_fetch import UrlFetcher, parse_networks
 from bgone.infra.usage_journal import Journal
 from bgone.infra.usage_writer import UsageWriter
+from bgone.infra.webhook_sender import WebhookSender
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
 from bgone.security.report_signatures import ScannerKeys
@@ -60,6 +63,11 @@ from bgone.services.removal import RemovalPools, RemovalService
 from bgone.services.shown_once import ShownOnceSecrets
 from bgone.services.two_factor import TwoFactorService
 from bgone.services.usage_report import UsageReports
+from bgone.services.webhook_delivery import DeliveryAttempts
+from bgone.services.webhook_events import EventPublisher
+from bgone.services.webhook_fanout import EventFanOut
+from bgone.services.webhook_tasks import WebhookTasks
+from bgone.services.webhooks import WebhookService
 from bgone.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -203,7 +211,9 @@ class Services:
 
     @cached_property
     def keys(self) -> KeyService:
-        return KeyService(self.sessions, self.read_sessions, self.ring, self.key_cache)
+        return KeyService(
+            self.sessions, self.read_sessions, self.ring, self.key_cache, events=self.events
+        )
 
     @cached_property
     def account_closing(self) -> AccountClosing:
@@ -252,6 +262,7 @@ class Services:
             self.limiter,
             self.settings.leak_reports_per_minute,
             self.scanner_keys,
+            events=self.events,
         )
 
     @cached_property
@@ -309,7 +320,8 @@ class Services:
                 self.gate,
                 AccountSlots(self.gate.share, self.gate.retry_after),
             ),
-            on_charged=self.forget_account_document,
+            on_charged=self.account_charged,
+            on_rate_limited=self.rate_limited,
             default_quality=Quality(self.settings.default_quality),
             best_quality_credits=self.settings.best_quality_credits,
             pacer=self.refusal_pacer,
@@ -324,10 +336,61 @@ class Services:
             )
         )
 
+    # -- the task queue and webhooks ------------------------------------------------------
+    @cached_property
+    def task_queue(self) -> Huey:
+        """The deployment's Huey (bgone.infra.task_queue); a test may set its own first."""
+        return build_task_queue(self.settings)
+
+    @cached_property
+    def webhook_tasks(self) -> WebhookTasks:
+        """The webhook tasks, registered on the queue and bound to their handlers: a process
+        touches this before its consumer starts, so every webhook task can run there."""
+        tasks = WebhookTasks(self.task_queue)
+        tasks.handle_with(
+            EventFanOut(self.sessions, tasks),
+            DeliveryAttempts(
+                self.sessions,
+                self.ring,
+                WebhookSender.from_strings(
+                    self.settings.url_fetch_timeout_seconds,
+                    self.settings.url_fetch_allowed_networks,
+                ),
+                tasks,
+                self.mailer,
+                self.settings.public_base_url,
+            ),
+        )
+        return tasks
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        return WebhookService(
+            self.sessions,
+            self.read_sessions,
+            self.ring,
+            self.webhook_tasks,
+            parse_networks(self.settings.url_fetch_allowed_networks),
+        )
+
+    @cached_property
+    def events(self) -> EventPublisher:
+        """Emitting webhook events: enqueue only (bgone.services.webhook_events)."""
+        return EventPublisher(self.webhook_tasks)
+
     @cached_property
     def improve(self) -> ImproveService:
         folder = submissions_folder(self.settings.data_dir)
         return ImproveService(self.sessions, self.fetcher, folder)
+
+    def account_charged(self, account_id: int) -> None:
+        self.forget_account_document(account_id)
+        self.events.credits_charged(account_id)  # credits.low, checked on a consumer
+
+    def rate_limited(self, caller: KeyContext) -> None:
+        self.events.rate_limit_exceeded(
+            caller.account_id, caller.environment.value, caller.rate_per_minute
+        )
 
     def forget_account_document(self, account_id: int) -> None:
         """This replica charged the account: its next /v1/account is recomputed."""

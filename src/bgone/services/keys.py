@@ -29,6 +29,7 @@ from bgone.errors import InsufficientRole
 from bgone.infra.keycache import ALL as ALL_KEYS
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment
+from bgone.services.webhook_events import EventPublisher
 
 
 class KeyInvalidation(Protocol):
@@ -68,7 +69,9 @@ class KeyService:
         read_sessions: SessionFactory,
         secret_ring: SecretRing,
         key_cache: KeyInvalidation,
+        events: EventPublisher | None = None,
     ) -> None:
+        self.events = events  # key.revoked (enqueue only); None: the CLI's, no events
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.secret_ring = secret_ring
@@ -139,6 +142,8 @@ class KeyService:
             _require_may_change(session, by, key_id)
             record = api_keys.revoke(session, by.account_id, key_id, by.actor, ip=by.ip)
         self.key_cache.invalidate(key_id)
+        if self.events is not None:
+            self.events.key_revoked(record, by.actor)
         return record
 
     def revoke_created_by(self, by: KeyActor, user_id: int) -> list[KeyRecord]:

@@ -22,6 +22,7 @@ from bgone.security.hashing import SecretRing
 from bgone.security.keys import MalformedKey, parse_key
 from bgone.security.report_signatures import InvalidScannerKeys, ScannerKeys
 from bgone.services.keys import KeyInvalidation
+from bgone.services.webhook_events import EventPublisher
 
 MAX_REPORTED_KEYS = 1000  # per request; GitHub sends a handful at a time
 
@@ -55,7 +56,9 @@ class LeakReports:
         limiter: RateLimiter,
         reports_per_minute: int,
         scanner_keys: ScannerKeys | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
+        self.events = events  # key.leaked (enqueue only)
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.secret_ring = secret_ring
@@ -105,6 +108,10 @@ class LeakReports:
             handled = leaks.handle_leak(session, key, entry.url, entry.source, reporter_ip)
         if handled.revoked_now:
             self.key_cache.invalidate(handled.report.key_id)
+        if self.events is not None:
+            report = handled.report
+            outcome = "revoked" if handled.revoked_now else report.outcome.value
+            self.events.key_leaked(report.account_id, report.key_id, outcome)
 
     # -- the account's side ------------------------------------------------------------
     def open_reports(self, account_id: int) -> list[LeakReport]:

@@ -140,6 +140,8 @@ class RemovalService:
     best_quality_credits: float = 1.0
     # Holds back the refusals of an account that resends without waiting (None: never).
     pacer: RefusalPacer | None = None
+    # Told of a 429 for the rate limit (the rate_limit.exceeded event: enqueue only).
+    on_rate_limited: Callable[[KeyContext], None] = lambda caller: None
 
     async def remove(self, request: RemovalRequest, ledger: RemovalLedger) -> RemovalOutcome:
         caller = request.caller
@@ -154,14 +156,14 @@ class RemovalService:
         options = await anyio.to_thread.run_sync(partial(self._reserve, request, options, ledger))
         # A failure from here on leaves `ledger.credits_milli` at 0: the usage row releases
         # the reservation. On success that row charges it.
-        await rate_admission.admit(self.limiter, caller, ledger, PROVISIONAL_WEIGHT)
+        await self._admit(caller, ledger, PROVISIONAL_WEIGHT)
         image, background = await self._sources(request)
         if background is not request.background:
             options = replace(options, bg_image=background)
         self._measure(image, caller, ledger)
         beyond = pricing.rate_weight(ledger.megapixels) - PROVISIONAL_WEIGHT
         if beyond > 0:
-            await rate_admission.admit(self.limiter, caller, ledger, beyond)
+            await self._admit(caller, ledger, beyond)
         account = caller.account_id
         # From decoding to the result the image takes CPU: one of the account's images in
         # process (downloads wait on the network and have their own pool's share).
@@ -219,8 +221,17 @@ class RemovalService:
             if self.pools.in_process is not None:
                 self.pools.in_process.refuse_if_full(caller.account_id)
         except (RateLimitExceeded, ConcurrencyLimitExceeded) as refusal:
+            if isinstance(refusal, RateLimitExceeded):
+                self.on_rate_limited(caller)
             if self.pacer is not None:
                 await self.pacer.pace(caller.account_id, refusal.retry_after)
+            raise
+
+    async def _admit(self, caller: KeyContext, ledger: RemovalLedger, weight: float) -> None:
+        try:
+            await rate_admission.admit(self.limiter, caller, ledger, weight)
+        except RateLimitExceeded:
+            self.on_rate_limited(caller)
             raise
 
     def _reserve(

@@ -34,6 +34,7 @@ from bgone.web.security import router as security_router
 from bgone.web.templating import STATIC_DIR, render
 from bgone.web.two_factor import router as two_factor_router
 from bgone.web.usage import router as usage_router
+from bgone.web.webhooks import router as webhooks_router
 
 
 async def _login_required(request: Request, error: Exception) -> Response:
@@ -100,6 +101,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(plan_request_router)
     app.include_router(admin_accounts_router)
     app.include_router(admin_pages_router)
+    app.include_router(webhooks_router)
     app.include_router(security_router)
     app.include_router(two_factor_router)
     app.include_router(playground_router)

@@ -193,6 +193,10 @@ async def account_page(
 ) -> Response:
     # A secret from the generate or rotate form: shown on this page once, never from the URL.
     new = await run_in_threadpool(services.shown_once.take, viewer.token)
+    if isinstance(new, NewSecret) and new.environment == "webhook":
+        # A webhook's secret (bgone.web.webhooks) that its page did not take: kept for it.
+        await run_in_threadpool(services.shown_once.keep, viewer.token, new)
+        new = None
     if new is None:
         return await _page(
             request, services, viewer, revoked=revoked, plan_notice=PLAN_NOTICES.get(plan)

@@ -25,6 +25,7 @@ from bgone.web.docs_guides import AUTH_GUIDE_ERRORS, error_statuses, example_fil
 from bgone.web.docs_markup import ticks
 from bgone.web.docs_reference import Reference
 from bgone.web.docs_teams import COLUMNS, permission_rows
+from bgone.web.docs_webhooks import disable_after_days, event_rows, retry_schedule
 from bgone.web.playground import ENDPOINTS
 from bgone.web.snippets import SnippetRequest, SnippetSet, snippets
 from bgone.web.templating import render
@@ -37,6 +38,7 @@ NAV = (
     ("/docs/web-integration", "Web integration"),
     ("/docs/teams", "Teams and roles"),
     ("/docs/leaked-keys", "Leaked keys"),
+    ("/docs/webhooks", "Webhooks"),
     ("/docs/api", "API reference"),
 )
 
@@ -163,6 +165,19 @@ async def leaked_keys(request: Request, viewer: ViewerDep) -> Response:
         max_keys=MAX_REPORTED_KEYS,
         per_minute=services.settings.leak_reports_per_minute,
         signatures_checked=services.scanner_keys is not None,
+    )
+
+
+@router.get("/docs/webhooks")
+async def webhooks(request: Request, viewer: ViewerDep) -> Response:
+    return _page(
+        request,
+        viewer,
+        "docs_webhooks.html",
+        "Webhooks",
+        events=event_rows(),
+        retries=retry_schedule(),
+        disable_days=disable_after_days(),
     )
 
 

@@ -26,6 +26,7 @@ PERMISSION_TEXT: dict[Permission, str] = {
     Permission.RESET_MEMBER_TWO_FACTOR: "Reset a member's second factor",
     Permission.DELETE_ACCOUNT: "Delete the account",
     Permission.REQUEST_PLAN: "Ask the operator for another plan (API access)",
+    Permission.MANAGE_WEBHOOKS: "Register, change and remove webhook endpoints",
 }
 
 COLUMNS: tuple[tuple[Caller, str], ...] = (

@@ -16,6 +16,7 @@ PAGES = (
     "/docs/authentication",
     "/docs/web-integration",
     "/docs/leaked-keys",
+    "/docs/webhooks",
     "/docs/api",
 )
 

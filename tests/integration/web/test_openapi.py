@@ -26,6 +26,12 @@ PROTECTED = (
     ("post", "/api/keys/{key_id}/rotate"),
     ("delete", "/api/keys/{key_id}"),
     ("get", "/api/audit-log"),
+    ("get", "/v1/webhooks"),
+    ("post", "/v1/webhooks"),
+    ("patch", "/v1/webhooks/{endpoint_id}"),
+    ("post", "/v1/webhooks/{endpoint_id}/rotate-secret"),
+    ("post", "/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
+    ("put", "/v1/account/credits-low-threshold"),
 )
 
 

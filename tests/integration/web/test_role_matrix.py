@@ -20,9 +20,16 @@ import pyotp
 from sqlalchemy import select
 
 from bgone.db.engine import transaction
-from bgone.db.tables import LeakReportRow, PlanRequestRow
+from bgone.db.tables import (
+    LeakReportRow,
+    PlanRequestRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
+    WebhookSecretRow,
+)
 from bgone.domain import (
     accounts,
+    credits_low,
     invitations,
     leaks,
     members,
@@ -30,11 +37,15 @@ from bgone.domain import (
     two_factor,
     users,
     web_sessions,
+    webhook_deliveries,
+    webhook_endpoints,
 )
 from bgone.domain.clock import utc_now
 from bgone.domain.leaks import LeakedKeyAction
 from bgone.domain.members import MemberChange
 from bgone.domain.roles import EVERYTHING, KeyScope, Role
+from bgone.domain.webhook_events import EventType
+from bgone.security.hashing import SecretRing
 from bgone.security.passwords import hash_password, verify_password
 from tests.support.stack import Server, Stack
 from tests.support.teams import (
@@ -345,6 +356,93 @@ def request_plan(world: World, who: Caller) -> Case:
     return Case("POST", "/account/plan-request", changed, form=form)
 
 
+HOOKS_RING = SecretRing.from_secrets("role-matrix")
+
+
+def endpoint_in(world: World, account_id: int) -> str:
+    with transaction(world.stack.sessions) as session:
+        made = webhook_endpoints.create(
+            session,
+            account_id,
+            f"https://hooks{secrets.token_hex(3)}.example/x",
+            (EventType.KEY_REVOKED,),
+            HOOKS_RING,
+            utc_now(),
+        )
+    return made.endpoint.id
+
+
+def count_of(world: World, column: Any, where: Any) -> int:
+    with transaction(world.stack.sessions) as session:
+        return len(list(session.scalars(select(column).where(where))))
+
+
+def add_webhook(api: bool) -> Callable[[World, Caller], Case]:
+    def build(world: World, who: Caller) -> Case:
+        account = who.account_id or world.a.account_id
+        where = WebhookEndpointRow.account_id == account
+        before = count_of(world, WebhookEndpointRow.id, where)
+        changed = lambda: count_of(world, WebhookEndpointRow.id, where) > before  # noqa: E731
+        url = f"https://m{secrets.token_hex(3)}.example/x"
+        if api:
+            body = {"url": url, "event_types": ["key.revoked"]}
+            return Case("POST", "/v1/webhooks", changed, json=body)
+        form = {"url": url, "event_types": "key.revoked"}
+        return Case("POST", "/account/webhooks", changed, form=form)
+
+    return build
+
+
+def change_webhook(action: str, api: bool, whose: str = "a") -> Callable[[World, Caller], Case]:
+    """delete, rotate, redeliver or threshold on a fresh endpoint of A (or of B)."""
+
+    def build(world: World, who: Caller) -> Case:
+        team = world.b if whose == "b" else world.a
+        endpoint_id = endpoint_in(world, team.account_id)
+        one = f"/v1/webhooks/{endpoint_id}" if api else f"/account/webhooks/{endpoint_id}"
+        if action == "delete":
+            where = WebhookEndpointRow.id == endpoint_id
+            changed = lambda: count_of(world, WebhookEndpointRow.id, where) == 0  # noqa: E731
+            if api:
+                return Case("DELETE", one, changed)
+            return Case("POST", f"{one}/delete", changed, form={})
+        if action == "rotate":
+            where = WebhookSecretRow.endpoint_id == endpoint_id
+            changed = lambda: count_of(world, WebhookSecretRow.id, where) > 1  # noqa: E731
+            return Case("POST", f"{one}/rotate-secret" if api else f"{one}/rotate", changed,
+                        json={} if api else None, form=None if api else {})  # fmt: skip
+        with transaction(world.stack.sessions) as session:
+            delivery = webhook_deliveries.create(
+                session, endpoint_id, "msg_m", "key.revoked", "{}", utc_now()
+            )
+        where = WebhookDeliveryRow.endpoint_id == endpoint_id
+        changed = lambda: count_of(world, WebhookDeliveryRow.id, where) > 1  # noqa: E731
+        path = f"{one}/deliveries/{delivery}/redeliver"
+        return Case("POST", path, changed, json={} if api else None, form=None if api else {})
+
+    return build
+
+
+def credits_threshold(api: bool) -> Callable[[World, Caller], Case]:
+    def build(world: World, who: Caller) -> Case:
+        account = who.account_id or world.a.account_id
+        value = secrets.randbelow(1000) + 1
+        with transaction(world.stack.sessions) as session:
+            credits_low.set_threshold(session, account, None)
+
+        def changed() -> bool:
+            with transaction(world.stack.sessions) as session:
+                return credits_low.threshold_of(session, account) == value * 1000
+
+        if api:
+            path = "/v1/account/credits-low-threshold"
+            return Case("PUT", path, changed, json={"threshold": value})
+        form = {"threshold": str(value)}
+        return Case("POST", "/account/webhooks/credits-low", changed, form=form)
+
+    return build
+
+
 NO_KEY = "401 401 401 401 401 401"
 # Expected, in the order of CALLERS: A allow, L redirected to /login, or the status. Routes
 # without "api" are the dashboard's form posts.
@@ -380,6 +478,17 @@ ROUTES: list[tuple[str, Callable[[World, Caller], Case], str]] = [
     ("api rotate owner's key", change_key("owner", "rotate", True), f"{NO_KEY} 403 A"),
     ("api revoke owner's key", change_key("owner", "revoke", True), f"{NO_KEY} 403 A"),
     ("api revoke B's key", change_key("b", "revoke", True), f"{NO_KEY} 403 404"),
+    ("dashboard add webhook", add_webhook(False), "A A 403 403 A L L L"),
+    ("dashboard delete webhook", change_webhook("delete", False), "A A 403 403 404 L L L"),
+    ("dashboard rotate webhook secret", change_webhook("rotate", False), "A A 403 403 404 L L L"),
+    ("dashboard redeliver", change_webhook("redeliver", False), "A A 403 403 404 L L L"),
+    ("dashboard credits.low threshold", credits_threshold(False), "A A 403 403 A L L L"),
+    ("api add webhook", add_webhook(True), f"{NO_KEY} 403 A"),
+    ("api delete webhook", change_webhook("delete", True), f"{NO_KEY} 403 A"),
+    ("api rotate webhook secret", change_webhook("rotate", True), f"{NO_KEY} 403 A"),
+    ("api redeliver", change_webhook("redeliver", True), f"{NO_KEY} 403 A"),
+    ("api delete B's webhook", change_webhook("delete", True, "b"), f"{NO_KEY} 403 404"),
+    ("api credits.low threshold", credits_threshold(True), f"{NO_KEY} 403 A"),
 ]  # fmt: skip
 
 

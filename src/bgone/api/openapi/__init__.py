@@ -50,6 +50,7 @@ from bgone.api.openapi.responses import (
 )
 from bgone.api.openapi.schema import Schema
 from bgone.api.openapi.usage import USAGE_ERRORS, usage_success
+from bgone.api.openapi.webhooks import webhook_operations
 from bgone.errors import InvalidRequest
 from bgone.server.error_dialects import dialect_of
 
@@ -117,6 +118,10 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
         success_status="202",
         public=True,
     ),
+    **{
+        operation: OperationDoc(errors)
+        for operation, errors in webhook_operations(MANAGEMENT).items()
+    },
 }
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

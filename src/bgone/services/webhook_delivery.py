@@ -1,0 +1,110 @@
+"""One attempt of one delivery: sign, POST under the address rules, log, schedule the next.
+
+A 2xx answer ends the delivery; anything else (another status, no answer, a refused
+address) schedules the next attempt on the back-off, until RETRY_DELAYS run out. An
+endpoint whose every attempt has failed for DISABLE_AFTER is disabled, its pending
+deliveries cancelled, and the account's owners are mailed (when SMTP is configured).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bgone.db.engine import SessionFactory, transaction
+from bgone.domain import members, webhook_deliveries, webhook_endpoints
+from bgone.domain.clock import utc_now
+from bgone.domain.roles import Role
+from bgone.domain.webhook_deliveries import RETRY_DELAYS, AttemptResult
+from bgone.infra.mailer import Mailer
+from bgone.security.hashing import SecretRing
+from bgone.security.webhook_signing import signed_headers
+from bgone.services.webhook_queue import DeliveryQueue
+
+log = logging.getLogger(__name__)
+
+DISABLE_AFTER = timedelta(days=3)
+
+
+class Sender(Protocol):
+    def post(self, url: str, body: str, headers: Mapping[str, str]) -> AttemptResult: ...
+
+
+class DeliveryAttempts:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        ring: SecretRing,
+        sender: Sender,
+        queue: DeliveryQueue,
+        mailer: Mailer | None = None,
+        public_url: str = "",
+        clock: Callable[[], datetime] = utc_now,
+        delays: Sequence[timedelta] = RETRY_DELAYS,
+    ) -> None:
+        self.delays = tuple(delays)
+        self.sessions = sessions
+        self.ring = ring
+        self.sender = sender
+        self.queue = queue
+        self.mailer = mailer
+        self.public_url = public_url
+        self.clock = clock
+
+    def attempt(self, delivery_id: int) -> AttemptResult | None:
+        """One attempt; None when the delivery has nothing left to attempt."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            work = webhook_deliveries.work_for(session, delivery_id)
+            if work is None:
+                return None
+            if not work.enabled:
+                webhook_deliveries.cancel(session, delivery_id, "endpoint disabled")
+                return None
+            secrets = webhook_endpoints.signing_secrets(
+                session, work.delivery.endpoint_id, self.ring, now
+            )
+        headers = signed_headers(secrets, work.delivery.event_id, now, work.delivery.payload)
+        # Outside any transaction: the endpoint may take up to the deadline to answer.
+        result = self.sender.post(work.url, work.delivery.payload, headers)
+        done = self.clock()
+        disabled = False
+        with transaction(self.sessions) as session:
+            delay = webhook_deliveries.record_attempt(
+                session, delivery_id, result, done, self.delays
+            )
+            endpoint_id = work.delivery.endpoint_id
+            if result.succeeded:
+                webhook_endpoints.note_success(session, endpoint_id)
+            else:
+                disabled = webhook_endpoints.note_failure(session, endpoint_id, done, DISABLE_AFTER)
+                if disabled:
+                    webhook_deliveries.cancel_pending(session, endpoint_id, "endpoint disabled")
+                    delay = None
+        if delay is not None:
+            self.queue.attempt(delivery_id, delay.total_seconds())
+        if disabled:
+            self._tell_owners(work.account_id, work.url)
+        return result
+
+    def _tell_owners(self, account_id: int, url: str) -> None:
+        if self.mailer is None:
+            return
+        with transaction(self.sessions) as session:
+            owners = [
+                member.email
+                for member in members.list_members(session, account_id)
+                if member.role is Role.OWNER
+            ]
+        page = f"{self.public_url.rstrip('/')}/account/webhooks" if self.public_url else ""
+        body = (
+            f"Every delivery to your webhook endpoint {url} has failed for "
+            f"{DISABLE_AFTER.days} days, so bgone has disabled it. Events are no longer sent "
+            "to it. Fix the receiver, then enable the endpoint again on the Webhooks page"
+            + (f": {page}" if page else ".")
+            + "\n"
+        )
+        for email in owners:
+            self.mailer.send_later(email, "A bgone webhook endpoint was disabled", body)

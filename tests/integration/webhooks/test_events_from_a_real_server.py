@@ -1,0 +1,54 @@
+"""An event from a real `bgone serve` (SQLite; PostgreSQL with Redis): revoking a key through
+the API enqueues on the server's own task queue, and a consumer in this process (the same
+storage, as `bgone worker` would have) delivers it, signed, to a receiver on loopback."""
+
+from __future__ import annotations
+
+import httpx
+
+from bgone.domain.roles import GRANTS, Role
+from bgone.infra.task_queue import ConsumerPlan, build_consumer, build_task_queue
+from bgone.infra.url_fetch import parse_networks
+from bgone.infra.webhook_sender import WebhookSender
+from bgone.security.hashing import load_secret_ring
+from bgone.services.keys import KeyActor
+from bgone.services.webhook_delivery import DeliveryAttempts
+from bgone.services.webhook_fanout import EventFanOut
+from bgone.services.webhook_tasks import WebhookTasks
+from bgone.services.webhooks import WebhookService
+from tests.support.stack import Server, Stack
+from tests.support.webhook_receiver import webhook_receiver
+
+LOOPBACK = parse_networks(["127.0.0.0/8"])
+
+
+def test_a_revocation_through_the_api_is_delivered(server: Server, stack: Stack) -> None:
+    account = stack.account("business")
+    manage_key = stack.key(account)
+    ring = load_secret_ring(stack.settings)  # the server's: it seals and we open
+    queue = build_task_queue(stack.settings)
+    tasks = WebhookTasks(queue)
+    tasks.handle_with(
+        EventFanOut(stack.sessions, tasks),
+        DeliveryAttempts(stack.sessions, ring, WebhookSender(5.0, LOOPBACK), tasks),
+    )
+    owner = KeyActor(account, "tests", granted=GRANTS[Role.OWNER])
+    service = WebhookService(stack.sessions, stack.sessions, ring, tasks, LOOPBACK)
+    with webhook_receiver() as receiver:
+        made = service.create(owner, receiver.url, ["key.revoked"])
+        receiver.secret = made.secret
+        headers = {"x-api-key": manage_key}
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+            created = client.post("/api/keys", json={"name": "doomed"})
+            key_id = created.json()["data"]["id"]
+            assert client.delete(f"/api/keys/{key_id}").status_code == 200
+        consumer = build_consumer(queue, ConsumerPlan(workers=2, poll_seconds=0.1, periodic=False))
+        consumer.start()
+        try:
+            [got] = receiver.wait_for(1)
+        finally:
+            consumer.stop(graceful=True)
+    assert got.verified is not None, "the signature did not verify"
+    assert got.verified["type"] == "key.revoked"
+    assert got.verified["data"]["key_id"] == key_id
+    assert got.verified["data"]["revoked_by"].startswith("key:key_")  # the manage key
