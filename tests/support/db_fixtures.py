@@ -31,6 +31,8 @@ from bgone.db.tables import (
     CreditPeriodRow,
     ImproveSubmissionRow,
     InvitationRow,
+    JobItemRow,
+    JobRow,
     LeakReportRow,
     MembershipRow,
     OneTimeTokenRow,
@@ -55,6 +57,8 @@ SQLITE = "sqlite"
 POSTGRES = "postgresql"
 # Children before parents, so foreign keys never block the clean-up between tests.
 TABLES_TO_EMPTY = (
+    JobItemRow,
+    JobRow,
     UsageRollupRow,
     UsageRecordRow,
     CreditPeriodRow,
@@ -71,6 +75,8 @@ TABLES_TO_EMPTY = (
     RecoveryCodeRow,
     TwoFactorSecretRow,
     InvitationRow,
+    JobItemRow,
+    JobRow,
     MembershipRow,
     AccountRow,
     ReplicaHeartbeatRow,

@@ -28,7 +28,7 @@ def test_upgrade_from_empty_to_head(empty_database_url: str) -> None:
 
     upgrade(empty_database_url)
 
-    assert current_revision(empty_database_url) == head_revision() == "0014"
+    assert current_revision(empty_database_url) == head_revision() == "0015"
     engine = make_engine(empty_database_url)
     try:
         assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
