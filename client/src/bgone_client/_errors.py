@@ -110,7 +110,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         " bg_download_timeout invalid_model invalid_environment invalid_key_name"
         " invalid_grace_period invalid_expiry invalid_email invalid_limit unknown_plan"
         " invalid_account_status invalid_origin invalid_group_by invalid_date_range"
-        " invalid_role"
+        " invalid_role invalid_zip invalid_zip_entry"
     ),
     AuthenticationError: (
         "missing_api_key invalid_api_key revoked_api_key expired_api_key login_required"
@@ -120,9 +120,12 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         "plan_without_api_access account_suspended key_limit_reached production_key_required"
         " browser_request_refused csrf_failed insufficient_role two_factor_required"
     ),
-    NotFoundError: "not_found",
-    ConflictError: "account_exists key_not_active last_owner ambiguous_account",
-    PayloadTooLargeError: "file_too_large",
+    NotFoundError: "not_found job_not_found job_item_not_found",
+    ConflictError: (
+        "account_exists key_not_active last_owner ambiguous_account job_item_not_ready"
+        " job_finished job_cancelled"
+    ),
+    PayloadTooLargeError: "file_too_large too_many_job_items",
     UnsupportedMediaTypeError: "invalid_file_type",
     RateLimitError: (
         "rate_limit_exceeded too_many_invalid_keys concurrency_limit_exceeded "
@@ -130,7 +133,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     ),
     ServiceUnavailableError: (
         "server_busy service_unavailable model_unavailable model_not_installed"
-        " model_provisioning_failed"
+        " model_provisioning_failed job_item_lost"
     ),
     BgoneAPIError: "method_not_allowed internal_error",
 }

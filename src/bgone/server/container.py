@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
+from huey import Huey
 from sqlalchemy import Engine, text
 
 from bgone import __version__
@@ -34,16 +36,22 @@ from bgone.infra.keycache import KeyCache
 from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
 from bgone.infra.shared_pool import AccountSharedPool, PoolOptions
+from bgone.infra.task_queue import ConsumerPlan, build_task_queue
 from bgone.infra.url_fetch import UrlFetcher
 from bgone.infra.usage_journal import Journal
 from bgone.infra.usage_writer import UsageWriter
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
+from bgone.server.job_tasks import JobConsumer, JobTasks
 from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
 from bgone.services.authentication import Authenticator
 from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.invitations import InvitationService
+from bgone.services.job_inputs import JobInputs
+from bgone.services.job_runner import JobRunner
+from bgone.services.job_upkeep import JobUpkeep
+from bgone.services.jobs import JobFinishedCallback, JobService
 from bgone.services.keys import KeyService
 from bgone.services.leaks import LeakReports
 from bgone.services.login import DashboardLogin
@@ -101,6 +109,10 @@ class Services:
     )
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     heartbeat: HeartbeatWriter | None = None
+    # Told once of every job that ends (the webhooks' job.completed / job.failed).
+    job_finished_callbacks: list[JobFinishedCallback] = field(default_factory=list)
+    # The consumer this process runs, if any (`bgone worker`, or the embedded `bgone serve`).
+    job_consumer: JobConsumer | None = None
 
     @classmethod
     def open(
@@ -267,6 +279,68 @@ class Services:
         folder = submissions_folder(self.settings.data_dir)
         return ImproveService(self.sessions, self.fetcher, folder)
 
+    @cached_property
+    def task_queue(self) -> Huey:
+        return build_task_queue(self.settings)
+
+    @cached_property
+    def job_tasks(self) -> JobTasks:
+        return JobTasks(self.task_queue, lambda: self.job_runner)
+
+    @cached_property
+    def job_inputs(self) -> JobInputs:
+        return JobInputs(self.settings.results_path / "jobs", self.settings.max_upload_bytes)
+
+    @cached_property
+    def jobs(self) -> JobService:
+        return JobService(
+            sessions=self.sessions,
+            read_sessions=self.read_sessions,
+            removal=self.removal,
+            inputs=self.job_inputs,
+            enqueue=self.job_tasks.enqueue,
+            max_items=self.settings.job_max_items,
+            retention=self.settings.job_retention,
+            on_job_finished=self.job_finished_callbacks,
+        )
+
+    @cached_property
+    def job_runner(self) -> JobRunner:
+        return JobRunner(
+            sessions=self.sessions,
+            removal=self.removal,
+            limiter=self.limiter,
+            inputs=self.job_inputs,
+            lease=timedelta(seconds=self.settings.job_lease_seconds),
+            retention=self.settings.job_retention,
+            on_job_finished=self.job_finished_callbacks,
+        )
+
+    @cached_property
+    def job_upkeep(self) -> JobUpkeep:
+        return JobUpkeep(
+            sessions=self.sessions,
+            inputs=self.job_inputs,
+            enqueue=self.job_tasks.enqueue,
+            lease=timedelta(seconds=self.settings.job_lease_seconds),
+            retention=self.settings.job_retention,
+            on_job_finished=self.job_finished_callbacks,
+        )
+
+    def job_consumer_for(self, loop: asyncio.AbstractEventLoop) -> JobConsumer:
+        """A consumer whose items run on `loop`, with as many threads as the pipeline has:
+        the same thread plan, pools and model as a replica's requests."""
+        # Built here, on the loop's thread, as the removal use case must be.
+        self.job_tasks.bind_loop(loop)
+        _ = self.job_runner
+        plan = ConsumerPlan(
+            workers=self.settings.pipeline_workers,
+            poll_seconds=self.settings.queue_poll_seconds,
+            periodic=False,  # the upkeep thread claims its own slots
+        )
+        self.job_consumer = JobConsumer(self.job_tasks, plan, self.job_upkeep)
+        return self.job_consumer
+
     def forget_account_document(self, account_id: int) -> None:
         """This replica charged the account: its next /v1/account is recomputed."""
         for key in [key for key in self.account_documents if key[0] == account_id]:
@@ -283,6 +357,8 @@ class Services:
             return False
 
     def close(self) -> None:
+        if self.job_consumer is not None:
+            self.job_consumer.stop()
         if self.heartbeat is not None:
             self.heartbeat.stop()
         for pool in self._pools():

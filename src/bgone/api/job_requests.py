@@ -1,0 +1,167 @@
+"""Parsing `POST /v1/jobs` into a `JobSubmission`: the parse step, apart from admission.
+
+Three body kinds: multipart with repeated `image_file` fields, multipart with one
+`image_zip`, or JSON `{"image_urls": [...]}`; beside them the synchronous API's removal
+options by the same names, and `webhook_url`. Uploads go to the job's folder chunk by chunk
+(Starlette spools each part to a temporary file first, never the whole body in memory).
+An idempotency layer can hash the submission this returns before it is admitted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from bgone.db.tables import WEBHOOK_URL_LENGTH
+from bgone.domain.jobs import NewItem
+from bgone.errors import (
+    FileTooLarge,
+    InvalidOption,
+    InvalidRequest,
+    MissingSource,
+    MultipleSources,
+    TooManyJobItems,
+)
+from bgone.inference.option_table import validate_accepted_only
+from bgone.services.job_inputs import JobInputs, stem_of
+from bgone.services.jobs import JobSubmission
+
+FILE_FIELD = "image_file"
+ZIP_FIELD = "image_zip"
+URLS_FIELD = "image_urls"
+WEBHOOK_FIELD = "webhook_url"
+MAX_URL_LENGTH = 2048
+
+
+async def parse_job_request(
+    request: Request, job_id: str, inputs: JobInputs, max_items: int
+) -> JobSubmission:
+    """The submission, its uploads staged under the job's folder (deleted on a refusal)."""
+    try:
+        return await _parse(request, job_id, inputs, max_items)
+    except BaseException:
+        await run_in_threadpool(inputs.discard, job_id)
+        raise
+
+
+async def _parse(request: Request, job_id: str, inputs: JobInputs, max_items: int) -> JobSubmission:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        return await _multipart(request, job_id, inputs, max_items)
+    if content_type in ("application/json", ""):
+        return await _json(request, job_id, max_items)
+    raise InvalidRequest(
+        "Send multipart/form-data (image_file fields or one image_zip) or JSON (image_urls)."
+    )
+
+
+async def _multipart(
+    request: Request, job_id: str, inputs: JobInputs, max_items: int
+) -> JobSubmission:
+    try:
+        form = await request.form(max_files=max_items + 1, max_fields=max_items + 64)
+    except HTTPException as error:
+        if "maximum number of files" in str(error.detail):
+            raise TooManyJobItems(f"A job may hold {max_items} images.") from None
+        if "exceeded maximum size" in str(error.detail):
+            raise FileTooLarge(f"A form field is too large: {error.detail}") from None
+        raise InvalidRequest(f"The multipart body could not be read: {error.detail}") from None
+    try:
+        texts: dict[str, str] = {}
+        uploads: list[UploadFile] = []
+        archives: list[UploadFile] = []
+        for key, value in form.multi_items():
+            name = key.lower()
+            if isinstance(value, UploadFile):
+                if name == FILE_FIELD:
+                    uploads.append(value)
+                elif name == ZIP_FIELD:
+                    archives.append(value)
+                else:
+                    raise InvalidRequest(
+                        f"Unexpected file field {name!r}: send image_file or image_zip."
+                    )
+            else:
+                texts[name] = value
+        if (uploads and archives) or len(archives) > 1:
+            raise MultipleSources("Send image_file fields or one image_zip, not both.")
+        if len(uploads) > max_items:
+            raise TooManyJobItems(
+                f"The job holds {len(uploads)} images; a job may hold {max_items}."
+            )
+        items: list[NewItem] = []
+        for index, upload in enumerate(uploads):
+            saved = await run_in_threadpool(
+                inputs.save_upload, job_id, index, upload.filename or f"image-{index}", upload.file
+            )
+            items.append(saved)
+        for archive in archives:
+            path = await run_in_threadpool(inputs.save_archive, job_id, archive.file)
+            items = await run_in_threadpool(inputs.expand_zip, job_id, path, 0, max_items)
+            path.unlink(missing_ok=True)
+    finally:
+        await form.close()
+    if not items:
+        raise MissingSource(
+            "No image was sent. Send image_file fields, one image_zip, or image_urls."
+        )
+    return _submission(job_id, items, texts)
+
+
+async def _json(request: Request, job_id: str, max_items: int) -> JobSubmission:
+    try:
+        document = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise InvalidOption("json", "The JSON body could not be parsed.") from None
+    if not isinstance(document, dict):
+        raise InvalidOption("json", "The JSON body must be an object.")
+    urls = document.pop(URLS_FIELD, None)
+    if not isinstance(urls, list) or not urls:
+        raise MissingSource("No image was sent: image_urls must be a non-empty list of URLs.")
+    if len(urls) > max_items:
+        raise TooManyJobItems(f"The job holds {len(urls)} images; a job may hold {max_items}.")
+    items = [_url_item(position, url) for position, url in enumerate(urls)]
+    texts = {str(k).lower(): _text(str(k), v) for k, v in document.items() if v is not None}
+    return _submission(job_id, items, texts)
+
+
+def _url_item(position: int, url: Any) -> NewItem:
+    if not isinstance(url, str) or not url.strip() or len(url) > MAX_URL_LENGTH:
+        raise InvalidRequest(
+            f"image_urls[{position}] must be a URL of at most {MAX_URL_LENGTH} characters."
+        )
+    url = url.strip()
+    return NewItem(stem_of(urlsplit(url).path or f"image-{position}"), url, source_is_url=True)
+
+
+def _text(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise InvalidOption(name, f"{name} must be a string, number or boolean.")
+
+
+def _submission(job_id: str, items: list[NewItem], texts: dict[str, str]) -> JobSubmission:
+    webhook_url = texts.pop(WEBHOOK_FIELD, "").strip() or None
+    if webhook_url is not None:
+        parts = urlsplit(webhook_url)
+        if (
+            len(webhook_url) > WEBHOOK_URL_LENGTH
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+        ):
+            raise InvalidRequest(
+                f"webhook_url must be an http(s) URL of at most {WEBHOOK_URL_LENGTH} characters."
+            )
+    for source in ("image_url", "image_file_b64", "image_base64", "bg_image_file"):
+        if source in texts:
+            raise InvalidRequest(f"{source} is not accepted by /v1/jobs; see its body kinds.")
+    validate_accepted_only(texts)
+    return JobSubmission(job_id=job_id, items=items, fields=texts, webhook_url=webhook_url)
