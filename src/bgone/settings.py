@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     # A running item's lease: a worker renews it while it works; once it lapses (the worker
     # was killed) the reaper queues the item again for another worker.
     job_lease_seconds: float = Field(default=30.0, ge=1)
+    # Whether `bgone serve` also runs job items in process: "auto" does in the embedded
+    # default (SQLite, no Redis), where nothing else would; "off" leaves them to workers.
+    serve_jobs: Literal["auto", "on", "off"] = "auto"
 
     host: str = "127.0.0.1"
     port: int = 8000

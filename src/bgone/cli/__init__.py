@@ -16,6 +16,7 @@ from bgone.cli.plans import plans_app
 from bgone.cli.remove import remove_command
 from bgone.cli.server import db_app, serve
 from bgone.cli.settings_errors import describe_settings_error, is_settings_error
+from bgone.cli.worker import worker
 
 app = typer.Typer(
     name="bgone",
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(models_app, name="models")
 app.command("remove")(remove_command)
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")

@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, remover: RemoverProtocol | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(Services.open, chosen, remover=remover)
         app.state.services = services
-        if storage_kind(chosen) == "sqlite":
+        embedded = storage_kind(chosen) == "sqlite"
+        if chosen.serve_jobs == "on" or (chosen.serve_jobs == "auto" and embedded):
             # The embedded default: batch jobs run in this process, with nothing else
             # started. Elsewhere `bgone worker` processes run them.
             services.job_consumer_for(asyncio.get_running_loop()).start()
