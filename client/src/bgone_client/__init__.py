@@ -18,6 +18,8 @@ always with `size` and `format` sent, defaulting to `full` and `png` like the li
 server's stable `code`; 429 and 503 are retried up to `max_retries` times, waiting
 `Retry-After` seconds or else 0.5 s * 2**attempt with jitter, each wait capped at `max_backoff`.
 Transport errors are retried for GETs, and for POSTs only when the connection never opened.
+Batch jobs: `job = bgone.jobs.submit(paths, RemoveOptions(size="full"))`, then
+`bgone.jobs.wait(job)` and `bgone.jobs.download(job, "out/")`.
 Only httpx is needed: the SDK imports nothing of the server (the `bgone` package).
 """
 
@@ -41,12 +43,14 @@ from bgone_client._errors import (
     UnsupportedMediaTypeError,
     error_class,
 )
+from bgone_client._jobs import Job, JobItem, Jobs
 from bgone_client._models import AccountInfo, RateLimit, RemovalResult
 from bgone_client._requests import (
     ACCOUNT_PATH,
     REMOVE_PATH,
     FormatName,
     QualityName,
+    RemoveOptions,
     SizeName,
     Source,
 )
@@ -72,6 +76,9 @@ __all__ = [
     "FormatName",
     "InsufficientCreditsError",
     "InvalidRequestError",
+    "Job",
+    "JobItem",
+    "Jobs",
     "MissingAPIKeyError",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -80,6 +87,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RemovalResult",
+    "RemoveOptions",
     "RetryPolicy",
     "ServiceUnavailableError",
     "SizeName",

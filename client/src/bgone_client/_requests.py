@@ -38,10 +38,18 @@ class Call:
     path: str
     data: dict[str, str] = field(default_factory=dict)
     files: dict[str, FilePart] = field(default_factory=dict)
+    # A JSON body instead of a form; repeated file fields (a batch job's images).
+    json: dict[str, Any] | None = None
+    file_list: list[tuple[str, FilePart]] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
 
     def arguments(self) -> dict[str, Any]:
         """httpx's keyword arguments for the body: a form, multipart when there are files."""
-        return {"data": self.data or None, "files": self.files or None}
+        arguments: dict[str, Any] = {"params": self.params or None}
+        if self.json is not None:
+            return arguments | {"json": self.json}
+        files = list(self.files.items()) + self.file_list
+        return arguments | {"data": self.data or None, "files": files or None}
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ def _form_value(value: str | int | bool) -> str:
     return str(value)
 
 
-def _source_part(source: Source) -> str | FilePart:
+def source_part(source: Source) -> str | FilePart:
     """A URL string, or a multipart file part."""
     if isinstance(source, str) and source.lower().startswith(("http://", "https://")):
         return source
@@ -112,7 +120,7 @@ def removal_call(source: Source, bg_image: Source | None, options: RemoveOptions
     ):
         if value is None:
             continue
-        part = _source_part(value)
+        part = source_part(value)
         if isinstance(part, str):
             call.data[url_field] = part
         else:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from bgone.cli.accounts import accounts_app
 from bgone.cli.fleet import fleet_command
 from bgone.cli.improve import improve_app
+from bgone.cli.jobs import jobs_app
 from bgone.cli.keys import keys_app
 from bgone.cli.models import models_app
 from bgone.cli.plans import plans_app
@@ -33,6 +34,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(improve_app, name="improve")
 app.add_typer(plans_app, name="plans")
+app.add_typer(jobs_app, name="jobs")
 app.command("fleet")(fleet_command)
 
 
