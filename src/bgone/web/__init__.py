@@ -15,6 +15,7 @@ from bgone.server.error_handlers import error_response
 from bgone.web.account import router as account_router
 from bgone.web.docs import router as docs_router
 from bgone.web.invitations import router as invitations_router
+from bgone.web.jobs import router as jobs_router
 from bgone.web.leaks import router as leaks_router
 from bgone.web.members import router as members_router
 from bgone.web.origins import router as origins_router
@@ -73,6 +74,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(invitations_router)
     app.include_router(leaks_router)
     app.include_router(usage_router)
+    app.include_router(jobs_router)
     app.include_router(security_router)
     app.include_router(two_factor_router)
     app.include_router(playground_router)
