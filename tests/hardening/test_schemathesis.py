@@ -157,6 +157,12 @@ VALID_REQUESTS: dict[str, Request] = {
     "POST /api/keys/{key_id}/rotate": NO_BODY,
     "DELETE /api/keys/{key_id}": NO_BODY,
     "GET /api/audit-log": NO_BODY,
+    "POST /v1/jobs": lambda: ({"image_file": [SMALL_PNG]}, "multipart/form-data"),
+    "GET /v1/jobs": NO_BODY,
+    "GET /v1/jobs/{job_id}": NO_BODY,
+    "DELETE /v1/jobs/{job_id}": NO_BODY,
+    "GET /v1/jobs/{job_id}/results.zip": NO_BODY,
+    "GET /v1/jobs/{job_id}/items/{index}": NO_BODY,
     # Well-formed, of no account: the answer is the same for every key.
     "POST /v1/keys/leaked": lambda: (
         ["bgone_live_000000000000000000000000000000003CxS1I"],
@@ -167,9 +173,13 @@ VALID_REQUESTS: dict[str, Request] = {
 
 def valid_request(operation: APIOperation, target: Target) -> Case:
     body, media_type = VALID_REQUESTS[operation.label]()
-    needs_key = "{key_id}" in operation.path
+    parameters: dict[str, Any] = {}
+    if "{key_id}" in operation.path:
+        parameters["key_id"] = spare_key_id(target)
+    if "{job_id}" in operation.path:
+        parameters |= {"job_id": finished_job_id(target), "index": 0}
     case = operation.Case(
-        path_parameters={"key_id": spare_key_id(target)} if needs_key else None,
+        path_parameters=parameters or None,
         media_type=media_type,
         **({} if body is None else {"body": body}),
     )
@@ -208,6 +218,25 @@ def spare_key_id(target: Target) -> str:
     return key_id
 
 
+def finished_job_id(target: Target) -> str:
+    """A job of one image, once it has ended (its result exists: item 0 succeeded)."""
+    headers = {"x-api-key": target.key}
+    base = target.server.base_url
+    submitted = httpx.post(
+        f"{base}/v1/jobs",
+        headers=headers,
+        files={"image_file": ("small.png", SMALL_PNG, "image/png")},
+        timeout=30,
+    )
+    assert submitted.status_code == 202, submitted.text
+    job_id: str = submitted.json()["id"]
+    for _ in range(600):
+        if httpx.get(f"{base}/v1/jobs/{job_id}", headers=headers).json()["state"] == "completed":
+            return job_id
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} never completed")
+
+
 def send_cases(
     strategy: st.SearchStrategy[Case], target: Target, key: bool, statuses: Counter[int]
 ) -> None:
@@ -232,7 +261,11 @@ def exercise(document: BaseSchema, target: Target, mode: GenerationMode, key: bo
     assert len(operations) >= 10, "the served document lost operations"
     reach_handlers = key and mode is GenerationMode.POSITIVE
     # Random key ids only ever meet 404; one real id lets rotate and delete do their work.
-    path_parameters = {"key_id": spare_key_id(target)} if reach_handlers else None
+    path_parameters = (
+        {"key_id": spare_key_id(target), "job_id": finished_job_id(target), "index": 0}
+        if reach_handlers
+        else None
+    )
     # Before any generated case, which may use up the account's keys or credits.
     required = send_valid_requests(operations, target) if reach_handlers else {}
     for operation in operations:

@@ -123,7 +123,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     NotFoundError: "not_found job_not_found job_item_not_found",
     ConflictError: (
         "account_exists key_not_active last_owner ambiguous_account job_item_not_ready"
-        " job_finished job_cancelled"
+        " job_cancelled"
     ),
     PayloadTooLargeError: "file_too_large too_many_job_items",
     UnsupportedMediaTypeError: "invalid_file_type",

@@ -24,7 +24,7 @@ from bgone.domain.authentication import KeyContext
 from bgone.domain.clock import utc_now
 from bgone.domain.jobs import ItemState, ItemView, JobState, JobView, NewItem, NewJob
 from bgone.domain.metering import JOB_ENDPOINT
-from bgone.errors import JobFinished, JobItemNotFound, JobItemNotReady, JobNotFound, TooManyJobItems
+from bgone.errors import JobItemNotFound, JobItemNotReady, JobNotFound, TooManyJobItems
 from bgone.inference.options import RemovalOptions
 from bgone.services.job_inputs import JobInputs
 from bgone.services.removal import RemovalRequest, RemovalService
@@ -178,13 +178,11 @@ class JobService:
             return jobs.list_jobs(session, account_id, limit, before)
 
     def cancel(self, account_id: int, job_id: str) -> JobView:
-        """Cancel what has not started and release its credits. A cancelled job answers
-        as it is; a completed one cannot be cancelled (409 job_finished)."""
+        """Cancel what has not started and release its credits. A job that has already
+        ended answers as it is: a DELETE may be repeated safely."""
         job = self.get(account_id, job_id)
-        if job.state is JobState.CANCELLED:
-            return job
         if job.state not in (JobState.QUEUED, JobState.RUNNING):
-            raise JobFinished(f"job {job_id} is already {job.state.value}")
+            return job
         with transaction(self.sessions) as session:
             job_items.cancel(session, job_id, self.clock(), self.retention)
         notify_finished(self.sessions, job_id, self.on_job_finished)

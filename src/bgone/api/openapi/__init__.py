@@ -41,6 +41,7 @@ from bgone.api.openapi.improve import IMPROVE_ERRORS, improve_body, improve_succ
 from bgone.api.openapi.jobs import (
     CANCEL_ERRORS,
     ITEM_ERRORS,
+    LIST_ERRORS,
     READ_ERRORS,
     SUBMIT_ERRORS,
     item_error_schema,
@@ -110,7 +111,7 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ("post", "/v1/jobs"): OperationDoc(
         (*AUTH_ERRORS, *SUBMIT_ERRORS, UNAVAILABLE), body=submit_body(), success_status="202"
     ),
-    ("get", "/v1/jobs"): OperationDoc((*AUTH_ERRORS, UNAVAILABLE)),
+    ("get", "/v1/jobs"): OperationDoc((*AUTH_ERRORS, *LIST_ERRORS, UNAVAILABLE)),
     ("get", "/v1/jobs/{job_id}"): OperationDoc((*AUTH_ERRORS, *READ_ERRORS, UNAVAILABLE)),
     ("delete", "/v1/jobs/{job_id}"): OperationDoc((*AUTH_ERRORS, *CANCEL_ERRORS, UNAVAILABLE)),
     ("get", "/v1/jobs/{job_id}/results.zip"): OperationDoc(

@@ -19,7 +19,6 @@ from bgone.errors import (
     InvalidZip,
     InvalidZipEntry,
     JobCancelled,
-    JobFinished,
     JobItemLost,
     JobItemNotFound,
     JobItemNotReady,
@@ -41,13 +40,13 @@ SUBMIT_ERRORS: tuple[ErrorCase, ...] = (
     NO_CREDITS,
     TOO_LARGE,
 )
+BAD_PARAMETER = case(InvalidRequest, "query.limit: Input should be less than or equal to 100")
+LIST_ERRORS: tuple[ErrorCase, ...] = (BAD_PARAMETER,)
 READ_ERRORS: tuple[ErrorCase, ...] = (NOT_FOUND,)
-CANCEL_ERRORS: tuple[ErrorCase, ...] = (
-    NOT_FOUND,
-    case(JobFinished, "job job_4f1c0a9e7b2d4c6e8a0b1c2d is already completed"),
-)
+CANCEL_ERRORS: tuple[ErrorCase, ...] = (NOT_FOUND,)
 ITEM_ERRORS: tuple[ErrorCase, ...] = (
     NOT_FOUND,
+    case(InvalidRequest, "path.index: Input should be greater than or equal to 0"),
     case(JobItemNotFound, "job job_4f1c0a9e7b2d4c6e8a0b1c2d has no item 12"),
     case(JobItemNotReady, "item 3 is failed (failed_to_read_image): no result"),
 )

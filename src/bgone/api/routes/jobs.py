@@ -81,6 +81,10 @@ async def get_job(job_id: JobId, services: ServicesDep, context: KeyContextDep) 
     "/v1/jobs/{job_id}",
     response_model=Job,
     summary="Cancel a job: what has not started is cancelled and its credits released",
+    description=(
+        "Items already running finish (and are charged). A job that has ended answers as it "
+        "is, so a DELETE may be repeated."
+    ),
 )
 async def cancel_job(job_id: JobId, services: ServicesDep, context: KeyContextDep) -> Job:
     job = await run_in_threadpool(services.jobs.cancel, context.account_id, job_id)
