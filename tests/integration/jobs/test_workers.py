@@ -160,3 +160,22 @@ def test_the_embedded_serve_runs_jobs_with_nothing_else_started(jobs_stack: Stac
     finally:
         server.stop()
     assert [item["state"] for item in job["items"]] == ["succeeded"]
+
+
+def test_cancel_releases_what_has_not_started(jobs_stack: Stack, jobs_server: Server) -> None:
+    account_id = jobs_stack.account("business")
+    key = jobs_stack.key(account_id)
+    headers = {"x-api-key": key}
+    # No worker is running: every item is still queued when the job is cancelled.
+    accepted = submit(jobs_server.base_url, key, [PHOTO, PHOTO], size="full")
+    assert period(jobs_stack, account_id) == (0, 2000)
+    cancelled = httpx.delete(f"{jobs_server.base_url}/v1/jobs/{accepted['id']}", headers=headers)
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    again = httpx.delete(f"{jobs_server.base_url}/v1/jobs/{accepted['id']}", headers=headers)
+    assert again.status_code == 200 and again.json()["state"] == "cancelled"
+    assert period(jobs_stack, account_id) == (0, 0)
+    assert job_usage(jobs_stack, accepted["id"]) == [(409, 0), (409, 0)]
+    job = httpx.get(f"{jobs_server.base_url}/v1/jobs/{accepted['id']}", headers=headers).json()
+    assert [(i["state"], i["error_code"]) for i in job["items"]] == [
+        ("cancelled", "job_cancelled")
+    ] * 2

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from bgone.db.engine import transaction
 from bgone.db.tables import CreditPeriodRow, JobRow, UsageRecordRow
+from bgone.domain import accounts
+from bgone.domain.plan_limits import LimitChanges
 from tests.support.imagegen import encode, gradient_rgb
 from tests.unit.inprocess import InProcess, assert_error
 
@@ -197,3 +199,36 @@ def test_bad_submissions_get_clear_codes(app: InProcess) -> None:
     assert bad_size.json()["errors"][0]["code"] == "invalid_size"
     many = {"image_urls": [f"https://example.com/{n}.png" for n in range(1001)]}
     assert_error(app.client.post("/v1/jobs", headers=headers, json=many), 413, "too_many_job_items")
+
+
+def test_an_item_past_the_plans_megapixels_fails_resolution_too_high(app: InProcess) -> None:
+    account_id = app.stack.account("business")
+    with transaction(app.stack.sessions) as session:
+        accounts.set_limits(session, account_id, LimitChanges(max_megapixels=0.0001))
+    key = app.stack.key(account_id)
+    job_id = submit(app, key, [("image_file", ("big.png", PNG, "image/png"))]).json()["id"]
+    job = wait_for_end(app, key, job_id)
+    assert [(i["state"], i["error_code"]) for i in job["items"]] == [
+        ("failed", "resolution_too_high")
+    ]
+    assert [(row.status, row.credits_milli) for row in usage_rows(app, account_id)] == [(400, 0)]
+
+
+def test_a_finished_job_is_told_once_to_the_callbacks(app: InProcess) -> None:
+    services = app.client.app.state.services  # type: ignore[attr-defined]
+    told: list[Any] = []
+    services.job_finished_callbacks.append(told.append)
+    try:
+        key = app.stack.key(app.stack.account("business"))
+        files = [("image_file", (f"{n}.png", PNG, "image/png")) for n in range(3)]
+        job_id = submit(app, key, files).json()["id"]
+        wait_for_end(app, key, job_id)
+        for _ in range(100):  # told after the job's row says completed
+            if any(summary.job_id == job_id for summary in told):
+                break
+            time.sleep(0.02)
+    finally:
+        services.job_finished_callbacks.remove(told.append)
+    mine = [summary for summary in told if summary.job_id == job_id]
+    assert len(mine) == 1
+    assert (mine[0].state, mine[0].succeeded, mine[0].failed) == ("completed", 3, 0)
