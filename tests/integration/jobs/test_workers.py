@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import signal
+import subprocess
+import sys
 import time
 import zipfile
 from typing import Any
@@ -179,3 +181,23 @@ def test_cancel_releases_what_has_not_started(jobs_stack: Stack, jobs_server: Se
     assert [(i["state"], i["error_code"]) for i in job["items"]] == [
         ("cancelled", "job_cancelled")
     ] * 2
+
+
+def test_worker_processes_split_the_cores_and_stop_on_sigterm(jobs_stack: Stack) -> None:
+    if jobs_stack.name != SQLITE:
+        return  # the supervisor is the same whatever the storage
+    log_path = jobs_stack.data_dir / "supervisor.log"
+    env = {**jobs_stack.env, "BGONE_INTRA_OP_THREADS": ""}
+    env.pop("BGONE_INTRA_OP_THREADS")
+    command = [sys.executable, "-m", "bgone", "worker", "--processes", "2"]
+    with log_path.open("ab") as log:
+        supervisor = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and log_path.read_text().count("worker ready") < 2:
+            assert supervisor.poll() is None, log_path.read_text()
+            time.sleep(0.2)
+        assert log_path.read_text().count("bgone worker ready") == 2
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        assert supervisor.wait(timeout=60) == 0, log_path.read_text()

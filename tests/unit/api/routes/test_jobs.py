@@ -232,3 +232,14 @@ def test_a_finished_job_is_told_once_to_the_callbacks(app: InProcess) -> None:
     mine = [summary for summary in told if summary.job_id == job_id]
     assert len(mine) == 1
     assert (mine[0].state, mine[0].succeeded, mine[0].failed) == ("completed", 3, 0)
+
+
+def test_the_webhook_url_is_kept_on_the_job(app: InProcess) -> None:
+    key = app.stack.key(app.stack.account("business"))
+    url = "https://shop.example/hooks/bgone"
+    job_id = submit(app, key, [("image_file", ("a.png", PNG, "image/png"))], webhook_url=url)
+    job = wait_for_end(app, key, job_id.json()["id"])
+    assert job["webhook_url"] == url
+    for bad in ("ftp://shop.example/x", "https://" + "a" * 2050 + ".example"):
+        refused = submit(app, key, [("image_file", ("a.png", PNG, "image/png"))], webhook_url=bad)
+        assert_error(refused, 400, "invalid_request")
