@@ -26,6 +26,11 @@ from bgone.services.job_upkeep import JobUpkeep
 log = logging.getLogger(__name__)
 
 RUN_ITEM = "jobs.run_item"
+# The task fails only when the database cannot be reached (claiming or finishing the item):
+# Huey tries it again, every few seconds for about five minutes, and after that the reaper
+# re-sends the message of an item left queued. Work pauses while the database is away.
+DATABASE_RETRIES = 100
+DATABASE_RETRY_SECONDS = 3
 
 
 class JobTasks:
@@ -35,7 +40,9 @@ class JobTasks:
         self.queue = queue
         self._runner = runner
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: TaskWrapper = queue.task(name=RUN_ITEM)(self._run_item)
+        self._task: TaskWrapper = queue.task(
+            name=RUN_ITEM, retries=DATABASE_RETRIES, retry_delay=DATABASE_RETRY_SECONDS
+        )(self._run_item)
 
     def enqueue(self, job_id: str, index: int) -> None:
         self._task(job_id, index)

@@ -243,3 +243,24 @@ def test_the_webhook_url_is_kept_on_the_job(app: InProcess) -> None:
     for bad in ("ftp://shop.example/x", "https://" + "a" * 2050 + ".example"):
         refused = submit(app, key, [("image_file", ("a.png", PNG, "image/png"))], webhook_url=bad)
         assert_error(refused, 400, "invalid_request")
+
+
+def test_an_account_over_its_rate_is_paced_not_failed(app: InProcess) -> None:
+    account_id = app.stack.account("business", rate_per_minute=1)
+    key = app.stack.key(account_id)
+    files = [("image_file", (f"{n}.png", PNG, "image/png")) for n in range(2)]
+    answer = submit(app, key, files)
+    assert answer.status_code == 202  # the per-minute rate is not counted at admission
+    job_id = answer.json()["id"]
+    for _ in range(200):
+        job = app.client.get(f"/v1/jobs/{job_id}", headers={"x-api-key": key}).json()
+        if job["counts"]["succeeded"] == 1 and job["counts"]["queued"] == 1:
+            break
+        time.sleep(0.05)
+    assert job["counts"] | {} == {
+        "total": 2, "queued": 1, "running": 0, "succeeded": 1, "failed": 0, "cancelled": 0
+    }  # fmt: skip
+    waiting = [row for row in usage_rows(app, account_id) if row.status == 0]
+    assert len(waiting) == 1  # still reserved, to run once the minute has passed
+    cancelled = app.client.delete(f"/v1/jobs/{job_id}", headers={"x-api-key": key}).json()
+    assert cancelled["counts"]["cancelled"] == 1
