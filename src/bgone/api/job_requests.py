@@ -14,18 +14,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from bgone.api.job_multipart import read_multipart
 from bgone.db.tables import WEBHOOK_URL_LENGTH
 from bgone.domain.jobs import NewItem
 from bgone.errors import (
-    FileTooLarge,
     InvalidOption,
     InvalidRequest,
     MissingSource,
-    MultipleSources,
     TooManyJobItems,
 )
 from bgone.inference.option_table import validate_accepted_only
@@ -64,54 +61,16 @@ async def _parse(request: Request, job_id: str, inputs: JobInputs, max_items: in
 async def _multipart(
     request: Request, job_id: str, inputs: JobInputs, max_items: int
 ) -> JobSubmission:
-    try:
-        form = await request.form(max_files=max_items + 1, max_fields=max_items + 64)
-    except HTTPException as error:
-        if "maximum number of files" in str(error.detail):
-            raise TooManyJobItems(f"A job may hold {max_items} images.") from None
-        if "exceeded maximum size" in str(error.detail):
-            raise FileTooLarge(f"A form field is too large: {error.detail}") from None
-        raise InvalidRequest(f"The multipart body could not be read: {error.detail}") from None
-    try:
-        texts: dict[str, str] = {}
-        uploads: list[UploadFile] = []
-        archives: list[UploadFile] = []
-        for key, value in form.multi_items():
-            name = key.lower()
-            if isinstance(value, UploadFile):
-                if name == FILE_FIELD:
-                    uploads.append(value)
-                elif name == ZIP_FIELD:
-                    archives.append(value)
-                else:
-                    raise InvalidRequest(
-                        f"Unexpected file field {name!r}: send image_file or image_zip."
-                    )
-            else:
-                texts[name] = value
-        if (uploads and archives) or len(archives) > 1:
-            raise MultipleSources("Send image_file fields or one image_zip, not both.")
-        if len(uploads) > max_items:
-            raise TooManyJobItems(
-                f"The job holds {len(uploads)} images; a job may hold {max_items}."
-            )
-        items: list[NewItem] = []
-        for index, upload in enumerate(uploads):
-            saved = await run_in_threadpool(
-                inputs.save_upload, job_id, index, upload.filename or f"image-{index}", upload.file
-            )
-            items.append(saved)
-        for archive in archives:
-            path = await run_in_threadpool(inputs.save_archive, job_id, archive.file)
-            items = await run_in_threadpool(inputs.expand_zip, job_id, path, 0, max_items)
-            path.unlink(missing_ok=True)
-    finally:
-        await form.close()
+    form = await read_multipart(request, job_id, inputs, max_items)
+    items = form.items
+    if form.archive is not None:
+        items = await run_in_threadpool(inputs.expand_zip, job_id, form.archive, 0, max_items)
+        form.archive.unlink(missing_ok=True)
     if not items:
         raise MissingSource(
             "No image was sent. Send image_file fields, one image_zip, or image_urls."
         )
-    return _submission(job_id, items, texts)
+    return _submission(job_id, items, form.texts)
 
 
 async def _json(request: Request, job_id: str, max_items: int) -> JobSubmission:

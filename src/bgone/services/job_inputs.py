@@ -1,4 +1,4 @@
-"""A job's sources on disk: uploads copied in chunks, ZIP entries extracted within bounds.
+"""A job's sources on disk: where uploads go, and ZIP entries extracted within bounds.
 
 Everything lives under `<BGONE_RESULT_DIR>/jobs/<job id>/` (sources in `in/`, results in
 `out/`), a directory every replica and worker shares. A ZIP is read entry by entry and
@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, BinaryIO
+from typing import IO
 
 from bgone.domain.jobs import ItemFailure, NewItem
 from bgone.errors import (
@@ -65,27 +65,6 @@ class JobInputs:
     def discard(self, job_id: str) -> None:
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
 
-    def save_upload(self, job_id: str, index: int, filename: str, stream: BinaryIO) -> NewItem:
-        """Copy one uploaded image to the job's folder, chunk by chunk."""
-        target = self.inputs(job_id) / f"{index:04d}.src"
-        written = 0
-        with target.open("wb") as out:
-            while chunk := stream.read(CHUNK):
-                written += len(chunk)
-                if written > self.max_image_bytes:
-                    out.close()
-                    target.unlink(missing_ok=True)
-                    return NewItem(stem_of(filename), "", failure=failure_of(self._too_large()))
-                out.write(chunk)
-        return NewItem(stem_of(filename), str(target))
-
-    def save_archive(self, job_id: str, stream: BinaryIO) -> Path:
-        target = self.folder(job_id) / "upload.zip"
-        self.inputs(job_id)
-        with target.open("wb") as out:
-            shutil.copyfileobj(stream, out, CHUNK)
-        return target
-
     def expand_zip(self, job_id: str, archive: Path, first: int, max_items: int) -> list[NewItem]:
         """One item per image entry of the archive, numbered from `first`."""
         try:
@@ -112,7 +91,7 @@ class JobInputs:
         if info.file_size > self.max_image_bytes or (
             info.file_size > CHUNK and info.file_size > MAX_RATIO * max(1, info.compress_size)
         ):
-            return NewItem(name, "", failure=failure_of(self._too_large()))
+            return NewItem(name, "", failure=failure_of(self.too_large()))
         target = self.inputs(job_id) / f"{index:04d}.src"
         try:
             failure = self._copy_bounded(opened, info, target)
@@ -138,13 +117,13 @@ class JobInputs:
                     )
                 written += len(chunk)
                 if written > self.max_image_bytes:  # the header lied: stop inflating
-                    return failure_of(self._too_large())
+                    return failure_of(self.too_large())
                 out.write(chunk)
         if written == 0:
             return failure_of(InvalidZipEntry(f"{info.filename!r} is empty."))
         return None
 
-    def _too_large(self) -> FileTooLarge:
+    def too_large(self) -> FileTooLarge:
         megabytes = self.max_image_bytes // (1024 * 1024)
         return FileTooLarge(f"The image exceeds the limit of {megabytes} MB.")
 

@@ -7,6 +7,7 @@ import io
 import json
 import time
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from bgone.db.tables import CreditPeriodRow, JobRow, UsageRecordRow
 from bgone.domain import accounts
 from bgone.domain.plan_limits import LimitChanges
 from tests.support.imagegen import encode, gradient_rgb
-from tests.unit.inprocess import InProcess, assert_error
+from tests.unit.inprocess import InProcess, assert_error, in_process_app
 
 PNG = encode(gradient_rgb(16, 12), "PNG")
 CORRUPT = PNG[:40]
@@ -264,3 +265,36 @@ def test_an_account_over_its_rate_is_paced_not_failed(app: InProcess) -> None:
     assert len(waiting) == 1  # still reserved, to run once the minute has passed
     cancelled = app.client.delete(f"/v1/jobs/{job_id}", headers={"x-api-key": key}).json()
     assert cancelled["counts"]["cancelled"] == 1
+
+
+def test_uploads_stream_to_the_job_folder_and_an_oversized_one_fails_alone(
+    tmp_path: Path,
+) -> None:
+    with in_process_app(tmp_path, max_upload_bytes=64 * 1024, job_max_items=3) as small:
+        key = small.stack.key(small.stack.account("business"))
+        oversized = PNG + bytes(70 * 1024)
+        files = [
+            ("image_file", ("fine.png", PNG, "image/png")),
+            ("image_file", ("huge.png", oversized, "image/png")),
+        ]
+        answer = submit(small, key, files)
+        assert answer.status_code == 202, answer.text
+        assert (answer.json()["admitted"], answer.json()["refused"]) == (1, 1)
+        job = wait_for_end(small, key, answer.json()["id"])
+        assert [(i["state"], i["error_code"]) for i in job["items"]] == [
+            ("succeeded", None),
+            ("failed", "file_too_large"),
+        ]
+        staged = tmp_path / "results" / "jobs" / job["id"] / "in"
+        assert sorted(p.name for p in staged.iterdir()) == ["0000.src"]
+        four = [("image_file", (f"{n}.png", PNG, "image/png")) for n in range(4)]
+        assert_error(submit(small, key, four), 413, "too_many_job_items")
+        both = [*files[:1], ("image_zip", ("x.zip", zipped({"a.png": PNG}), "application/zip"))]
+        assert_error(submit(small, key, both), 400, "multiple_sources")
+        unbounded = small.client.post(
+            "/v1/jobs",
+            headers={"x-api-key": key, "content-type": "multipart/form-data; boundary=xyz"},
+            content=b"--xyz\r\nnonsense",
+        )
+        assert unbounded.status_code == 400
+        assert not [p for p in (tmp_path / "results" / "jobs").iterdir() if p.name != job["id"]]
