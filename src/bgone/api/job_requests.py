@@ -1,10 +1,10 @@
 """Parsing `POST /v1/jobs` into a `JobSubmission`: the parse step, apart from admission.
 
 Three body kinds: multipart with repeated `image_file` fields, multipart with one
-`image_zip`, or JSON `{"image_urls": [...]}`; beside them the synchronous API's removal
-options by the same names, and `webhook_url`. Uploads go to the job's folder chunk by chunk
-(Starlette spools each part to a temporary file first, never the whole body in memory).
-An idempotency layer can hash the submission this returns before it is admitted.
+`image_zip` (both streamed into the job's folder by `bgone.api.job_multipart`), or JSON
+`{"image_urls": [...]}`; beside them the synchronous API's removal options by the same
+names, and `webhook_url`. An idempotency layer can hash the submission this returns before
+it is admitted.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bgone.api.job_multipart import read_multipart
 from bgone.db.tables import WEBHOOK_URL_LENGTH
 from bgone.domain.jobs import NewItem
 from bgone.errors import (
+    FileTooLarge,
     InvalidOption,
     InvalidRequest,
     MissingSource,
@@ -29,11 +30,10 @@ from bgone.inference.option_table import validate_accepted_only
 from bgone.services.job_inputs import JobInputs, stem_of
 from bgone.services.jobs import JobSubmission
 
-FILE_FIELD = "image_file"
-ZIP_FIELD = "image_zip"
 URLS_FIELD = "image_urls"
 WEBHOOK_FIELD = "webhook_url"
 MAX_URL_LENGTH = 2048
+JSON_OPTIONS_BYTES = 64 * 1024
 
 
 async def parse_job_request(
@@ -74,8 +74,15 @@ async def _multipart(
 
 
 async def _json(request: Request, job_id: str, max_items: int) -> JobSubmission:
+    # URLs and options only: never the whole job body limit in memory.
+    limit = max_items * (MAX_URL_LENGTH + 16) + JSON_OPTIONS_BYTES
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise FileTooLarge(f"A JSON job body may have at most {limit} bytes.")
     try:
-        document = json.loads(await request.body())
+        document = json.loads(bytes(body))
     except (ValueError, RecursionError):
         raise InvalidOption("json", "The JSON body could not be parsed.") from None
     if not isinstance(document, dict):

@@ -118,13 +118,25 @@ class JobService:
     def submit(self, caller: KeyContext, submission: JobSubmission) -> Admission:
         """Admit the job whole or refuse it (its staged files are then deleted)."""
         try:
-            job = self._admit(caller, submission)
+            new, queued, cost = self._admit(caller, submission)
         except BaseException:
             self.inputs.discard(submission.job_id)
             raise
-        return job
+        # Committed: from here on nothing may delete the job's files.
+        for index in queued:
+            try:
+                self.enqueue(new.id, index)
+            except Exception as error:  # the queue is away: the reaper re-sends queued items
+                log.warning("could not queue %s/%d now: %s", new.id, index, error)
+        if not queued:
+            notify_finished(self.sessions, new.id, self.on_job_finished)
+        job = self.get(caller.account_id, new.id)
+        refused = len(new.items) - len(queued)
+        return Admission(job, len(queued), refused, cost * len(queued))
 
-    def _admit(self, caller: KeyContext, submission: JobSubmission) -> Admission:
+    def _admit(
+        self, caller: KeyContext, submission: JobSubmission
+    ) -> tuple[NewJob, list[int], int]:
         if len(submission.items) > self.max_items:
             raise TooManyJobItems(
                 f"The job holds {len(submission.items)} images; a job may hold {self.max_items}."
@@ -151,13 +163,7 @@ class JobService:
         )
         with transaction(self.sessions) as session:
             queued = jobs.create_job(session, new, caller.limits)
-        for index in queued:
-            self.enqueue(new.id, index)
-        if not queued:
-            notify_finished(self.sessions, new.id, self.on_job_finished)
-        job = self.get(caller.account_id, new.id)
-        refused = len(new.items) - len(queued)
-        return Admission(job, len(queued), refused, cost * len(queued))
+        return new, queued, cost
 
     def get(self, account_id: int, job_id: str) -> JobView:
         with transaction(self.read_sessions) as session:

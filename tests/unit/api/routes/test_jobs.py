@@ -298,3 +298,22 @@ def test_uploads_stream_to_the_job_folder_and_an_oversized_one_fails_alone(
         )
         assert unbounded.status_code == 400
         assert not [p for p in (tmp_path / "results" / "jobs").iterdir() if p.name != job["id"]]
+
+
+def test_a_queue_away_at_admission_keeps_the_admitted_job_and_its_files(app: InProcess) -> None:
+    services = app.client.app.state.services  # type: ignore[attr-defined]
+    working = services.jobs.enqueue
+
+    def away(job_id: str, index: int) -> None:
+        raise ConnectionError("the task queue is away")
+
+    services.jobs.enqueue = away
+    try:
+        key = app.stack.key(app.stack.account("business"))
+        answer = submit(app, key, [("image_file", ("a.png", PNG, "image/png"))])
+    finally:
+        services.jobs.enqueue = working
+    assert answer.status_code == 202, answer.text
+    job = app.client.get(f"/v1/jobs/{answer.json()['id']}", headers={"x-api-key": key}).json()
+    assert job["items"][0]["state"] == "queued"  # the reaper sends it again later
+    assert services.job_inputs.inputs(job["id"]).joinpath("0000.src").exists()
