@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -168,6 +169,18 @@ class Settings(BaseSettings):
     # Job uploads and results; every API replica and worker must see the same directory.
     # Empty means "<data_dir>/results".
     result_dir: Path | None = None
+    # Batch jobs (POST /v1/jobs): the most images one job may hold, and the most bytes its
+    # whole request body may have (uploads, or one ZIP); nginx's /v1/jobs location matches.
+    job_max_items: int = Field(default=1000, ge=1)
+    job_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
+    # How long a finished job's results (and its rows) are kept: seconds, or ISO 8601 (P7D).
+    job_retention: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+    # A running item's lease: a worker renews it while it works; once it lapses (the worker
+    # was killed) the reaper queues the item again for another worker.
+    job_lease_seconds: float = Field(default=30.0, ge=1)
+    # Whether `bgone serve` also runs job items in process: "auto" does in the embedded
+    # default (SQLite, no Redis), where nothing else would; "off" leaves them to workers.
+    serve_jobs: Literal["auto", "on", "off"] = "auto"
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -175,6 +175,12 @@ VALID_REQUESTS: dict[str, Request] = {
     "POST /v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver": NO_BODY,
     "GET /v1/account/credits-low-threshold": NO_BODY,
     "PUT /v1/account/credits-low-threshold": lambda: ({"threshold": 10}, "application/json"),
+    "POST /v1/jobs": lambda: ({"image_file": [SMALL_PNG]}, "multipart/form-data"),
+    "GET /v1/jobs": NO_BODY,
+    "GET /v1/jobs/{job_id}": NO_BODY,
+    "DELETE /v1/jobs/{job_id}": NO_BODY,
+    "GET /v1/jobs/{job_id}/results.zip": NO_BODY,
+    "GET /v1/jobs/{job_id}/items/{index}": NO_BODY,
     # Well-formed, of no account: the answer is the same for every key.
     "POST /v1/keys/leaked": lambda: (
         ["bgone_live_000000000000000000000000000000003CxS1I"],
@@ -192,6 +198,8 @@ def valid_request(operation: APIOperation, target: Target) -> Case:
         parameters["endpoint_id"] = spare_endpoint_id(target)
     if "{delivery_id}" in operation.path:
         parameters["delivery_id"] = spare_delivery_id(target, parameters["endpoint_id"])
+    if "{job_id}" in operation.path:
+        parameters |= {"job_id": finished_job_id(target), "index": 0}
     case = operation.Case(
         path_parameters=parameters or None,
         media_type=media_type,
@@ -253,6 +261,25 @@ def spare_delivery_id(target: Target, endpoint_id: str) -> int:
         )
 
 
+def finished_job_id(target: Target) -> str:
+    """A job of one image, once it has ended (its result exists: item 0 succeeded)."""
+    headers = {"x-api-key": target.key}
+    base = target.server.base_url
+    submitted = httpx.post(
+        f"{base}/v1/jobs",
+        headers=headers,
+        files={"image_file": ("small.png", SMALL_PNG, "image/png")},
+        timeout=30,
+    )
+    assert submitted.status_code == 202, submitted.text
+    job_id: str = submitted.json()["id"]
+    for _ in range(600):
+        if httpx.get(f"{base}/v1/jobs/{job_id}", headers=headers).json()["state"] == "completed":
+            return job_id
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} never completed")
+
+
 def send_cases(
     strategy: st.SearchStrategy[Case], target: Target, key: bool, statuses: Counter[int]
 ) -> None:
@@ -277,7 +304,11 @@ def exercise(document: BaseSchema, target: Target, mode: GenerationMode, key: bo
     assert len(operations) >= 10, "the served document lost operations"
     reach_handlers = key and mode is GenerationMode.POSITIVE
     # Random key ids only ever meet 404; one real id lets rotate and delete do their work.
-    path_parameters = {"key_id": spare_key_id(target)} if reach_handlers else None
+    path_parameters = (
+        {"key_id": spare_key_id(target), "job_id": finished_job_id(target), "index": 0}
+        if reach_handlers
+        else None
+    )
     # Before any generated case, which may use up the account's keys or credits.
     required = send_valid_requests(operations, target) if reach_handlers else {}
     for operation in operations:

@@ -29,7 +29,11 @@ def nginx_binary() -> str | None:
 
 
 def render_nginx_config(
-    upstreams: list[str], listen: str, runtime_dir: Path, max_body_bytes: int
+    upstreams: list[str],
+    listen: str,
+    runtime_dir: Path,
+    max_body_bytes: int,
+    job_max_body_bytes: int = 1024 * 1024 * 1024,
 ) -> str:
     servers = "\n        ".join(
         f"server {upstream} max_fails=1 fail_timeout=5s;" for upstream in upstreams
@@ -39,6 +43,7 @@ def render_nginx_config(
         "listen": listen,
         "upstream_servers": servers,
         "client_max_body_size": str(max_body_bytes),
+        "job_max_body_size": str(job_max_body_bytes),
         "worker_processes": "1",
     }
     lines = []

@@ -84,3 +84,23 @@ def start_bgone_serve(
     )
     wait_ready(process, f"http://127.0.0.1:{port}{ready_path}", log_path, timeout_seconds)
     return process
+
+
+WORKER_READY_LINE = "bgone worker ready"
+
+
+def start_bgone_worker(
+    env: Mapping[str, str], log_path: Path, timeout_seconds: float = READY_TIMEOUT_SECONDS
+) -> subprocess.Popen[bytes]:
+    """`bgone worker` with `env`, once its log says it consumes the task queue."""
+    start = log_path.stat().st_size if log_path.exists() else 0
+    process = start_logged([sys.executable, "-m", "bgone", "worker"], env, log_path)
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{log_tail(log_path)}")
+        if log_path.exists() and WORKER_READY_LINE in log_path.read_text(errors="replace")[start:]:
+            return process
+        time.sleep(0.05)
+    stop_process(process)
+    raise RuntimeError(f"worker not ready in {timeout_seconds:g} s:\n{log_tail(log_path)}")

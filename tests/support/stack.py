@@ -25,7 +25,7 @@ from bgone.domain.roles import KeyScope
 from bgone.infra.keycache import ALL, LOCAL_TTL_SECONDS, KeyCache
 from bgone.security.hashing import load_secret_ring
 from bgone.settings import Settings
-from tests.support.process import free_port, start_bgone_serve, stop_process
+from tests.support.process import free_port, start_bgone_serve, start_bgone_worker, stop_process
 
 __all__ = ["Server", "Stack", "free_port", "stop_process"]
 
@@ -94,6 +94,12 @@ class Stack:
         env = {**self.env, **{f"BGONE_{k.upper()}": v for k, v in settings.items()}}
         process = start_bgone_serve(env, port, log_path)
         return Server(process, f"http://127.0.0.1:{port}", log_path)
+
+    def start_worker(self, **settings: str) -> Server:
+        """`bgone worker` on this stack with BGONE_ `settings` (its `base_url` is empty)."""
+        log_path = self.data_dir / f"worker-{secrets.token_hex(3)}.log"
+        env = {**self.env, **{f"BGONE_{k.upper()}": v for k, v in settings.items()}}
+        return Server(start_bgone_worker(env, log_path), "", log_path)
 
     # -- set-up through the domain layer --------------------------------------------
     def account(self, plan: str = "business", **limits: int) -> int:

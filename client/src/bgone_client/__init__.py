@@ -20,6 +20,8 @@ server's stable `code`; 429 and 503 are retried up to `max_retries` times, waiti
 Transport errors are retried for GETs and for removals: each `remove()` sends its own random
 `Idempotency-Key`, the same on every retry, so that a resend after a lost connection gets the
 first answer and is charged once (a resend that finds the first still running waits for it).
+Batch jobs: `job = bgone.jobs.submit(paths, RemoveOptions(size="full"))`, then
+`bgone.jobs.wait(job)` and `bgone.jobs.download(job, "out/")`.
 Only httpx is needed: the SDK imports nothing of the server (the `bgone` package).
 """
 
@@ -44,12 +46,14 @@ from bgone_client._errors import (
     UnsupportedMediaTypeError,
     error_class,
 )
+from bgone_client._jobs import Job, JobItem, Jobs
 from bgone_client._models import AccountInfo, RateLimit, RemovalResult
 from bgone_client._requests import (
     ACCOUNT_PATH,
     REMOVE_PATH,
     FormatName,
     QualityName,
+    RemoveOptions,
     SizeName,
     Source,
 )
@@ -76,6 +80,9 @@ __all__ = [
     "IdempotencyKeyReusedError",
     "InsufficientCreditsError",
     "InvalidRequestError",
+    "Job",
+    "JobItem",
+    "Jobs",
     "MissingAPIKeyError",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -84,6 +91,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RemovalResult",
+    "RemoveOptions",
     "RetryPolicy",
     "ServiceUnavailableError",
     "SizeName",

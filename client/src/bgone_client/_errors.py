@@ -118,7 +118,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         " invalid_grace_period invalid_expiry invalid_email invalid_limit unknown_plan"
         " invalid_account_status invalid_origin invalid_group_by invalid_date_range"
         " invalid_role invalid_idempotency_key confirmation_mismatch invalid_webhook_url"
-        " invalid_event_type invalid_threshold"
+        " invalid_event_type invalid_threshold invalid_zip invalid_zip_entry"
     ),
     AuthenticationError: (
         "missing_api_key invalid_api_key revoked_api_key expired_api_key login_required"
@@ -130,12 +130,13 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
         " browser_request_refused csrf_failed insufficient_role two_factor_required"
         " operator_required"
     ),
-    NotFoundError: "not_found",
+    NotFoundError: "not_found job_not_found job_item_not_found",
     ConflictError: (
         "account_exists key_not_active last_owner ambiguous_account idempotency_key_in_use"
         " idempotency_answer_too_large plan_request_pending plan_request_decided"
+        " job_item_not_ready job_cancelled"
     ),
-    PayloadTooLargeError: "file_too_large",
+    PayloadTooLargeError: "file_too_large too_many_job_items",
     UnsupportedMediaTypeError: "invalid_file_type",
     IdempotencyKeyReusedError: "idempotency_key_reused",
     RateLimitError: (
@@ -144,7 +145,7 @@ _CODES_BY_CLASS: Mapping[type[BgoneAPIError], str] = {
     ),
     ServiceUnavailableError: (
         "server_busy service_unavailable model_unavailable model_not_installed"
-        " model_provisioning_failed"
+        " model_provisioning_failed job_item_lost"
     ),
     BgoneAPIError: "method_not_allowed internal_error",
 }

@@ -44,6 +44,10 @@ class Call:
     data: dict[str, str] = field(default_factory=dict)
     files: dict[str, FilePart] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # A JSON body instead of a form; repeated file fields (a batch job's images).
+    json: dict[str, Any] | None = None
+    file_list: list[tuple[str, FilePart]] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
 
     @property
     def idempotent(self) -> bool:
@@ -51,9 +55,13 @@ class Call:
         return self.method == "GET" or IDEMPOTENCY_HEADER in self.headers
 
     def arguments(self) -> dict[str, Any]:
-        """httpx's keyword arguments: the headers and the body (a form, multipart when there
-        are files)."""
-        return {"data": self.data or None, "files": self.files or None, "headers": self.headers}
+        """httpx's keyword arguments: the headers, the query and the body (JSON, or a form,
+        multipart when there are files)."""
+        arguments: dict[str, Any] = {"params": self.params or None, "headers": self.headers}
+        if self.json is not None:
+            return arguments | {"json": self.json}
+        files = list(self.files.items()) + self.file_list
+        return arguments | {"data": self.data or None, "files": files or None}
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,7 @@ def _form_value(value: str | int | bool) -> str:
     return str(value)
 
 
-def _source_part(source: Source) -> str | FilePart:
+def source_part(source: Source) -> str | FilePart:
     """A URL string, or a multipart file part."""
     if isinstance(source, str) and source.lower().startswith(("http://", "https://")):
         return source
@@ -124,7 +132,7 @@ def removal_call(source: Source, bg_image: Source | None, options: RemoveOptions
     ):
         if value is None:
             continue
-        part = _source_part(value)
+        part = source_part(value)
         if isinstance(part, str):
             call.data[url_field] = part
         else:

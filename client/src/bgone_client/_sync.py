@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 
+from bgone_client._errors import BgoneConnectionError, api_error
+from bgone_client._jobs import Jobs
 from bgone_client._models import AccountInfo, RemovalResult
 from bgone_client._requests import (
     DEFAULT_BASE_URL,
@@ -44,6 +47,7 @@ class Client(ClientBase):
         self._http = httpx.Client(
             base_url=self.base_url, headers=self._headers, timeout=timeout, transport=transport
         )
+        self.jobs = Jobs(self, sleep)
 
     def __enter__(self) -> Client:
         return self
@@ -59,6 +63,18 @@ class Client(ClientBase):
             return self._http.request(call.method, call.path, **call.arguments())
         except httpx.TransportError as error:
             return error  # the retry policy decides whether this one is worth another try
+
+    @contextmanager
+    def _stream(self, method: str, path: str) -> Iterator[httpx.Response]:
+        """A streamed answer (a job's results ZIP); an error answer raises as `_send` does."""
+        try:
+            with self._http.stream(method, path) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise api_error(response)
+                yield response
+        except httpx.TransportError as error:
+            raise BgoneConnectionError(f"{method} {path}: {error}") from error
 
     def _send(self, call: Call) -> httpx.Response:
         attempts = self.retry_policy.attempts(call.method, call.path, call.idempotent)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from bgone.cli.accounts import accounts_app
 from bgone.cli.fleet import fleet_command
 from bgone.cli.improve import improve_app
+from bgone.cli.jobs import jobs_app
 from bgone.cli.keys import keys_app
 from bgone.cli.models import models_app
 from bgone.cli.operators import operators_app
@@ -17,6 +18,7 @@ from bgone.cli.plans import plans_app
 from bgone.cli.remove import remove_command
 from bgone.cli.server import db_app, serve
 from bgone.cli.settings_errors import describe_settings_error, is_settings_error
+from bgone.cli.worker import worker
 
 app = typer.Typer(
     name="bgone",
@@ -27,12 +29,14 @@ app = typer.Typer(
 app.add_typer(models_app, name="models")
 app.command("remove")(remove_command)
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(improve_app, name="improve")
 app.add_typer(plans_app, name="plans")
 app.add_typer(operators_app, name="operators")
+app.add_typer(jobs_app, name="jobs")
 app.command("fleet")(fleet_command)
 
 

@@ -671,3 +671,63 @@ class CreditsLowThresholdRow(Base):
 
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     threshold_milli: Mapped[int] = mapped_column(BigInteger)
+
+
+JOB_ID_LENGTH = 28  # "job_" + 24 hex characters
+WEBHOOK_URL_LENGTH = 2048
+
+
+class JobRow(Base):
+    """A batch job (0015, bgone.domain.jobs): a set of items run by task-queue workers."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_account_id_created_at", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(JOB_ID_LENGTH), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH))
+    # queued, running, completed, failed, cancelled (bgone.domain.jobs.JobState)
+    state: Mapped[str] = mapped_column(String(16))
+    options: Mapped[str] = mapped_column(Text)  # the removal options as JSON, name -> text
+    webhook_url: Mapped[str | None] = mapped_column(String(WEBHOOK_URL_LENGTH))
+    item_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When retention deletes the job, its files and results.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JobItemRow(Base):
+    """One image of a job (0015): numbered from 0 in submission order, leased while it runs.
+
+    `request_id` is the item's usage row: the pending row holds its reservation, and the
+    final row, written once (guarded by the pending status), charges it once.
+    """
+
+    __tablename__ = "job_items"
+    __table_args__ = (
+        Index("ix_job_items_job_id_state", "job_id", "state"),
+        Index("ix_job_items_state_lease_expires_at", "state", "lease_expires_at"),
+    )
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))  # the file's stem, for the ZIP's entries
+    source: Mapped[str] = mapped_column(Text)  # the stored upload's path, or the image URL
+    source_is_url: Mapped[bool] = mapped_column(Boolean, default=False)
+    # queued, running, succeeded, failed, cancelled (bgone.domain.jobs.ItemState)
+    state: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    result_path: Mapped[str | None] = mapped_column(Text)
+    result_format: Mapped[str | None] = mapped_column(String(8))
+    credits_reserved_milli: Mapped[int] = mapped_column(BigInteger, default=0)
+    credits_charged_milli: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Set once the item's final usage row is written: the charge happened (or was released).
+    charged: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    queued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

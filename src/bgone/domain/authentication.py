@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from bgone.db.tables import AccountRow, ApiKeyRow, PlanRow
 from bgone.domain import audit
-from bgone.domain.accounts import Account, AccountStatus, account_from_rows, effective_limits
+from bgone.domain.accounts import (
+    Account,
+    AccountStatus,
+    account_from_rows,
+    effective_limits,
+    get_by_id,
+)
 from bgone.domain.key_records import is_expired
 from bgone.domain.plan_limits import Limits
 from bgone.domain.roles import KeyScope
@@ -171,6 +177,15 @@ def _key_query(key: PresentedKey) -> Select[ApiKeyRow, AccountRow, PlanRow]:
         .join(PlanRow, AccountRow.plan == PlanRow.name)
         .where(ApiKeyRow.hash.in_(key.candidates))
     )
+
+
+def context_of_key(session: Session, key_id: str) -> KeyContext | None:
+    """The context of a key known by its id (a batch job's worker acts as the key that
+    submitted the job), as its account is now; None if the key is gone."""
+    key = session.get(ApiKeyRow, key_id)
+    if key is None:
+        return None
+    return _context(key, get_by_id(session, key.account_id))
 
 
 def _context(key: ApiKeyRow, account: Account) -> KeyContext:

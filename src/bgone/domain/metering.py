@@ -30,6 +30,10 @@ from bgone.domain.usage_rollup import RollupDeltas
 
 LOST_STATUS = 503
 LOST_CODE = "replica_lost"
+# The endpoint of batch-job items' usage rows. Their pending rows are held against the job
+# (bgone.domain.job_items settles them, its reaper re-queues them): no sweep of synchronous
+# requests releases them, however long the job waits in the queue.
+JOB_ENDPOINT = "jobs"
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,8 @@ def release_stale(session: Session, before: datetime) -> int:
     # pending rows (ix_usage_records_pending_at) instead of reading the whole table.
     pending = UsageRecordRow.status == literal_column(str(PENDING_STATUS))
     stale = session.scalars(
-        select(UsageRecordRow.request_id).where(pending, UsageRecordRow.at < before)
+        select(UsageRecordRow.request_id).where(
+            pending, UsageRecordRow.at < before, UsageRecordRow.endpoint != JOB_ENDPOINT
+        )
     ).all()
     return release_pending(session, list(stale))

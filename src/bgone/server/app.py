@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -13,8 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from bgone import __version__
 from bgone.api.browser import BrowserCorsMiddleware
 from bgone.api.openapi import install_openapi
-from bgone.api.routes import account, improve, keys, leaks, removal, usage, webhooks
+from bgone.api.routes import account, improve, jobs, keys, leaks, removal, usage, webhooks
 from bgone.inference.protocols import RemoverProtocol
+from bgone.infra.task_queue import storage_kind
 from bgone.server.container import Services
 from bgone.server.error_handlers import install_error_handlers
 from bgone.server.middleware import RequestMiddleware
@@ -36,6 +38,11 @@ def create_app(settings: Settings | None = None, remover: RemoverProtocol | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await run_in_threadpool(Services.open, chosen, remover=remover)
         app.state.services = services
+        embedded = storage_kind(chosen) == "sqlite"
+        if chosen.serve_jobs == "on" or (chosen.serve_jobs == "auto" and embedded):
+            # The embedded default: batch jobs run in this process, with nothing else
+            # started. Elsewhere `bgone worker` processes run them.
+            services.job_consumer_for(asyncio.get_running_loop()).start()
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
         # garbage collector's sweeps, which otherwise pause requests for milliseconds.
         gc.collect()
@@ -61,7 +68,11 @@ def create_app(settings: Settings | None = None, remover: RemoverProtocol | None
     install_error_handlers(app)
     # Added first, so it runs inside RequestMiddleware: preflights get a usage row too.
     app.add_middleware(BrowserCorsMiddleware)
-    app.add_middleware(RequestMiddleware, max_upload_bytes=chosen.max_upload_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        max_upload_bytes=chosen.max_upload_bytes,
+        job_max_bytes=chosen.job_max_bytes,
+    )
     # Outermost, so that every answer has them, the middleware's own 413 included.
     app.add_middleware(SecurityHeadersMiddleware, https=chosen.secure_cookies)
     app.include_router(removal.router)
@@ -73,6 +84,7 @@ def create_app(settings: Settings | None = None, remover: RemoverProtocol | None
     app.include_router(usage.router)
     app.include_router(webhooks.router)
     app.include_router(webhooks.settings_router)
+    app.include_router(jobs.router)
     install_web(app)
     install_openapi(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -25,6 +26,7 @@ from bgone.db.engine import (
 from bgone.db.migrate import upgrade
 from bgone.domain import fleet
 from bgone.domain.authentication import KeyContext
+from bgone.domain.webhook_events import JobCompletedData, JobFailedData
 from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Quality
 from bgone.inference.pipeline import Remover
@@ -37,7 +39,7 @@ from bgone.infra.mailer import Mailer
 from bgone.infra.ratelimit import RateLimiter, limiter_from_url
 from bgone.infra.refusal_pacing import PacingOptions, RefusalPacer
 from bgone.infra.shared_pool import AccountSharedPool, PoolOptions
-from bgone.infra.task_queue import build_task_queue
+from bgone.infra.task_queue import ConsumerPlan, build_task_queue
 from bgone.infra.url_fetch import UrlFetcher, parse_networks
 from bgone.infra.usage_journal import Journal
 from bgone.infra.usage_writer import UsageWriter
@@ -45,6 +47,7 @@ from bgone.infra.webhook_sender import WebhookSender
 from bgone.security.hashing import SecretRing, load_secret_ring
 from bgone.security.passwords import dummy_verify
 from bgone.security.report_signatures import ScannerKeys
+from bgone.server.job_tasks import JobConsumer, JobTasks
 from bgone.services.account_closing import AccountClosing
 from bgone.services.account_security import AccountSecurity
 from bgone.services.account_summary import AccountSummaries
@@ -52,6 +55,10 @@ from bgone.services.authentication import Authenticator
 from bgone.services.idempotency import IdempotencyService
 from bgone.services.improve import ImproveService, submissions_folder
 from bgone.services.invitations import InvitationService
+from bgone.services.job_inputs import JobInputs
+from bgone.services.job_runner import JobRunner
+from bgone.services.job_upkeep import JobUpkeep
+from bgone.services.jobs import JobFinishedCallback, JobService, JobSummary
 from bgone.services.keys import KeyService
 from bgone.services.leaks import LeakReports, load_scanner_keys
 from bgone.services.login import DashboardLogin
@@ -119,6 +126,10 @@ class Services:
     )
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     heartbeat: HeartbeatWriter | None = None
+    # Told once of every job that ends (the webhooks' job.completed / job.failed).
+    job_finished_callbacks: list[JobFinishedCallback] = field(default_factory=list)
+    # The consumer this process runs, if any (`bgone worker`, or the embedded `bgone serve`).
+    job_consumer: JobConsumer | None = None
 
     @classmethod
     def open(
@@ -178,6 +189,7 @@ class Services:
             mailer=mailer,
             scanner_keys=scanner_keys,
         )
+        services.job_finished_callbacks.append(services.publish_job_finished)
         services.heartbeat = HeartbeatWriter(sessions, services.fleet_beat)
         services.heartbeat.start()
         return services
@@ -387,10 +399,97 @@ class Services:
         self.forget_account_document(account_id)
         self.events.credits_charged(account_id)  # credits.low, checked on a consumer
 
+    def publish_job_finished(self, job: JobSummary) -> None:
+        """job.completed (every item ended, some may have failed) or job.failed (the job
+        could not run); to the account's subscribed endpoints and the job's own one."""
+        endpoint = (
+            self.webhooks.endpoint_for_url(job.account_id, job.webhook_url)
+            if job.webhook_url
+            else None
+        )
+        endpoint_id = endpoint.id if endpoint is not None else ""
+        if job.state == "completed":
+            completed = JobCompletedData(
+                job_id=job.job_id,
+                status="completed",
+                items=job.item_count,
+                succeeded=job.succeeded,
+                failed=job.failed,
+                credits_charged=job.credits_charged_milli / 1000,
+            )
+            self.events.job_completed(job.account_id, completed, endpoint_id)
+        elif job.state == "failed":
+            failed = JobFailedData(
+                job_id=job.job_id,
+                status="failed",
+                error_code="job_failed",
+                error_detail=f"the job could not run: {job.failed} of {job.item_count} failed",
+            )
+            self.events.job_failed(job.account_id, failed, endpoint_id)
+
     def rate_limited(self, caller: KeyContext) -> None:
         self.events.rate_limit_exceeded(
             caller.account_id, caller.environment.value, caller.rate_per_minute
         )
+
+    @cached_property
+    def job_tasks(self) -> JobTasks:
+        return JobTasks(self.task_queue, lambda: self.job_runner)
+
+    @cached_property
+    def job_inputs(self) -> JobInputs:
+        return JobInputs(self.settings.results_path / "jobs", self.settings.max_upload_bytes)
+
+    @cached_property
+    def jobs(self) -> JobService:
+        return JobService(
+            sessions=self.sessions,
+            read_sessions=self.read_sessions,
+            removal=self.removal,
+            inputs=self.job_inputs,
+            enqueue=self.job_tasks.enqueue,
+            max_items=self.settings.job_max_items,
+            retention=self.settings.job_retention,
+            on_job_finished=self.job_finished_callbacks,
+        )
+
+    @cached_property
+    def job_runner(self) -> JobRunner:
+        return JobRunner(
+            sessions=self.sessions,
+            removal=self.removal,
+            limiter=self.limiter,
+            inputs=self.job_inputs,
+            lease=timedelta(seconds=self.settings.job_lease_seconds),
+            retention=self.settings.job_retention,
+            on_job_finished=self.job_finished_callbacks,
+        )
+
+    @cached_property
+    def job_upkeep(self) -> JobUpkeep:
+        return JobUpkeep(
+            sessions=self.sessions,
+            inputs=self.job_inputs,
+            enqueue=self.job_tasks.enqueue,
+            lease=timedelta(seconds=self.settings.job_lease_seconds),
+            retention=self.settings.job_retention,
+            on_job_finished=self.job_finished_callbacks,
+        )
+
+    def job_consumer_for(self, loop: asyncio.AbstractEventLoop) -> JobConsumer:
+        """A consumer whose items run on `loop`, with as many threads as the pipeline has:
+        the same thread plan, pools and model as a replica's requests."""
+        # Built here, on the loop's thread, as the removal use case must be.
+        self.job_tasks.bind_loop(loop)
+        _ = self.job_runner
+        _ = self.webhook_tasks  # the same consumer delivers webhooks: register their tasks
+        plan = ConsumerPlan(
+            workers=self.settings.pipeline_workers,
+            poll_seconds=self.settings.queue_poll_seconds,
+            periodic=False,  # the upkeep thread claims its own slots
+        )
+        self.job_consumer = JobConsumer(self.job_tasks, plan, self.job_upkeep)
+        return self.job_consumer
 
     def forget_account_document(self, account_id: int) -> None:
         """This replica charged the account: its next /v1/account is recomputed."""
@@ -408,6 +507,8 @@ class Services:
             return False
 
     def close(self) -> None:
+        if self.job_consumer is not None:
+            self.job_consumer.stop()
         if self.heartbeat is not None:
             self.heartbeat.stop()
         for pool in self._pools():

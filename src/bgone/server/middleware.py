@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # Paths whose requests are API calls: each gets exactly one usage row.
 API_PATHS = ("/v2", "/v1/", "/v1.0/", "/api/")
 UNMETERED = ("/v2/health",)
+JOBS_PATH = "/v1/jobs"
 # A refusal that leaves more of the body unread than this closes the connection: reading
 # the rest only to keep it open (an attacker's 25 MB, say) would cost more than a new one.
 UNREAD_BODY_TO_DRAIN = 64 * 1024
@@ -78,10 +79,17 @@ def is_metered(path: str) -> bool:
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, max_upload_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_upload_bytes: int, job_max_bytes: int = 0) -> None:
         self.app = app
         # Bodies carry at most an image and a background (base64 adds a third), plus fields.
         self.max_body = max_upload_bytes * 2 + (1 << 20)
+        # A batch job's body holds many images (BGONE_JOB_MAX_BYTES), streamed to disk.
+        self.max_job_body = job_max_bytes or self.max_body
+
+    def body_limit(self, scope: Scope) -> int:
+        if scope["path"] == JOBS_PATH and scope["method"] == "POST":
+            return self.max_job_body
+        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,10 +144,11 @@ class RequestMiddleware:
                 await send(start)
             await send(message)
 
-        limited = LimitedReceive(receive, self.max_body)
+        limit = self.body_limit(scope)
+        limited = LimitedReceive(receive, limit)
         declared = _content_length(scope)
         try:
-            if declared is not None and declared > self.max_body:
+            if declared is not None and declared > limit:
                 await self._refuse_too_large(scope, record, send_with_headers)
             else:
                 await self.app(scope, limited, send_with_headers)
@@ -154,7 +163,8 @@ class RequestMiddleware:
                 request_log.finish(scope, record, status, begun, _log_lines(scope))
 
     async def _refuse_too_large(self, scope: Scope, record: RequestRecord, send: Send) -> None:
-        error = FileTooLarge(f"The request body exceeds the limit of {self.max_body} bytes.")
+        limit = self.body_limit(scope)
+        error = FileTooLarge(f"The request body exceeds the limit of {limit} bytes.")
         record.error_code = error.code
         dialect = dialect_of(scope["path"])
         status = dialect.status_of(error.status)

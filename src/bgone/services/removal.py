@@ -145,18 +145,36 @@ class RemovalService:
 
     async def remove(self, request: RemovalRequest, ledger: RemovalLedger) -> RemovalOutcome:
         caller = request.caller
-        defaults = replace(request.defaults, quality=self.default_quality)
-        options = RemovalOptions.from_fields(
-            request.fields, bg_image=request.background, defaults=defaults
-        )
-        size = pricing.size_for_key(options.size, caller.spends_credits)
-        if size is not options.size:
-            options = replace(options, size=size)
+        options = self.options_for(request)
         await self.refuse_when_exhausted(caller, ledger)
         options = await anyio.to_thread.run_sync(partial(self._reserve, request, options, ledger))
         # A failure from here on leaves `ledger.credits_milli` at 0: the usage row releases
         # the reservation. On success that row charges it.
         await self._admit(caller, ledger, PROVISIONAL_WEIGHT)
+        return await self.run_admitted(request, options, ledger)
+
+    def options_for(self, request: RemovalRequest) -> RemovalOptions:
+        """The request's options, parsed (`invalid_<option>` on a bad one), over the
+        operator's default quality, as the caller's key may have them."""
+        defaults = replace(request.defaults, quality=self.default_quality)
+        options = RemovalOptions.from_fields(
+            request.fields, bg_image=request.background, defaults=defaults
+        )
+        size = pricing.size_for_key(options.size, request.caller.spends_credits)
+        return options if size is options.size else replace(options, size=size)
+
+    def cost_milli(self, options: RemovalOptions) -> int:
+        """What one result with these options is charged (and so reserved)."""
+        return self._cost(options.size, options.quality)
+
+    async def run_admitted(
+        self, request: RemovalRequest, options: RemovalOptions, ledger: RemovalLedger
+    ) -> RemovalOutcome:
+        """Steps 3 to 5 for a removal already admitted: its credits are reserved (in
+        `ledger.reservation`, or not at all for a staging key) and one image is counted
+        against the rate limit. The synchronous routes get here through `remove`; a batch
+        job's item, whose credits were reserved at the job's admission, directly."""
+        caller = request.caller
         image, background = await self._sources(request)
         if background is not request.background:
             options = replace(options, bg_image=background)

@@ -23,6 +23,7 @@ from bgone.web.admin_accounts import router as admin_accounts_router
 from bgone.web.admin_pages import router as admin_pages_router
 from bgone.web.docs import router as docs_router
 from bgone.web.invitations import router as invitations_router
+from bgone.web.jobs import router as jobs_router
 from bgone.web.leaks import router as leaks_router
 from bgone.web.members import router as members_router
 from bgone.web.origins import router as origins_router
@@ -102,6 +103,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(admin_accounts_router)
     app.include_router(admin_pages_router)
     app.include_router(webhooks_router)
+    app.include_router(jobs_router)
     app.include_router(security_router)
     app.include_router(two_factor_router)
     app.include_router(playground_router)

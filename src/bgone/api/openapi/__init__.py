@@ -39,6 +39,15 @@ from bgone.api.openapi.errors import (
 )
 from bgone.api.openapi.idempotency import IDEMPOTENCY_ERRORS, IDEMPOTENCY_PARAMETER, REPLAY_HEADER
 from bgone.api.openapi.improve import IMPROVE_ERRORS, improve_body, improve_success
+from bgone.api.openapi.jobs import (
+    CANCEL_ERRORS,
+    ITEM_ERRORS,
+    LIST_ERRORS,
+    READ_ERRORS,
+    SUBMIT_ERRORS,
+    item_error_schema,
+    submit_body,
+)
 from bgone.api.openapi.leaks import LEAK_ERRORS, leak_body, leak_success
 from bgone.api.openapi.responses import (
     HEADERS,
@@ -111,6 +120,18 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ),
     ("delete", "/api/keys/{key_id}"): OperationDoc((*MANAGEMENT, *KEY_ID_ERRORS)),
     ("get", "/api/audit-log"): OperationDoc(MANAGEMENT),
+    ("post", "/v1/jobs"): OperationDoc(
+        (*AUTH_ERRORS, *SUBMIT_ERRORS, UNAVAILABLE), body=submit_body(), success_status="202"
+    ),
+    ("get", "/v1/jobs"): OperationDoc((*AUTH_ERRORS, *LIST_ERRORS, UNAVAILABLE)),
+    ("get", "/v1/jobs/{job_id}"): OperationDoc((*AUTH_ERRORS, *READ_ERRORS, UNAVAILABLE)),
+    ("delete", "/v1/jobs/{job_id}"): OperationDoc((*AUTH_ERRORS, *CANCEL_ERRORS, UNAVAILABLE)),
+    ("get", "/v1/jobs/{job_id}/results.zip"): OperationDoc(
+        (*AUTH_ERRORS, *READ_ERRORS, UNAVAILABLE)
+    ),
+    ("get", "/v1/jobs/{job_id}/items/{index}"): OperationDoc(
+        (*AUTH_ERRORS, *ITEM_ERRORS, UNAVAILABLE)
+    ),
     ("post", "/v1/keys/leaked"): OperationDoc(
         (*LEAK_ERRORS, UNAVAILABLE),
         body=leak_body(),
@@ -173,6 +194,7 @@ def enrich(schema: Schema) -> Schema:
     components: Schema = schema.setdefault("components", {})
     schemas: Schema = components.setdefault("schemas", {})
     schemas.update(copy.deepcopy(SCHEMAS))
+    schemas["JobItemError"] = item_error_schema()
     components["headers"] = {
         name: {"description": text, "schema": {"type": kind}}
         for name, (kind, text) in (*HEADERS.items(), REPLAY_HEADER)
