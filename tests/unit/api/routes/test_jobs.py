@@ -238,11 +238,20 @@ def test_a_finished_job_is_told_once_to_the_callbacks(app: InProcess) -> None:
 def test_the_webhook_url_is_kept_on_the_job(app: InProcess) -> None:
     key = app.stack.key(app.stack.account("business"))
     url = "https://shop.example/hooks/bgone"
-    job_id = submit(app, key, [("image_file", ("a.png", PNG, "image/png"))], webhook_url=url)
+    image = [("image_file", ("a.png", PNG, "image/png"))]
+    # Only one of the account's registered endpoints: never an arbitrary address.
+    assert_error(submit(app, key, image, webhook_url=url), 400, "invalid_webhook_url")
+    registered = app.client.post(
+        "/v1/webhooks",
+        headers={"x-api-key": key},
+        json={"url": url, "event_types": ["job.completed"]},
+    )
+    assert registered.status_code == 201, registered.text
+    job_id = submit(app, key, image, webhook_url=url)
     job = wait_for_end(app, key, job_id.json()["id"])
     assert job["webhook_url"] == url
     for bad in ("ftp://shop.example/x", "https://" + "a" * 2050 + ".example"):
-        refused = submit(app, key, [("image_file", ("a.png", PNG, "image/png"))], webhook_url=bad)
+        refused = submit(app, key, image, webhook_url=bad)
         assert_error(refused, 400, "invalid_request")
 
 
@@ -317,3 +326,30 @@ def test_a_queue_away_at_admission_keeps_the_admitted_job_and_its_files(app: InP
     job = app.client.get(f"/v1/jobs/{answer.json()['id']}", headers={"x-api-key": key}).json()
     assert job["items"][0]["state"] == "queued"  # the reaper sends it again later
     assert services.job_inputs.inputs(job["id"]).joinpath("0000.src").exists()
+
+
+def test_an_idempotency_key_gets_the_first_job_back_and_no_second_job(app: InProcess) -> None:
+    account_id = app.stack.account("business")
+    key = app.stack.key(account_id)
+    image = [("image_file", ("a.png", PNG, "image/png"))]
+
+    def post(files: list[tuple[str, tuple[str, bytes, str]]], retry_key: str) -> Any:
+        return app.client.post(
+            "/v1/jobs",
+            headers={"x-api-key": key, "Idempotency-Key": retry_key},
+            files=files,
+            data={"size": "preview"},
+        )
+
+    first = post(image, "job-retry-1")
+    assert first.status_code == 202, first.text
+    again = post([("image_file", ("renamed.png", PNG, "image/png"))], "job-retry-1")
+    assert again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]  # the same job, not a second one
+    other = encode(gradient_rgb(12, 9), "PNG")
+    changed = post([("image_file", ("a.png", other, "image/png"))], "job-retry-1")
+    assert_error(changed, 422, "idempotency_key_reused")
+    with transaction(app.stack.sessions) as session:
+        jobs_made = session.scalars(select(JobRow).where(JobRow.account_id == account_id)).all()
+    assert len(jobs_made) == 1
