@@ -38,11 +38,16 @@ def worker(
 
 def _run_one() -> None:
     from bgone.db.migrate import upgrade
+    from bgone.infra import metrics
     from bgone.server.container import Services
     from bgone.server.request_log import configure_logging
 
     os.umask(0o077)
     settings = Settings()
+    if settings.metrics_multiprocess_dir is not None:
+        # A worker's charges and engine timings are scraped from the API replica that
+        # shares the directory (a worker serves no HTTP, so no /metrics of its own).
+        metrics.use_multiprocess(settings.metrics_multiprocess_dir)
     configure_logging(settings.log_format, settings.log_level)
     upgrade(settings.database_url)
     sys.setswitchinterval(0.001)  # as `bgone serve`: model threads hand back the GIL quickly

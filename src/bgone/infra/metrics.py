@@ -133,6 +133,8 @@ def _spool_gauge() -> Gauge:
 
 
 USAGE_SPOOL_ROWS = _spool_gauge()
+# Series without labels hold their one value from their creation: remade on the switch.
+UNLABELLED = (CREDITS_CHARGED, PACED_REFUSALS)
 LABELLED = (
     REQUESTS,
     REQUEST_SECONDS,
@@ -141,7 +143,6 @@ LABELLED = (
     POOL_SIZE,
     QUEUE_DEPTH,
     POOL_REJECTIONS,
-    CREDITS_CHARGED,
     DATABASE_ERRORS,
     REDIS_ERRORS,
     REDIS_FALLBACKS,
@@ -181,6 +182,8 @@ def use_multiprocess(directory: Path) -> None:
     values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
     for metric in LABELLED:
         metric.clear()
+    for unlabelled in UNLABELLED:
+        unlabelled._metric_init()  # its value, made again in the files
     REGISTRY.unregister(USAGE_SPOOL_ROWS)
     USAGE_SPOOL_ROWS = _spool_gauge()
     _known_series()

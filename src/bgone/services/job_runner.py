@@ -39,6 +39,7 @@ from bgone.errors import (
     ServerBusy,
 )
 from bgone.inference.options import RemovalOptions
+from bgone.infra import metrics
 from bgone.infra.ratelimit import Decision, RateLimiter
 from bgone.services import rate_admission
 from bgone.services.job_inputs import JobInputs, failure_of
@@ -99,6 +100,9 @@ class JobRunner:
         ended = await anyio.to_thread.run_sync(partial(self._finish, claimed, result, failure))
         if not ended and result is not None:
             Path(result.path).unlink(missing_ok=True)  # another attempt owns the item
+        if ended and result is not None:
+            # Charged with its usage row, in the item's end: counted as a request's charge is.
+            metrics.count_credits_charged(result.credits_milli)
         if ended and await anyio.to_thread.run_sync(self._end_job, job_id):
             await anyio.to_thread.run_sync(
                 notify_finished, self.sessions, job_id, self.on_job_finished

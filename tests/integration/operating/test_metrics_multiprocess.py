@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.environment import REPO
+from tests.support.imagegen import encode, gradient_rgb
 from tests.support.process import free_port
 from tests.support.servers import stack_fixture
 from tests.support.stack import Server, Stack
@@ -46,7 +48,9 @@ def server(
     model_dir: Path, multiprocess_stack: Stack, metrics_port: int, shared_dir: Path
 ) -> Iterator[Server]:
     running = multiprocess_stack.start_server(
-        metrics_port=str(metrics_port), metrics_multiprocess_dir=str(shared_dir)
+        metrics_port=str(metrics_port),
+        metrics_multiprocess_dir=str(shared_dir),
+        serve_jobs="off",  # batch-job items run on the `bgone worker` of the test below only
     )
     try:
         yield running
@@ -89,3 +93,43 @@ def test_one_scrape_sums_every_process(
     assert requests_counted(metrics_port, "GET /v1.0/account") == 3
     # Each process keeps its own file in the shared directory.
     assert len(list(shared_dir.glob("counter_*.db"))) == 3
+
+
+def credits_charged(port: int) -> float:
+    answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30)
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            if sample.name == "bgone_credits_charged_total":
+                return sample.value
+    return 0.0
+
+
+def test_a_workers_charges_are_in_the_replicas_scrape(
+    server: Server, multiprocess_stack: Stack, metrics_port: int, shared_dir: Path
+) -> None:
+    """A real `bgone worker` on the same database, queue and directory runs a batch job's
+    items: the API replica's scrape counts the credits the worker charged."""
+    before = credits_charged(metrics_port)
+    worker = multiprocess_stack.start_worker(metrics_multiprocess_dir=str(shared_dir))
+    try:
+        key = multiprocess_stack.key(multiprocess_stack.account("business"))
+        headers = {"x-api-key": key}
+        image = encode(gradient_rgb(40, 30), "PNG")
+        submitted = httpx.post(
+            server.base_url + "/v1/jobs",
+            headers=headers,
+            files=[("image_file", ("a.png", image, "image/png"))] * 2,
+            data={"size": "full"},
+            timeout=30,
+        )
+        assert submitted.status_code == 202, submitted.text
+        status_url = server.base_url + f"/v1/jobs/{submitted.json()['id']}"
+        for _ in range(600):
+            job = httpx.get(status_url, headers=headers, timeout=30).json()
+            if job["state"] == "completed":
+                break
+            time.sleep(0.1)
+        assert job["state"] == "completed" and job["counts"]["succeeded"] == 2
+    finally:
+        worker.stop()
+    assert credits_charged(metrics_port) - before == 2
