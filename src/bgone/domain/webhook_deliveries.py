@@ -131,6 +131,22 @@ def work_for(session: Session, delivery_id: int) -> Work | None:
     return Work(_delivery(delivery), endpoint.account_id, endpoint.url, endpoint.enabled)
 
 
+def overdue(session: Session, before: datetime, limit: int = 500) -> list[int]:
+    """Pending deliveries whose attempt was due before `before` and has not happened: its
+    task was lost (Huey does not redeliver a task whose consumer was killed)."""
+    return list(
+        session.scalars(
+            select(WebhookDeliveryRow.id)
+            .where(
+                WebhookDeliveryRow.state == DeliveryState.PENDING,
+                WebhookDeliveryRow.next_attempt_at < before,
+            )
+            .order_by(WebhookDeliveryRow.next_attempt_at)
+            .limit(limit)
+        )
+    )
+
+
 def excerpt_of(body: bytes) -> str:
     return body[:EXCERPT_BYTES].decode("utf-8", errors="replace")
 

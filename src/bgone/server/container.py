@@ -486,7 +486,9 @@ class Services:
         plan = ConsumerPlan(
             workers=self.settings.pipeline_workers,
             poll_seconds=self.settings.queue_poll_seconds,
-            periodic=False,  # the upkeep thread claims its own slots
+            # Huey's scheduler for the webhooks' periodic scan (each slot claimed once); the
+            # jobs' reaper is the upkeep thread's.
+            periodic=True,
         )
         self.job_consumer = JobConsumer(self.job_tasks, plan, self.job_upkeep)
         return self.job_consumer

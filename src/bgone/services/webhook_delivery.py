@@ -16,6 +16,7 @@ from typing import Protocol
 from bgone.db.engine import SessionFactory, transaction
 from bgone.domain import members, webhook_deliveries, webhook_endpoints
 from bgone.domain.clock import utc_now
+from bgone.domain.periodic_claims import claim, slot_of
 from bgone.domain.roles import Role
 from bgone.domain.webhook_deliveries import RETRY_DELAYS, AttemptResult
 from bgone.infra.mailer import Mailer
@@ -26,6 +27,9 @@ from bgone.services.webhook_queue import DeliveryQueue
 log = logging.getLogger(__name__)
 
 DISABLE_AFTER = timedelta(days=3)
+# An attempt this far past its time is taken as lost with its consumer, and queued again.
+LOST_AFTER = timedelta(minutes=10)
+REQUEUE_TASK = "webhooks.requeue_lost"
 
 
 class Sender(Protocol):
@@ -52,6 +56,19 @@ class DeliveryAttempts:
         self.mailer = mailer
         self.public_url = public_url
         self.clock = clock
+
+    def requeue_lost(self) -> int:
+        """Queue again the attempts that are overdue by LOST_AFTER (their consumer died
+        holding them); once per slot, whichever consumer's scheduler fires first. An attempt
+        merely late is sent twice at worst: receivers deduplicate by `webhook-id`."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            if not claim(session, REQUEUE_TASK, slot_of(now, LOST_AFTER), now):
+                return 0
+            lost = webhook_deliveries.overdue(session, now - LOST_AFTER)
+        for delivery_id in lost:
+            self.queue.attempt(delivery_id)
+        return len(lost)
 
     def attempt(self, delivery_id: int) -> AttemptResult | None:
         """One attempt; None when the delivery has nothing left to attempt."""

@@ -87,6 +87,10 @@ class WebhookTasks:
         self._handlers()[0].check_credits(account_id)
 
     def _run_scan(self) -> None:
-        made = self._handlers()[0].scan_expiring_keys()
+        fanout, attempts = self._handlers()
+        made = fanout.scan_expiring_keys()
         if made:
             log.info("key.expiring: %d events", made)
+        lost = attempts.requeue_lost()
+        if lost:
+            log.warning("webhooks: %d lost attempts queued again", lost)

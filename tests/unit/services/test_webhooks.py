@@ -22,7 +22,7 @@ from bgone.domain.webhook_events import EventType
 from bgone.errors import InsufficientRole, InvalidEventType, InvalidWebhookUrl, NotFound
 from bgone.security.hashing import SecretRing
 from bgone.services.keys import KeyActor
-from bgone.services.webhook_delivery import DISABLE_AFTER, DeliveryAttempts
+from bgone.services.webhook_delivery import DISABLE_AFTER, LOST_AFTER, DeliveryAttempts
 from bgone.services.webhook_events import EventPublisher
 from bgone.services.webhook_fanout import EventFanOut
 from bgone.services.webhook_tasks import HandlersMissing, WebhookTasks
@@ -356,3 +356,22 @@ def test_without_handlers_a_task_fails_loudly() -> None:
     tasks = WebhookTasks(Huey("webhook-unbound", immediate=True))
     with pytest.raises(HandlersMissing):
         tasks._run_attempt(1)
+
+
+def test_an_attempt_lost_with_its_consumer_is_queued_again_once(
+    parts: Parts, make_account: MakeAccount
+) -> None:
+    account = make_account()
+    parts.service.create(owner(account.id), URL, ["key.revoked"])
+    parts.fanout.fan_out(account.id, "key.revoked", {}, "")
+    [(delivery_id, _)] = parts.queue.attempts
+    parts.queue.attempts.clear()
+    # Its attempt is due now; a consumer took the task and died before recording anything.
+    assert parts.attempts.requeue_lost() == 0  # not overdue yet
+    parts.clock.advance(LOST_AFTER * 2)
+    assert parts.attempts.requeue_lost() == 1
+    assert parts.queue.attempts == [(delivery_id, 0.0)]
+    assert parts.attempts.requeue_lost() == 0  # the slot is taken: another consumer's scan
+    parts.attempts.attempt(delivery_id)  # the requeued attempt succeeds
+    parts.clock.advance(LOST_AFTER * 2)
+    assert parts.attempts.requeue_lost() == 0  # nothing pending any more
