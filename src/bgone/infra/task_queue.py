@@ -12,6 +12,7 @@ consumer's scheduler; `bgone.domain.periodic_claims` makes each slot run once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +22,7 @@ from huey.consumer import Consumer
 from bgone.settings import Settings
 
 QUEUE_NAME = "tasks"
+OPEN_ATTEMPTS = 5
 
 
 def storage_kind(settings: Settings) -> str:
@@ -47,12 +49,27 @@ def build_task_queue(settings: Settings, *, immediate: bool = False) -> Huey:
     if kind == "redis":
         return RedisHuey(name, url=settings.redis_url, blocking=True, read_timeout=1)
     if kind == "postgresql":
-        # Imported here: peewee is only needed by this storage.
-        from huey.contrib.sql_huey import SqlHuey
-
-        return SqlHuey(name, database=peewee_database_url(settings.database_url))
+        return _sql_huey(name, peewee_database_url(settings.database_url))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=str(settings.data_dir / "queue.db"), timeout=10)
+
+
+def _sql_huey(name: str, database_url: str) -> Huey:
+    """Huey's SQL storage creates its tables as it opens (CREATE TABLE IF NOT EXISTS). Two
+    processes doing it at once on an empty database: PostgreSQL lets one of them fail on
+    its catalogue's unique index; the tables then exist, and opening again succeeds."""
+    # Imported here: peewee is only needed by this storage.
+    from huey.contrib.sql_huey import SqlHuey
+    from peewee import IntegrityError
+
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return SqlHuey(name, database=database_url)
+        except IntegrityError:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)

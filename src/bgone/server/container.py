@@ -190,6 +190,9 @@ class Services:
             scanner_keys=scanner_keys,
         )
         services.job_finished_callbacks.append(services.publish_job_finished)
+        # The task queue (and, on PostgreSQL, its tables) is opened at start-up, never by
+        # the first request that charges or is refused.
+        _ = services.events
         services.heartbeat = HeartbeatWriter(sessions, services.fleet_beat)
         services.heartbeat.start()
         return services
@@ -397,7 +400,10 @@ class Services:
 
     def account_charged(self, account_id: int) -> None:
         self.forget_account_document(account_id)
-        self.events.credits_charged(account_id)  # credits.low, checked on a consumer
+        try:
+            self.events.credits_charged(account_id)  # credits.low, checked on a consumer
+        except Exception:  # an event is never worth failing the answer that was charged
+            log.exception("credits.low check not queued for account %d", account_id)
 
     def publish_job_finished(self, job: JobSummary) -> None:
         """job.completed (every item ended, some may have failed) or job.failed (the job
@@ -428,9 +434,12 @@ class Services:
             self.events.job_failed(job.account_id, failed, endpoint_id)
 
     def rate_limited(self, caller: KeyContext) -> None:
-        self.events.rate_limit_exceeded(
-            caller.account_id, caller.environment.value, caller.rate_per_minute
-        )
+        try:
+            self.events.rate_limit_exceeded(
+                caller.account_id, caller.environment.value, caller.rate_per_minute
+            )
+        except Exception:  # the 429 goes out whatever happens to its event
+            log.exception("rate_limit.exceeded not queued for account %d", caller.account_id)
 
     @cached_property
     def job_tasks(self) -> JobTasks:

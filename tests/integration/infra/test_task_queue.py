@@ -65,3 +65,29 @@ def test_redis_storage(tmp_path: Path, redis_url: str) -> None:
 def test_postgresql_storage(tmp_path: Path, postgres_admin: object) -> None:
     with scratch_postgres_database(postgres_admin) as url:  # type: ignore[arg-type]
         assert run_one_task(Settings(data_dir=tmp_path, database_url=url)) == "hello"
+
+
+@pytest.mark.postgres
+def test_processes_opening_the_postgresql_queue_at_once_all_succeed(
+    tmp_path: Path, postgres_admin: object
+) -> None:
+    """Two replicas starting together on an empty database both create Huey's tables: one
+    of the CREATE TABLEs loses a race in PostgreSQL's catalogue, and opening is retried."""
+    with scratch_postgres_database(postgres_admin) as url:  # type: ignore[arg-type]
+        settings = Settings(data_dir=tmp_path, database_url=url)
+        barrier = threading.Barrier(8)
+        failures: list[BaseException] = []
+
+        def open_queue() -> None:
+            barrier.wait()
+            try:
+                build_task_queue(settings).storage.close()
+            except BaseException as error:  # collected: the assertion below names it
+                failures.append(error)
+
+        threads = [threading.Thread(target=open_queue) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
