@@ -33,9 +33,10 @@ class PacingOptions:
 
 @dataclass
 class _Window:
+    """An account's refusals in one second (held answers are counted apart: they outlive it)."""
+
     second: int
     refusals: int = 0
-    held: int = 0
 
 
 class RefusalPacer:
@@ -48,6 +49,7 @@ class RefusalPacer:
         self.options = options
         self._clock, self._sleep = clock, sleep
         self._windows: dict[Hashable, _Window] = {}
+        self._held_by: dict[Hashable, int] = {}
         self._held = 0
 
     @property
@@ -63,32 +65,34 @@ class RefusalPacer:
         window.refusals += 1
         if window.refusals <= self.options.free_per_second:
             return
-        if window.held >= self.options.max_held_per_account or (
-            self._held >= self.options.max_held
-        ):
+        held_by = self._held_by.get(account, 0)
+        if held_by >= self.options.max_held_per_account or self._held >= self.options.max_held:
             return
-        window.held += 1
+        self._held_by[account] = held_by + 1
         self._held += 1
         metrics.count_paced_refusal()
         try:
             await self._sleep(delay)
         finally:
-            window.held -= 1
             self._held -= 1
+            left = self._held_by[account] - 1
+            if left:
+                self._held_by[account] = left
+            else:
+                del self._held_by[account]
 
     def _window(self, account: Hashable) -> _Window:
         second = int(self._clock())
         window = self._windows.get(account)
         if window is None or window.second != second:
-            held = window.held if window is not None else 0
-            window = _Window(second, held=held)
+            window = _Window(second)
             self._windows[account] = window
             self._forget_idle(second)
         return window
 
     def _forget_idle(self, second: int) -> None:
-        # Bounded memory: accounts with nothing held and no refusal this second go.
+        # Bounded memory: windows of earlier seconds are dropped once there are many.
         if len(self._windows) < 1024:
             return
-        for account in [a for a, w in self._windows.items() if w.second != second and not w.held]:
+        for account in [a for a, w in self._windows.items() if w.second != second]:
             del self._windows[account]

@@ -77,3 +77,35 @@ def test_held_answers_are_bounded_per_account() -> None:
 
     # Two are held; past the bound the answer goes out at once.
     assert asyncio.run(run()) == [False, False, True, True, True]
+
+
+def test_answers_held_across_a_second_are_given_back_and_pacing_goes_on() -> None:
+    clock = Clock()
+    release = asyncio.Event()
+
+    async def wait_for_release(_seconds: float) -> None:
+        await release.wait()
+
+    paced = RefusalPacer(
+        PacingOptions(free_per_second=1, delay_seconds=1.0, max_held_per_account=2),
+        clock=clock,
+        sleep=wait_for_release,
+    )
+
+    async def run() -> None:
+        await paced.pace("greedy", 30)  # free
+        held = [asyncio.create_task(paced.pace("greedy", 30)) for _ in range(2)]
+        await asyncio.sleep(0)
+        clock.now += 1  # a new second starts while two answers are held
+        await paced.pace("greedy", 30)  # this second's free one, the two still held
+        release.set()
+        await asyncio.gather(*held)
+        assert paced.held == 0
+        release.clear()
+        late = asyncio.create_task(paced.pace("greedy", 30))
+        await asyncio.sleep(0)
+        assert not late.done(), "held answers of the last second still counted as held"
+        release.set()
+        await late
+
+    asyncio.run(run())
