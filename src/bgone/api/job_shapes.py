@@ -53,7 +53,11 @@ class Job(BaseModel):
     status_url: str
     results_url: str = Field(description="The results as one ZIP (`0007-<stem>.png`, errors.json).")
     items: list[JobItem] | None = Field(
-        default=None, description="Every item (GET /v1/jobs/{id}); absent in lists."
+        default=None,
+        description=(
+            "A page of the items (GET /v1/jobs/{id}: `items_offset`, `items_limit`, default "
+            "the first 100), in number order; absent in lists."
+        ),
     )
 
 

@@ -51,7 +51,9 @@ def _run_one() -> None:
     configure_logging(settings.log_format, settings.log_level)
     upgrade(settings.database_url)
     sys.setswitchinterval(0.001)  # as `bgone serve`: model threads hand back the GIL quickly
-    services = Services.open(settings, migrate=False)
+    # A worker's items need no answer at once: the model's side-by-side copy (for runs that
+    # overlap) is loaded by the first run that needs it, not at start (a 12 MP item never).
+    services = Services.open(settings, migrate=False, warm_side_by_side=False)
     loop = asyncio.new_event_loop()
     runner = threading.Thread(target=loop.run_forever, name="bgone-worker-loop", daemon=True)
     runner.start()

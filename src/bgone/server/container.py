@@ -133,7 +133,11 @@ class Services:
 
     @classmethod
     def open(
-        cls, settings: Settings, migrate: bool = True, remover: RemoverProtocol | None = None
+        cls,
+        settings: Settings,
+        migrate: bool = True,
+        remover: RemoverProtocol | None = None,
+        warm_side_by_side: bool = True,
     ) -> Services:
         """`remover`: the engine to serve with (tests inject a fake); by default the real one."""
         # A bad BGONE_SMTP_URL fails start-up with its reason, before anything is opened;
@@ -148,7 +152,9 @@ class Services:
         remover = remover or Remover(EngineConfig.from_settings(settings))
         # Load the default model now: a missing model fails start-up with the pull command,
         # and the first request (nor the first two side by side) does not pay for loading.
-        remover.pool.get(settings.default_model).load_side_by_side_copy()
+        model = remover.pool.get(settings.default_model)
+        if warm_side_by_side:  # an API replica; a worker loads it when it first needs it
+            model.load_side_by_side_copy()
         dummy_verify("warm-up")  # its first call builds the dummy hash
         key_cache: KeyCache[KeyContext] = KeyCache(settings.redis_url, settings.redis_key_prefix)
         key_cache.start()

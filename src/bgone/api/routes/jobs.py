@@ -97,10 +97,27 @@ async def list_jobs(
     return JobList(jobs=[job_shape(job) for job in page], next_before=following)
 
 
-@router.get("/v1/jobs/{job_id}", response_model=Job, summary="A job: state, counts, every item")
-async def get_job(job_id: JobId, services: ServicesDep, context: KeyContextDep) -> Job:
+@router.get(
+    "/v1/jobs/{job_id}",
+    response_model=Job,
+    summary="A job: state, counts, progress, and its items a page at a time",
+    description=(
+        "`items` holds the items from number `items_offset` (default 0), at most `items_limit` "
+        "of them (default 100): a client polling a large job for its progress reads the "
+        "counts, and pages through the items when it needs them."
+    ),
+)
+async def get_job(
+    job_id: JobId,
+    services: ServicesDep,
+    context: KeyContextDep,
+    items_offset: Annotated[int, Query(ge=0, description="The first item's number.")] = 0,
+    items_limit: Annotated[int, Query(ge=0, le=1000, description="Items in this page.")] = 100,
+) -> Job:
     job = await run_in_threadpool(services.jobs.get, context.account_id, job_id)
-    items = await run_in_threadpool(services.jobs.items, context.account_id, job_id)
+    items = await run_in_threadpool(
+        services.jobs.items, context.account_id, job_id, items_offset, items_limit
+    )
     return job_shape(job, items)
 
 

@@ -353,3 +353,20 @@ def test_an_idempotency_key_gets_the_first_job_back_and_no_second_job(app: InPro
     with transaction(app.stack.sessions) as session:
         jobs_made = session.scalars(select(JobRow).where(JobRow.account_id == account_id)).all()
     assert len(jobs_made) == 1
+
+
+def test_a_jobs_items_come_a_page_at_a_time(app: InProcess) -> None:
+    key = app.stack.key(app.stack.account("business"))
+    files = [("image_file", (f"{n}.png", PNG, "image/png")) for n in range(3)]
+    job_id = submit(app, key, files).json()["id"]
+    wait_for_end(app, key, job_id)
+    url, headers = f"/v1/jobs/{job_id}", {"x-api-key": key}
+    whole = app.client.get(url, headers=headers).json()
+    assert [item["index"] for item in whole["items"]] == [0, 1, 2]  # default: the first 100
+    first = app.client.get(url, headers=headers, params={"items_limit": 2}).json()
+    assert [item["index"] for item in first["items"]] == [0, 1]
+    assert first["counts"]["succeeded"] == 3  # the counts are the whole job's
+    rest = app.client.get(url, headers=headers, params={"items_offset": 2}).json()
+    assert [item["index"] for item in rest["items"]] == [2]
+    too_many = app.client.get(url, headers=headers, params={"items_limit": 1001})
+    assert_error(too_many, 400, "invalid_request")
