@@ -42,7 +42,7 @@ SUBMIT_ERRORS: tuple[ErrorCase, ...] = (
 )
 BAD_PARAMETER = case(InvalidRequest, "query.limit: Input should be less than or equal to 100")
 LIST_ERRORS: tuple[ErrorCase, ...] = (BAD_PARAMETER,)
-READ_ERRORS: tuple[ErrorCase, ...] = (NOT_FOUND,)
+READ_ERRORS: tuple[ErrorCase, ...] = (BAD_PARAMETER, NOT_FOUND)
 CANCEL_ERRORS: tuple[ErrorCase, ...] = (NOT_FOUND,)
 ITEM_ERRORS: tuple[ErrorCase, ...] = (
     NOT_FOUND,
