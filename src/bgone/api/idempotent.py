@@ -34,14 +34,15 @@ async def answer_idempotently(
     request: Request,
     service: IdempotencyService,
     account_id: int,
-    request_fingerprint: str,
+    fingerprint_of: Callable[[], Awaitable[str]],
     run: Callable[[], Awaitable[Response]],
 ) -> Response:
-    """`run()`'s answer, or the answer kept for the request's key; see the module."""
+    """`run()`'s answer, or the answer kept for the request's key; see the module. The
+    request's fingerprint (file hashes) is computed only when it carries a key."""
     key = parse_key(request.headers.get(HEADER))
     if key is None:
         return await run()
-    outcome = await service.begin(account_id, key, request_fingerprint)
+    outcome = await service.begin(account_id, key, await fingerprint_of())
     if isinstance(outcome, StoredAnswer):
         return _replayed(request, outcome)
     try:

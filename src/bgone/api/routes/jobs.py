@@ -63,7 +63,10 @@ async def submit_job(request: Request, services: ServicesDep, context: KeyContex
 
     try:
         await run_in_threadpool(_check_webhook_url, services, context.account_id, submission)
-        fingerprint = await run_in_threadpool(job_fingerprint, submission)
+
+        async def fingerprint() -> str:  # reads the staged files back: only with a key
+            return await run_in_threadpool(job_fingerprint, submission)
+
         return await answer_idempotently(
             request, services.idempotency, context.account_id, fingerprint, run
         )

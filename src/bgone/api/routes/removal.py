@@ -57,8 +57,11 @@ async def remove(
         outcome = await services.removal.remove(removal, record)
         return _respond(request, parsed, contract, outcome.result, outcome.credits_milli)
 
+    async def fingerprint() -> str:
+        return _fingerprint(request, parsed)
+
     return await answer_idempotently(
-        request, services.idempotency, context.account_id, _fingerprint(request, parsed), run
+        request, services.idempotency, context.account_id, fingerprint, run
     )
 
 
