@@ -43,12 +43,14 @@ class MemoSession:
         self._name, self._session, self._memo = name, session, memo
         self.spec, self.family = session.spec, session.family
 
-    def predict(self, image: Image.Image, narrow: bool = False) -> np.ndarray:
+    def predict(
+        self, image: Image.Image, narrow: bool = False, release: bool = False
+    ) -> np.ndarray:
         key = (self._name, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
         found = self._memo.outputs.get(key)
         if found is None:
             started = time.perf_counter()
-            mask = self._session.predict(image, narrow)
+            mask = self._session.predict(image, narrow, release)
             found = (mask, time.perf_counter() - started)
             self._memo.outputs[key] = found
         else:
