@@ -133,8 +133,9 @@ def renew(session: Session, item: ClaimedItem, now: datetime, lease: timedelta) 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def give_back(session: Session, item: ClaimedItem, now: datetime) -> bool:
-    """Queue the item again without counting the attempt (the account's pace: later)."""
+def give_back(session: Session, item: ClaimedItem, now: datetime, due: datetime) -> bool:
+    """Queue the item again without counting the attempt (the account's pace: its message
+    comes back at `due`, which the reaper reads as the time it was queued)."""
     result = session.execute(
         update(JobItemRow)
         .where(*_mine(item))  # type: ignore[arg-type]
@@ -142,7 +143,7 @@ def give_back(session: Session, item: ClaimedItem, now: datetime) -> bool:
             state=ItemState.QUEUED.value,
             attempts=JobItemRow.attempts - 1,
             lease_expires_at=None,
-            queued_at=now,
+            queued_at=max(now, due),
         )
         .execution_options(synchronize_session=False)
     )
@@ -259,8 +260,8 @@ class Reaped:
 
 def reap(session: Session, now: datetime, stale_queue: timedelta) -> Reaped:
     """Items to queue again: running ones whose lease lapsed, and queued ones waiting longer
-    than `stale_queue` (their task message was lost, e.g. a Redis flushed). Items lost too
-    often fail instead, uncharged."""
+    than `stale_queue` (their task message was lost: taken by a worker that died before its
+    claim, or a Redis flushed). Items lost too often fail instead, uncharged."""
     lapsed = session.scalars(
         select(JobItemRow)
         .where(

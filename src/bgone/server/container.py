@@ -489,6 +489,7 @@ class Services:
             lease=timedelta(seconds=self.settings.job_lease_seconds),
             retention=self.settings.job_retention,
             on_job_finished=self.job_finished_callbacks,
+            queue_is_drained=self.job_tasks.queue_is_drained,
         )
 
     def job_consumer_for(self, loop: asyncio.AbstractEventLoop) -> JobConsumer:

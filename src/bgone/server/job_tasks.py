@@ -47,6 +47,10 @@ class JobTasks:
     def enqueue(self, job_id: str, index: int) -> None:
         self._task(job_id, index)
 
+    def queue_is_drained(self) -> bool:
+        """No message waits in the queue (scheduled ones, which wait apart, not counted)."""
+        return bool(self.queue.pending_count() == 0)
+
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The event loop items run on (the removal pools' loop)."""
         self._loop = loop

@@ -86,8 +86,9 @@ class JobRunner:
         try:
             result = await self._process(claimed)
         except PACED as error:
-            await anyio.to_thread.run_sync(self._give_back, claimed)
-            return float(error.retry_after)
+            delay = float(error.retry_after)
+            await anyio.to_thread.run_sync(self._give_back, claimed, timedelta(seconds=delay))
+            return delay
         except BgoneError as error:
             failure = failure_of(error)
         except Exception as error:  # a bug or a dependency: the item fails, the worker lives
@@ -170,9 +171,10 @@ class JobRunner:
         with transaction(self.sessions) as session:
             return job_items.claim(session, job_id, index, self.clock(), self.lease)
 
-    def _give_back(self, claimed: ClaimedItem) -> None:
+    def _give_back(self, claimed: ClaimedItem, delay: timedelta) -> None:
+        now = self.clock()
         with transaction(self.sessions) as session:
-            job_items.give_back(session, claimed, self.clock())
+            job_items.give_back(session, claimed, now, now + delay)
 
     def _finish(
         self, claimed: ClaimedItem, result: ItemResult | None, failure: ItemFailure | None

@@ -22,6 +22,10 @@ RETENTION_PERIOD = timedelta(minutes=10)
 STALE_QUEUE = timedelta(minutes=10)
 
 
+def never_drained() -> bool:
+    return False
+
+
 @dataclass
 class JobUpkeep:
     sessions: SessionFactory
@@ -30,6 +34,10 @@ class JobUpkeep:
     lease: timedelta
     retention: timedelta
     on_job_finished: Sequence[JobFinishedCallback] = field(default_factory=list)
+    # Whether the task queue holds no message. Huey deletes a message as a worker takes it,
+    # so one taken by a worker killed before its claim is gone: once the queue is empty, an
+    # item still queued a lease after it was queued (or due) has no message left.
+    queue_is_drained: Callable[[], bool] = never_drained
 
     @property
     def reap_period(self) -> timedelta:
@@ -37,12 +45,13 @@ class JobUpkeep:
 
     def reap(self, now: datetime) -> int:
         """Queue lost items again (once per slot across consumers); how many."""
+        stale = self.lease if self.queue_is_drained() else max(STALE_QUEUE, self.lease * 20)
         with transaction(self.sessions) as session:
             if not periodic_claims.claim(
                 session, "jobs.reap", periodic_claims.slot_of(now, self.reap_period), now
             ):
                 return 0
-            reaped = job_items.reap(session, now, max(STALE_QUEUE, self.lease * 20))
+            reaped = job_items.reap(session, now, stale)
         for job_id, index in reaped.again:
             self.enqueue(job_id, index)
         for job_id in reaped.failed_jobs:
