@@ -178,6 +178,10 @@ class Settings(BaseSettings):
     # A running item's lease: a worker renews it while it works; once it lapses (the worker
     # was killed) the reaper queues the item again for another worker.
     job_lease_seconds: float = Field(default=30.0, ge=1)
+    # `bgone worker` lowers its CPU priority by this much (nice), so that on a machine it
+    # shares with API replicas the interactive requests (a status poll, a removal) are
+    # scheduled ahead of batch items; alone on its machine it loses nothing. 0 keeps it.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # Whether `bgone serve` also runs job items in process: "auto" does in the embedded
     # default (SQLite, no Redis), where nothing else would; "off" leaves them to workers.
     serve_jobs: Literal["auto", "on", "off"] = "auto"

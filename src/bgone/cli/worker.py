@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 import typer
@@ -44,6 +45,7 @@ def _run_one() -> None:
 
     os.umask(0o077)
     settings = Settings()
+    lower_priority(settings.worker_nice)
     if settings.metrics_multiprocess_dir is not None:
         # A worker's charges and engine timings are scraped from the API replica that
         # shares the directory (a worker serves no HTTP, so no /metrics of its own).
@@ -76,6 +78,26 @@ def _run_one() -> None:
         services.job_consumer = None  # stopped by its run
         services.close()
         loop.call_soon_threadsafe(loop.stop)
+
+
+def lower_priority(by: int) -> None:
+    """Raise the nice value of every thread of this process by `by`. Linux keeps one per
+    thread and a new thread inherits its starter's, so the threads started later (the
+    model's) follow the main one; those already running (numpy's, started at import) are
+    changed one by one."""
+    if by <= 0:
+        return
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():  # not Linux: the process's one value
+        os.nice(by)
+        return
+    for task in tasks.iterdir():
+        thread_id = int(task.name)
+        try:
+            niceness = os.getpriority(os.PRIO_PROCESS, thread_id)
+            os.setpriority(os.PRIO_PROCESS, thread_id, min(19, niceness + by))
+        except (ProcessLookupError, PermissionError):  # ended meanwhile, or not ours to lower
+            continue
 
 
 def _supervise(processes: int) -> int:

@@ -178,9 +178,18 @@ class JobService:
     def items(
         self, account_id: int, job_id: str, offset: int = 0, limit: int | None = None
     ) -> list[ItemView]:
-        self.get(account_id, job_id)
+        return self.page(account_id, job_id, offset, limit)[1]
+
+    def page(
+        self, account_id: int, job_id: str, offset: int = 0, limit: int | None = None
+    ) -> tuple[JobView, list[ItemView]]:
+        """The job and a page of its items, read together (one transaction: a status poll
+        sees counts and items of the same moment, at the cost of one database round)."""
         with transaction(self.read_sessions) as session:
-            return jobs.job_items(session, job_id, offset, limit)
+            job = jobs.get_job(session, job_id, account_id)
+            if job is None:
+                raise JobNotFound(f"no job {job_id!r} in this account")
+            return job, jobs.job_items(session, job_id, offset, limit)
 
     def list(self, account_id: int, limit: int, before: datetime | None = None) -> list[JobView]:
         with transaction(self.read_sessions) as session:

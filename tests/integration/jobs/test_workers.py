@@ -6,6 +6,7 @@ finished once and charged once."""
 from __future__ import annotations
 
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -74,6 +75,15 @@ def period(stack: Stack, account_id: int) -> tuple[int, int]:
         return row.used_milli, row.reserved_milli
 
 
+def thread_nice_values(pid: int) -> set[int]:
+    """The nice value of each of the process's threads (Linux keeps one per thread)."""
+    values = set()
+    for task in os.scandir(f"/proc/{pid}/task"):
+        stat = open(f"{task.path}/stat").read()  # noqa: SIM115 (a /proc file, read at once)
+        values.add(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19, after "comm)"
+    return values
+
+
 def test_a_worker_runs_the_items_and_a_corrupt_one_fails_uncharged(
     jobs_stack: Stack, jobs_server: Server
 ) -> None:
@@ -83,6 +93,9 @@ def test_a_worker_runs_the_items_and_a_corrupt_one_fails_uncharged(
     try:
         accepted = submit(jobs_server.base_url, key, [PHOTO, PHOTO[:200], PHOTO], size="full")
         job = wait_for_end(jobs_server.base_url, key, accepted["id"])
+        # BGONE_WORKER_NICE (10): every thread of the worker, the model's included, yields
+        # the CPU to the API replica's.
+        assert thread_nice_values(worker.process.pid) == {min(19, os.nice(0) + 10)}
     finally:
         worker.stop()
     assert job["state"] == "completed", job

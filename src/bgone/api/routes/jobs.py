@@ -117,9 +117,8 @@ async def get_job(
     items_offset: Annotated[int, Query(ge=0, description="The first item's number.")] = 0,
     items_limit: Annotated[int, Query(ge=0, le=1000, description="Items in this page.")] = 100,
 ) -> Job:
-    job = await run_in_threadpool(services.jobs.get, context.account_id, job_id)
-    items = await run_in_threadpool(
-        services.jobs.items, context.account_id, job_id, items_offset, items_limit
+    job, items = await run_in_threadpool(
+        services.jobs.page, context.account_id, job_id, items_offset, items_limit
     )
     return job_shape(job, items)
 
