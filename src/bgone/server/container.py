@@ -228,6 +228,7 @@ class Services:
             self.key_cache,
             self.limiter,
             self.settings.invalid_keys_per_minute,
+            self.refusal_pacer,
         )
 
     @cached_property

@@ -36,6 +36,7 @@ from bgone.errors import (
     TooManyInvalidKeys,
 )
 from bgone.infra.ratelimit import RateLimiter
+from bgone.infra.refusal_pacing import RefusalPacer
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import MalformedKey
 
@@ -69,6 +70,7 @@ class Authenticator:
         key_cache: ContextCache,
         limiter: RateLimiter,
         invalid_keys_per_minute: int,
+        pacer: RefusalPacer | None = None,
     ) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions
@@ -80,6 +82,9 @@ class Authenticator:
         # keeps sending one (hundreds a second, say) is refused from memory, not the database.
         self._revoked: OrderedDict[str, None] = OrderedDict()
         self._revoked_lock = threading.Lock()
+        # A client that keeps sending a revoked key after its 401s is paced as an account
+        # past its limits is (bgone.infra.refusal_pacing): its answers wait, costing no CPU.
+        self.pacer = pacer
 
     async def authenticate(self, secret: str, ip: str | None) -> KeyContext:
         """The caller behind `secret`, or the catalogue's error saying why not.
@@ -90,6 +95,9 @@ class Authenticator:
         try:
             key = self.present(secret)
             if key.current.digest in self._revoked:
+                if self.pacer is not None:
+                    delay = self.pacer.options.delay_seconds
+                    await self.pacer.pace(("revoked key", key.current.digest), delay)
                 raise RevokedApiKey(REVOKED_DETAIL)
             context = self.from_cache(key)
             if context is None:

@@ -73,9 +73,9 @@ class WorkPool(Protocol):
 class InProcessSlots(Protocol):
     """Each account's images in process across stages (`bgone.infra.account_slots`)."""
 
-    def refuse_if_full(self, account: Hashable) -> None: ...
+    def refuse_if_full(self, account: Hashable, weight: float = 1.0) -> None: ...
 
-    def holding(self, account: Hashable) -> AbstractContextManager[None]: ...
+    def holding(self, account: Hashable, weight: float = 1.0) -> AbstractContextManager[None]: ...
 
 
 @dataclass(frozen=True)
@@ -184,8 +184,9 @@ class RemovalService:
             await self._admit(caller, ledger, beyond)
         account = caller.account_id
         # From decoding to the result the image takes CPU: one of the account's images in
-        # process (downloads wait on the network and have their own pool's share).
-        with self._in_process(account):
+        # process, weighing its megapixels while other accounts are served too (downloads
+        # wait on the network and have their own pool's share).
+        with self._in_process(account, pricing.rate_weight(ledger.megapixels)):
             decoded = await self.pools.decoding.run(
                 account, partial(_timed_decode, image, self.engine.limits)
             )
@@ -196,9 +197,9 @@ class RemovalService:
         metrics.observe_engine_timings(result.timings, result.models_used)
         return self._settle(caller, ledger, result)
 
-    def _in_process(self, account: Hashable) -> AbstractContextManager[None]:
+    def _in_process(self, account: Hashable, weight: float) -> AbstractContextManager[None]:
         slots = self.pools.in_process
-        return nullcontext() if slots is None else slots.holding(account)
+        return nullcontext() if slots is None else slots.holding(account, weight)
 
     async def _sources(self, request: RemovalRequest) -> tuple[bytes, bytes | None]:
         account = request.caller.account_id

@@ -25,6 +25,7 @@ from bgone.errors import (
     TooManyInvalidKeys,
 )
 from bgone.infra.ratelimit import LimitsRateLimiter
+from bgone.infra.refusal_pacing import PacingOptions, RefusalPacer
 from bgone.security.hashing import SecretRing
 from bgone.security.keys import Environment, generate_key
 from bgone.services.authentication import Authenticator
@@ -134,6 +135,30 @@ def test_a_key_found_revoked_is_refused_from_memory_afterwards(
     for _ in range(3):
         with pytest.raises(RevokedApiKey):
             asyncio.run(authenticator.authenticate(issued.secret, None))
+
+
+def test_a_revoked_key_sent_again_and_again_is_paced_like_a_refused_account(
+    sessions: SessionFactory, make_account: MakeAccount, ring: SecretRing
+) -> None:
+    """Past the pacer's free refusals a second, a revoked key's 401s are held back: a
+    client hammering with it waits instead of taking the other customers' CPU."""
+    issued = issue(sessions, make_account, ring)
+    with transaction(sessions) as session:
+        api_keys.revoke(session, issued.record.account_id, issued.record.id, "me", now=NOW)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    pacer = RefusalPacer(PacingOptions(free_per_second=3, delay_seconds=1.0), lambda: 0.0, sleep)
+    authenticator = Authenticator(
+        sessions, sessions, ring, RecordingKeyCache(), LimitsRateLimiter("memory://"), 30, pacer
+    )
+    for _ in range(6):
+        with pytest.raises(RevokedApiKey):
+            asyncio.run(authenticator.authenticate(issued.secret, None))
+    # The first refusal came from the database, the next three were free, then held.
+    assert slept == [1.0, 1.0]
 
 
 def test_rotated_key_works_during_grace_then_expires_with_an_audit_event(
