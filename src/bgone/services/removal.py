@@ -26,7 +26,7 @@ written from (`RemovalLedger`). Every side effect happens once, in this order:
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -73,9 +73,11 @@ class WorkPool(Protocol):
 class InProcessSlots(Protocol):
     """Each account's images in process across stages (`bgone.infra.account_slots`)."""
 
-    def refuse_if_full(self, account: Hashable, weight: float = 1.0) -> None: ...
+    def refuse_if_full(self, account: Hashable) -> None: ...
 
-    def holding(self, account: Hashable, weight: float = 1.0) -> AbstractContextManager[None]: ...
+    def holding(
+        self, account: Hashable, weight: float = 1.0
+    ) -> AbstractAsyncContextManager[None]: ...
 
 
 @dataclass(frozen=True)
@@ -184,9 +186,9 @@ class RemovalService:
             await self._admit(caller, ledger, beyond)
         account = caller.account_id
         # From decoding to the result the image takes CPU: one of the account's images in
-        # process, weighing its megapixels while other accounts are served too (downloads
-        # wait on the network and have their own pool's share).
-        with self._in_process(account, pricing.rate_weight(ledger.megapixels)):
+        # process, weighing its megapixels while other accounts are served too (it waits
+        # for its weight to fit; downloads wait on the network and have their own share).
+        async with self._in_process(account, pricing.rate_weight(ledger.megapixels)):
             decoded = await self.pools.decoding.run(
                 account, partial(_timed_decode, image, self.engine.limits)
             )
@@ -197,7 +199,7 @@ class RemovalService:
         metrics.observe_engine_timings(result.timings, result.models_used)
         return self._settle(caller, ledger, result)
 
-    def _in_process(self, account: Hashable, weight: float) -> AbstractContextManager[None]:
+    def _in_process(self, account: Hashable, weight: float) -> AbstractAsyncContextManager[None]:
         slots = self.pools.in_process
         return nullcontext() if slots is None else slots.holding(account, weight)
 
