@@ -45,12 +45,14 @@ class JobUpkeep:
 
     def reap(self, now: datetime) -> int:
         """Queue lost items again (once per slot across consumers); how many."""
-        stale = self.lease if self.queue_is_drained() else max(STALE_QUEUE, self.lease * 20)
         with transaction(self.sessions) as session:
             if not periodic_claims.claim(
                 session, "jobs.reap", periodic_claims.slot_of(now, self.reap_period), now
             ):
                 return 0
+            # Asked only by the consumer that won the slot: one queue count per slot.
+            drained = self.queue_is_drained()
+            stale = self.lease if drained else max(STALE_QUEUE, self.lease * 20)
             reaped = job_items.reap(session, now, stale)
         for job_id, index in reaped.again:
             self.enqueue(job_id, index)

@@ -5,6 +5,7 @@ The queue here is a real Huey on a SQLite file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,20 +27,30 @@ def queue_with_messages(tmp_path: Path, job_id: str, count: int) -> SqliteHuey:
     return queue
 
 
+def recording_upkeep(
+    sessions: SessionFactory,
+    tmp_path: Path,
+    sent: list[tuple[str, int]],
+    queue_is_drained: Callable[[], bool],
+) -> JobUpkeep:
+    """An upkeep whose re-sent messages land in `sent`."""
+    return JobUpkeep(
+        sessions,
+        JobInputs(tmp_path, 1),
+        lambda job, index: sent.append((job, index)),
+        LEASE,
+        RETENTION,
+        queue_is_drained=queue_is_drained,
+    )
+
+
 def test_a_message_lost_in_a_dead_worker_is_sent_again_once_the_queue_drains(
     sessions: SessionFactory, make_account: MakeAccount, tmp_path: Path
 ) -> None:
     job_id = admitted(sessions, make_account(), count=2)
     queue = queue_with_messages(tmp_path, job_id, 2)
     sent: list[tuple[str, int]] = []
-    upkeep = JobUpkeep(
-        sessions,
-        JobInputs(tmp_path, 1),
-        lambda job, index: sent.append((job, index)),
-        LEASE,
-        RETENTION,
-        queue_is_drained=lambda: queue.pending_count() == 0,
-    )
+    upkeep = recording_upkeep(sessions, tmp_path, sent, lambda: queue.pending_count() == 0)
     assert queue.dequeue() is not None  # item 0's message, in a worker killed before its claim
     assert upkeep.reap(NOW + LEASE * 2) == 0  # item 1's message is still queued: wait
     assert queue.dequeue() is not None  # a live worker takes item 1 and claims it
@@ -54,14 +65,8 @@ def test_a_paced_item_is_not_sent_again_before_it_is_due(
 ) -> None:
     job_id = admitted(sessions, make_account(), count=1)
     sent: list[tuple[str, int]] = []
-    upkeep = JobUpkeep(
-        sessions,
-        JobInputs(tmp_path, 1),
-        lambda job, index: sent.append((job, index)),
-        LEASE,
-        RETENTION,
-        queue_is_drained=lambda: True,  # its message waits in the schedule, not the queue
-    )
+    # Drained: its message waits in the schedule, not the queue.
+    upkeep = recording_upkeep(sessions, tmp_path, sent, lambda: True)
     paced = claim(sessions, job_id, 0)
     due = NOW + timedelta(minutes=5)
     with transaction(sessions) as session:
