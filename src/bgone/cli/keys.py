@@ -16,9 +16,12 @@ from bgone.domain.key_records import key_document
 from bgone.domain.operator_log import OperatorAction
 from bgone.errors import BgoneError
 from bgone.infra.keycache import KeyCache
+from bgone.infra.task_queue import build_task_queue
 from bgone.security.hashing import load_secret_ring
 from bgone.services.keys import KeyActor, KeyService
 from bgone.services.operator_console import OperatorActor, OperatorConsole
+from bgone.services.webhook_events import EventPublisher
+from bgone.services.webhook_tasks import WebhookTasks
 from bgone.settings import Settings
 
 keys_app = typer.Typer(help="Create, list, rotate and revoke API keys.", no_args_is_help=True)
@@ -31,14 +34,17 @@ def operator_key_service(settings: Settings) -> Iterator[KeyService]:
     """The servers' key service on a migrated database; an error ends the command.
 
     The CLI holds no cache of its own: an unstarted KeyCache only publishes each
-    invalidation on the servers' Redis channel, the same one a server's changes use.
+    invalidation on the servers' Redis channel, the same one a server's changes use. Its
+    events (key.revoked) go on the deployment's task queue, where the servers' and workers'
+    consumers deliver them, as they deliver a revocation made in the dashboard.
     """
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     key_cache: KeyCache[object] = KeyCache(settings.redis_url, settings.redis_key_prefix)
+    events = EventPublisher(WebhookTasks(build_task_queue(settings)))
     try:
-        yield KeyService(sessions, sessions, load_secret_ring(settings), key_cache)
+        yield KeyService(sessions, sessions, load_secret_ring(settings), key_cache, events)
     except BgoneError as error:
         fail(error)
     finally:

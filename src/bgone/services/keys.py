@@ -71,7 +71,7 @@ class KeyService:
         key_cache: KeyInvalidation,
         events: EventPublisher | None = None,
     ) -> None:
-        self.events = events  # key.revoked (enqueue only); None: the CLI's, no events
+        self.events = events  # key.revoked (enqueue only); None: no events (unit tests)
         self.sessions = sessions
         self.read_sessions = read_sessions
         self.secret_ring = secret_ring

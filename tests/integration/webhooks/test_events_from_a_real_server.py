@@ -4,6 +4,9 @@ storage, as `bgone worker` would have) delivers it, signed, to a receiver on loo
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 
 from bgone.domain.roles import GRANTS, Role
@@ -62,3 +65,43 @@ def test_a_revocation_through_the_api_is_delivered(
     assert got.verified["type"] == "key.revoked"
     assert got.verified["data"]["key_id"] == key_id
     assert got.verified["data"]["revoked_by"].startswith("key:key_")  # the manage key
+
+
+def test_a_revocation_by_the_operator_cli_is_delivered(
+    events_server: Server, events_stack: Stack
+) -> None:
+    """`bgone keys revoke` enqueues key.revoked on the deployment's queue, as the API does."""
+    server, stack = events_server, events_stack
+    account = stack.account("business")
+    headers = {"x-api-key": stack.key(account)}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+        key_id = client.post("/api/keys", json={"name": "doomed"}).json()["data"]["id"]
+    ring = load_secret_ring(stack.settings)
+    queue = build_task_queue(stack.settings)
+    tasks = WebhookTasks(queue)
+    tasks.handle_with(
+        EventFanOut(stack.sessions, tasks),
+        DeliveryAttempts(stack.sessions, ring, WebhookSender(5.0, LOOPBACK), tasks),
+    )
+    owner = KeyActor(account, "tests", granted=GRANTS[Role.OWNER])
+    service = WebhookService(stack.sessions, stack.sessions, ring, tasks, LOOPBACK)
+    with webhook_receiver() as receiver:
+        receiver.secret = service.create(owner, receiver.url, ["key.revoked"]).secret
+        revoked = subprocess.run(
+            [sys.executable, "-m", "bgone", "keys", "revoke", key_id],
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert revoked.returncode == 0, revoked.stderr
+        consumer = build_consumer(queue, ConsumerPlan(workers=2, poll_seconds=0.1, periodic=False))
+        consumer.start()
+        try:
+            [got] = receiver.wait_for(1)
+        finally:
+            consumer.stop(graceful=True)
+    assert got.verified is not None, "the signature did not verify"
+    assert got.verified["type"] == "key.revoked"
+    assert got.verified["data"]["key_id"] == key_id
+    assert got.verified["data"]["revoked_by"] == "operator (cli)"
