@@ -175,6 +175,9 @@ class Settings(BaseSettings):
     job_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
     # How long a finished job's results (and its rows) are kept: seconds, or ISO 8601 (P7D).
     job_retention: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+    # How long a webhook endpoint's delivery log keeps an ended delivery (30 days, as the
+    # hosted providers' event logs do): a consumer deletes older ones once an hour.
+    webhook_log_retention: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
     # A running item's lease: a worker renews it while it works; once it lapses (the worker
     # was killed) the reaper queues the item again for another worker.
     job_lease_seconds: float = Field(default=30.0, ge=1)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bgone.db.tables import WebhookDeliveryRow, WebhookEndpointRow
@@ -191,6 +191,18 @@ def cancel_pending(session: Session, endpoint_id: str, reason: str) -> None:
         )
         .values(state=DeliveryState.CANCELLED, next_attempt_at=None, last_error=reason)
     )
+
+
+def forget_ended_before(session: Session, before: datetime) -> int:
+    """Delete the deliveries made before `before` that have ended (the log's retention); a
+    pending one stays until its attempts end. How many were deleted."""
+    result = session.execute(
+        delete(WebhookDeliveryRow).where(
+            WebhookDeliveryRow.created_at < before,
+            WebhookDeliveryRow.state != DeliveryState.PENDING,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def log_of(session: Session, endpoint_id: str, limit: int = LOG_LENGTH) -> list[Delivery]:

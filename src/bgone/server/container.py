@@ -381,6 +381,7 @@ class Services:
                 tasks,
                 self.mailer,
                 self.settings.public_base_url,
+                log_retention=self.settings.webhook_log_retention,
             ),
         )
         return tasks

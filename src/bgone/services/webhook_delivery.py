@@ -30,6 +30,11 @@ DISABLE_AFTER = timedelta(days=3)
 # An attempt this far past its time is taken as lost with its consumer, and queued again.
 LOST_AFTER = timedelta(minutes=10)
 REQUEUE_TASK = "webhooks.requeue_lost"
+# The delivery log keeps ended deliveries this long by default (BGONE_WEBHOOK_LOG_RETENTION);
+# one consumer prunes it per PRUNE_EVERY.
+LOG_RETENTION = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
+PRUNE_TASK = "webhooks.prune_log"
 
 
 class Sender(Protocol):
@@ -47,8 +52,10 @@ class DeliveryAttempts:
         public_url: str = "",
         clock: Callable[[], datetime] = utc_now,
         delays: Sequence[timedelta] = RETRY_DELAYS,
+        log_retention: timedelta = LOG_RETENTION,
     ) -> None:
         self.delays = tuple(delays)
+        self.log_retention = log_retention
         self.sessions = sessions
         self.ring = ring
         self.sender = sender
@@ -69,6 +76,15 @@ class DeliveryAttempts:
         for delivery_id in lost:
             self.queue.attempt(delivery_id)
         return len(lost)
+
+    def prune_log(self) -> int:
+        """Delete ended deliveries older than the log's retention; once per slot, whichever
+        consumer's scheduler fires first. How many were deleted."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            if not claim(session, PRUNE_TASK, slot_of(now, PRUNE_EVERY), now):
+                return 0
+            return webhook_deliveries.forget_ended_before(session, now - self.log_retention)
 
     def attempt(self, delivery_id: int) -> AttemptResult | None:
         """One attempt; None when the delivery has nothing left to attempt."""

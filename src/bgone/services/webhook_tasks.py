@@ -94,3 +94,6 @@ class WebhookTasks:
         lost = attempts.requeue_lost()
         if lost:
             log.warning("webhooks: %d lost attempts queued again", lost)
+        pruned = attempts.prune_log()
+        if pruned:
+            log.info("webhooks: %d ended deliveries past the log's retention deleted", pruned)

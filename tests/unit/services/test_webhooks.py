@@ -375,3 +375,25 @@ def test_an_attempt_lost_with_its_consumer_is_queued_again_once(
     parts.attempts.attempt(delivery_id)  # the requeued attempt succeeds
     parts.clock.advance(LOST_AFTER * 2)
     assert parts.attempts.requeue_lost() == 0  # nothing pending any more
+
+
+def test_ended_deliveries_leave_the_log_after_its_retention_pending_ones_stay(
+    parts: Parts, make_account: MakeAccount
+) -> None:
+    account = make_account()
+    endpoint = parts.service.create(owner(account.id), URL, ["key.revoked"]).endpoint
+    parts.fanout.fan_out(account.id, "key.revoked", {"n": 1}, "")
+    [(delivered, _)] = parts.queue.attempts
+    parts.attempts.attempt(delivered)  # succeeds: ended
+    parts.clock.advance(timedelta(days=1))
+    parts.fanout.fan_out(account.id, "key.revoked", {"n": 2}, "")
+    parts.sender.statuses = [None] * 100  # this one keeps failing: still pending
+    parts.attempts.attempt(parts.queue.attempts[-1][0])
+    # A day before its retention ends for the first, then past it.
+    parts.clock.advance(parts.attempts.log_retention - timedelta(days=2))
+    assert parts.attempts.prune_log() == 0  # the first is not old enough yet
+    parts.clock.advance(timedelta(days=1, hours=1))
+    assert parts.attempts.prune_log() == 1
+    assert parts.attempts.prune_log() == 0  # the slot is taken: another consumer's pass
+    [kept] = parts.service.deliveries(owner(account.id), endpoint.id)
+    assert kept.state == DeliveryState.PENDING
