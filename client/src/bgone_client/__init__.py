@@ -21,11 +21,13 @@ Transport errors are retried for GETs and for removals: each `remove()` sends it
 `Idempotency-Key`, the same on every retry, so that a resend after a lost connection gets the
 first answer and is charged once (a resend that finds the first still running waits for it).
 Batch jobs: `job = bgone.jobs.submit(paths, RemoveOptions(size="full"))`, then
-`bgone.jobs.wait(job)` and `bgone.jobs.download(job, "out/")`.
+`bgone.jobs.wait(job)` and `bgone.jobs.download(job, "out/")`; on `AsyncClient` the same
+calls, awaited.
 Only httpx is needed: the SDK imports nothing of the server (the `bgone` package).
 """
 
 from bgone_client._async import AsyncClient
+from bgone_client._async_jobs import AsyncJobs
 from bgone_client._errors import (
     ERRORS_BY_CODE,
     ERRORS_BY_STATUS,
@@ -70,6 +72,7 @@ __all__ = [
     "RETRY_STATUSES",
     "AccountInfo",
     "AsyncClient",
+    "AsyncJobs",
     "AuthenticationError",
     "BgoneAPIError",
     "BgoneClientError",

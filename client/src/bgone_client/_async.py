@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import httpx
 
+from bgone_client._async_jobs import AsyncJobs
+from bgone_client._errors import BgoneConnectionError, api_error
 from bgone_client._models import AccountInfo, RemovalResult
 from bgone_client._requests import (
     DEFAULT_BASE_URL,
@@ -44,6 +47,7 @@ class AsyncClient(ClientBase):
         self._http = httpx.AsyncClient(
             base_url=self.base_url, headers=self._headers, timeout=timeout, transport=transport
         )
+        self.jobs = AsyncJobs(self, sleep)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -61,6 +65,18 @@ class AsyncClient(ClientBase):
             return await self._http.request(call.method, call.path, **call.arguments())
         except httpx.TransportError as error:
             return error  # the retry policy decides whether this one is worth another try
+
+    @asynccontextmanager
+    async def _stream(self, method: str, path: str) -> AsyncIterator[httpx.Response]:
+        """A streamed answer (a job's results ZIP); an error answer raises as `_send` does."""
+        try:
+            async with self._http.stream(method, path) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise api_error(response)
+                yield response
+        except httpx.TransportError as error:
+            raise BgoneConnectionError(f"{method} {path}: {error}") from error
 
     async def _send(self, call: Call) -> httpx.Response:
         attempts = self.retry_policy.attempts(call.method, call.path, call.idempotent)

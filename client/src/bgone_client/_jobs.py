@@ -110,7 +110,7 @@ class Jobs:
         return Job.from_json(answer.json())
 
     def get(self, job: Job | str) -> Job:
-        return Job.from_json(self._client._send(Call("GET", _path(job))).json())
+        return Job.from_json(self._client._send(Call("GET", job_path(job))).json())
 
     def recent(self, limit: int = 20) -> list[Job]:
         """The account's latest jobs, newest first."""
@@ -118,7 +118,7 @@ class Jobs:
         return [Job.from_json(job) for job in answer.json()["jobs"]]
 
     def cancel(self, job: Job | str) -> Job:
-        return Job.from_json(self._client._send(Call("DELETE", _path(job))).json())
+        return Job.from_json(self._client._send(Call("DELETE", job_path(job))).json())
 
     def wait(
         self,
@@ -130,46 +130,69 @@ class Jobs:
     ) -> Job:
         """Poll until the job has ended; `on_progress` sees each state. TimeoutError past
         `timeout` seconds."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
         while True:
             current = self.get(job)
             if on_progress is not None:
                 on_progress(current)
             if current.finished:
                 return current
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"job {current.id} still {current.state} after {timeout} s")
+            deadline.check(current)
             self._sleep(poll_seconds)
 
     def download(self, job: Job | str, directory: str | os.PathLike[str]) -> list[Path]:
         """Write the job's results into `directory` (and its errors.json); their paths."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        archive = target / f".{_job_id(job)}.zip.part"
+        archive = archive_path(job, directory)
         with (
-            self._client._stream("GET", f"{_path(job)}/results.zip") as response,
+            self._client._stream("GET", f"{job_path(job)}/results.zip") as response,
             archive.open("wb") as out,
         ):
             for chunk in response.iter_bytes():
                 out.write(chunk)
-        written: list[Path] = []
-        try:
-            with zipfile.ZipFile(archive) as opened:
-                for info in opened.infolist():
-                    name = PurePosixPath(info.filename).name  # never a path from the archive
-                    if not name or name != info.filename:
-                        continue
-                    with opened.open(info) as entry, (target / name).open("wb") as out:
-                        shutil.copyfileobj(entry, out)
-                    written.append(target / name)
-        finally:
-            archive.unlink(missing_ok=True)
-        return written
+        return extract_results(archive)
 
 
-def _job_id(job: Job | str) -> str:
+class Deadline:
+    """How long `wait` may poll: TimeoutError once `timeout` seconds have passed."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self._end = None if timeout is None else time.monotonic() + timeout
+
+    def check(self, current: Job) -> None:
+        if self._end is not None and time.monotonic() > self._end:
+            raise TimeoutError(f"job {current.id} still {current.state} after {self.timeout} s")
+
+
+def archive_path(job: Job | str, directory: str | os.PathLike[str]) -> Path:
+    """Where a download keeps the results ZIP until it is extracted (the directory made)."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    return target / f".{job_id(job)}.zip.part"
+
+
+def extract_results(archive: Path) -> list[Path]:
+    """The ZIP's plain entries written beside it (never a path from the archive), then the
+    ZIP deleted; the paths written."""
+    target = archive.parent
+    written: list[Path] = []
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            for info in opened.infolist():
+                name = PurePosixPath(info.filename).name
+                if not name or name != info.filename:
+                    continue
+                with opened.open(info) as entry, (target / name).open("wb") as out:
+                    shutil.copyfileobj(entry, out)
+                written.append(target / name)
+    finally:
+        archive.unlink(missing_ok=True)
+    return written
+
+
+def job_id(job: Job | str) -> str:
     return job.id if isinstance(job, Job) else job
 
 
-def _path(job: Job | str) -> str:
-    return f"{JOBS_PATH}/{_job_id(job)}"
+def job_path(job: Job | str) -> str:
+    return f"{JOBS_PATH}/{job_id(job)}"

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
-from bgone_client import Client, RemoveOptions
+from bgone_client import AsyncClient, Client, RemoveOptions
 from tests.support.imagegen import encode, gradient_rgb
 from tests.support.servers import server_fixtures
 from tests.support.stack import Server, Stack
@@ -45,6 +46,26 @@ def test_the_sdk_submits_waits_and_downloads(
     ]
     assert sorted(path.name for path in written) == ["0000-a.png", "0002-c.png", "errors.json"]
     assert (tmp_path / "out" / "0000-a.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_async_sdk_submits_waits_and_downloads(
+    fronts_stack: Stack, fronts_server: Server, tmp_path: Path
+) -> None:
+    key = fronts_stack.key(fronts_stack.account("business"))
+    folder = photos(tmp_path / "in")
+
+    async def run() -> list[Path]:
+        async with AsyncClient(key, fronts_server.base_url) as client:
+            job = await client.jobs.submit(sorted(folder.glob("*.*g")))
+            ended = await client.jobs.wait(job, poll_seconds=0.2, timeout=120)
+            assert ended.state == "completed"
+            assert [item.state for item in ended.items] == ["succeeded", "failed", "succeeded"]
+            assert [j.id for j in await client.jobs.recent()] == [job.id]
+            return await client.jobs.download(ended, tmp_path / "out")
+
+    written = asyncio.run(run())
+    assert sorted(path.name for path in written) == ["0000-a.png", "0002-c.png", "errors.json"]
+    assert (tmp_path / "out" / "0002-c.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_the_cli_submits_a_directory_and_writes_the_results(
