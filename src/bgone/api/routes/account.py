@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bgone.api.deps import KeyContextDep
 from bgone.domain.authentication import KeyContext
-from bgone.inference.best import best_plan
+from bgone.inference.best import BestPlan, best_plan
+from bgone.server.container import Services
 from bgone.server.deps import ServicesDep
 from bgone.services.account_summary import AccountSummary
 
@@ -81,10 +82,15 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _blocking_checks(services: Services) -> tuple[bool, BestPlan]:
+    return services.database_ready(), best_plan(services.settings.models_path)
+
+
 @health_router.get("/readyz", summary="Readiness: database reachable and model loaded")
 async def ready(services: ServicesDep) -> JSONResponse:
-    database = await run_in_threadpool(services.database_ready)
-    plan = await run_in_threadpool(best_plan, services.settings.models_path)
+    # One hop to a thread for both blocking checks: under load each hop waits its turn for
+    # the interpreter behind the image threads, so a probe makes as few as it can.
+    database, plan = await run_in_threadpool(_blocking_checks, services)
     models = services.remover.pool.loaded()
     model_ok = services.settings.default_model in models
     body = {
