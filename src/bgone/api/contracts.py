@@ -8,16 +8,19 @@ compatibility-only ones validated here, come from `bgone.inference.option_table`
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import json
 import re
 from base64 import b64decode
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, UploadFile
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from bgone.errors import (
@@ -151,6 +154,55 @@ async def _read_upload(upload: UploadFile, name: str, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _multipart_fields(
+    request: Request, part_limit: int, max_bytes: int
+) -> tuple[dict[str, str], dict[str, bytes]]:
+    """A multipart body's text and file fields, parsed in a thread once received whole.
+
+    Parsing a 25 MB upload on the event loop held it for most of its time (Starlette's
+    parser, with a hop to AnyIO's thread pool per chunk written to its spooled file and per
+    chunk read back): `/readyz` and the other customers' requests waited behind it. Only
+    admitted requests get here (admission refuses before the body is read), and the
+    middleware bounds the body, so receiving it whole costs what holding its bytes costs
+    next anyway; then one hop to a thread parses it.
+    """
+    chunks = [chunk async for chunk in request.stream()]
+    return await run_in_threadpool(_parse_multipart, request.headers, chunks, part_limit, max_bytes)
+
+
+def _parse_multipart(
+    headers: Headers, chunks: list[bytes], part_limit: int, max_bytes: int
+) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Starlette's own multipart parser (its limits and messages), driven to its end in this
+    thread: with its files kept in memory up to `part_limit` it awaits nothing but the chunks
+    given, so a loop of its own runs it here."""
+
+    async def given() -> AsyncGenerator[bytes, None]:
+        chunks.reverse()
+        while chunks:  # each chunk let go as it is parsed: the body is not held twice
+            yield chunks.pop()
+
+    parser = MultiPartParser(headers, given(), max_files=4, max_fields=64, max_part_size=part_limit)
+    parser.spool_max_size = part_limit
+    try:
+        form = asyncio.run(parser.parse())
+    except MultiPartException as error:  # what request.form() raises for it
+        raise HTTPException(status_code=400, detail=error.message) from None
+    texts: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for key, value in form.multi_items():
+        name = key.lower()
+        if isinstance(value, UploadFile):
+            with value.file:
+                data = value.file.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise FileTooLarge(f"{name} exceeds the limit of {max_bytes} bytes.")
+            files[name] = data
+        else:
+            texts[name] = value
+    return texts, files
+
+
 def _text_value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -167,10 +219,12 @@ async def _collect(
     texts: dict[str, str] = {}
     files: dict[str, bytes] = {}
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        part_limit = max_bytes * 4 // 3 + 4096
         try:
-            form = await request.form(
-                max_files=4, max_fields=64, max_part_size=max_bytes * 4 // 3 + 4096
-            )
+            if content_type == "multipart/form-data":
+                texts, files = await _multipart_fields(request, part_limit, max_bytes)
+                return texts, files, False
+            form = await request.form(max_files=4, max_fields=64, max_part_size=part_limit)
         except HTTPException as error:
             # Starlette reports every multipart limit as a 400; a field too big is a 413.
             if "exceeded maximum size" in str(error.detail):
