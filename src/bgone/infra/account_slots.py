@@ -16,14 +16,19 @@ account past its share by weight waits (it is not refused: a customer at the sha
 concurrency always fits) until the account's earlier images are done, or until no other
 account is served. One image of an account always runs, however heavy.
 
+A request counts from before its body is read (`receiving`): sixteen uploads sent at once
+all passed the look before any of them held a slot, were each received and parsed whole (25
+MB apiece), and only then were all but the share refused. Counted while they arrive, the
+ones past the share are refused before their bodies are read.
+
 Bookkeeping on the event loop thread only (admission and release happen there): no lock.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from bgone.errors import ConcurrencyLimitExceeded
@@ -41,12 +46,14 @@ class AccountSlots:
         self.share = share
         self._retry_after = retry_after
         self._held: dict[Hashable, _Held] = {}
+        self._receiving: dict[Hashable, int] = {}  # requests whose body is being read
         self._wakeups: list[asyncio.Future[None]] = []  # images waiting for their weight
 
     def held_by(self, account: Hashable) -> int:
-        """The account's images in process (running or waiting for their weight)."""
+        """The account's images in process (running or waiting for their weight), and its
+        requests still being received."""
         held = self._held.get(account)
-        return held.images if held is not None else 0
+        return (held.images if held is not None else 0) + self._receiving.get(account, 0)
 
     def refuse_if_full(self, account: Hashable) -> None:
         """Raise what `holding` would raise now; takes no slot."""
@@ -66,6 +73,20 @@ class AccountSlots:
         if not any(other != account for other in self._held):
             return True  # alone on the replica: counted in images only
         return held.weight + weight <= self.share
+
+    @contextmanager
+    def receiving(self, account: Hashable) -> Iterator[None]:
+        """One of the account's requests while its body is read (before `holding`)."""
+        self.refuse_if_full(account)
+        self._receiving[account] = self._receiving.get(account, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._receiving[account] - 1
+            if left:
+                self._receiving[account] = left
+            else:
+                del self._receiving[account]
 
     @asynccontextmanager
     async def holding(self, account: Hashable, weight: float = 1.0) -> AsyncIterator[None]:

@@ -26,7 +26,7 @@ written from (`RemovalLedger`). Every side effect happens once, in this order:
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -74,6 +74,8 @@ class InProcessSlots(Protocol):
     """Each account's images in process across stages (`bgone.infra.account_slots`)."""
 
     def refuse_if_full(self, account: Hashable) -> None: ...
+
+    def receiving(self, account: Hashable) -> AbstractContextManager[None]: ...
 
     def holding(
         self, account: Hashable, weight: float = 1.0
@@ -198,6 +200,12 @@ class RemovalService:
             )
         metrics.observe_engine_timings(result.timings, result.models_used)
         return self._settle(caller, ledger, result)
+
+    def receiving(self, caller: KeyContext) -> AbstractContextManager[None]:
+        """Around reading a request's body, after `refuse_when_exhausted`: the request counts
+        against the account's share of images in process while it arrives."""
+        slots = self.pools.in_process
+        return nullcontext() if slots is None else slots.receiving(caller.account_id)
 
     def _in_process(self, account: Hashable, weight: float) -> AbstractAsyncContextManager[None]:
         slots = self.pools.in_process

@@ -123,3 +123,25 @@ def test_a_waiting_image_cancelled_leaves_nothing_held() -> None:
         assert slots.held_by("big") == 0
 
     asyncio.run(scenario())
+
+
+def test_requests_still_arriving_count_against_the_share() -> None:
+    """Sixteen uploads at once: those past the share are refused before their bodies are
+    read, not after each was received whole."""
+
+    async def scenario() -> None:
+        slots = AccountSlots(share=2, retry_after=lambda: 2)
+        with slots.receiving("a"), slots.receiving("a"):
+            with pytest.raises(ConcurrencyLimitExceeded):
+                slots.refuse_if_full("a")
+            with pytest.raises(ConcurrencyLimitExceeded), slots.receiving("a"):
+                pass
+            slots.refuse_if_full("b")
+        assert slots.held_by("a") == 0
+        with slots.receiving("a"):  # received, then in process: never counted twice
+            pass
+        async with slots.holding("a", LIGHT):
+            with slots.receiving("a"):
+                assert slots.held_by("a") == 2
+
+    asyncio.run(scenario())

@@ -41,7 +41,8 @@ async def remove(
     """Parse the contract's body, run the removal use case, answer in the contract's shape."""
     # Before the body is read: an account over its rate limit costs no upload parsing.
     await services.removal.refuse_when_exhausted(context, record)
-    parsed = await parse_request(request, contract, services.settings.max_upload_bytes)
+    with services.removal.receiving(context):  # counts against the account's share meanwhile
+        parsed = await parse_request(request, contract, services.settings.max_upload_bytes)
     removal = RemovalRequest(
         caller=context,
         endpoint=endpoint_of(request.scope),
