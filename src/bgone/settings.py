@@ -185,6 +185,9 @@ class Settings(BaseSettings):
     # shares with API replicas the interactive requests (a status poll, a removal) are
     # scheduled ahead of batch items; alone on its machine it loses nothing. 0 keeps it.
     worker_nice: int = Field(default=10, ge=0, le=19)
+    # How many malloc arenas glibc may give the threads of `bgone serve` and `bgone worker`
+    # (bgone.infra.malloc_arenas): fewer arenas, a lower peak on large photos. 0: glibc's own.
+    malloc_arenas: int = Field(default=2, ge=0)
     # Whether `bgone serve` also runs job items in process: "auto" does in the embedded
     # default (SQLite, no Redis), where nothing else would; "off" leaves them to workers.
     serve_jobs: Literal["auto", "on", "off"] = "auto"

@@ -23,6 +23,7 @@ def serve(
 ) -> None:
     """Run the API server (applies database migrations first)."""
     from bgone.infra import metrics
+    from bgone.infra.malloc_arenas import limit_malloc_arenas
     from bgone.server.app import create_app
     from bgone.server.metrics_http import MetricsServer
     from bgone.server.request_log import configure_logging
@@ -31,6 +32,7 @@ def serve(
     # secret, the usage journal) is the operator's alone: files 0600, directories 0700.
     os.umask(0o077)
     settings = Settings()
+    limit_malloc_arenas(settings.malloc_arenas)  # before the model's threads start
     if settings.metrics_multiprocess_dir is not None:
         metrics.use_multiprocess(settings.metrics_multiprocess_dir)
     configure_logging(settings.log_format, settings.log_level)

@@ -40,11 +40,13 @@ def worker(
 def _run_one() -> None:
     from bgone.db.migrate import upgrade
     from bgone.infra import metrics
+    from bgone.infra.malloc_arenas import limit_malloc_arenas
     from bgone.server.container import Services
     from bgone.server.request_log import configure_logging
 
     os.umask(0o077)
     settings = Settings()
+    limit_malloc_arenas(settings.malloc_arenas)  # before the model's threads start
     lower_priority(settings.worker_nice)
     if settings.metrics_multiprocess_dir is not None:
         # A worker's charges and engine timings are scraped from the API replica that
