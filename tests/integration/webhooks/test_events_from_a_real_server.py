@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import httpx
+from huey import Huey
 
 from bgone.domain.roles import GRANTS, Role
 from bgone.infra.task_queue import ConsumerPlan, build_consumer, build_task_queue
@@ -21,7 +23,7 @@ from bgone.services.webhook_tasks import WebhookTasks
 from bgone.services.webhooks import WebhookService
 from tests.support.servers import POSTGRES_REDIS, SQLITE, server_fixtures
 from tests.support.stack import Server, Stack
-from tests.support.webhook_receiver import webhook_receiver
+from tests.support.webhook_receiver import Receiver, webhook_receiver
 
 LOOPBACK = parse_networks(["127.0.0.0/8"])
 # Only this test's consumer takes the server's tasks: an embedded `bgone serve` consumes too,
@@ -32,39 +34,55 @@ events_stack, events_server = server_fixtures(
 )
 
 
-def test_a_revocation_through_the_api_is_delivered(
-    events_server: Server, events_stack: Stack
-) -> None:
-    server, stack = events_server, events_stack
-    account = stack.account("business")
-    manage_key = stack.key(account)
-    ring = load_secret_ring(stack.settings)  # the server's: it seals and we open
+def subscribed_receiver(stack: Stack, account: int) -> tuple[Huey, WebhookService]:
+    """The server's task queue, with webhook handlers bound as a consumer's would be, and a
+    webhook service on the same storage (the server's ring: it seals and we open)."""
+    ring = load_secret_ring(stack.settings)
     queue = build_task_queue(stack.settings)
     tasks = WebhookTasks(queue)
     tasks.handle_with(
         EventFanOut(stack.sessions, tasks),
         DeliveryAttempts(stack.sessions, ring, WebhookSender(5.0, LOOPBACK), tasks),
     )
-    owner = KeyActor(account, "tests", granted=GRANTS[Role.OWNER])
-    service = WebhookService(stack.sessions, stack.sessions, ring, tasks, LOOPBACK)
-    with webhook_receiver() as receiver:
-        made = service.create(owner, receiver.url, ["key.revoked"])
-        receiver.secret = made.secret
-        headers = {"x-api-key": manage_key}
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
-            created = client.post("/api/keys", json={"name": "doomed"})
-            key_id = created.json()["data"]["id"]
-            assert client.delete(f"/api/keys/{key_id}").status_code == 200
-        consumer = build_consumer(queue, ConsumerPlan(workers=2, poll_seconds=0.1, periodic=False))
-        consumer.start()
-        try:
-            [got] = receiver.wait_for(1)
-        finally:
-            consumer.stop(graceful=True)
+    return queue, WebhookService(stack.sessions, stack.sessions, ring, tasks, LOOPBACK)
+
+
+def delivered_once(queue: Huey, receiver: Receiver) -> dict[str, Any]:
+    """Run a consumer until the receiver has one delivery; its verified event."""
+    consumer = build_consumer(queue, ConsumerPlan(workers=2, poll_seconds=0.1, periodic=False))
+    consumer.start()
+    try:
+        [got] = receiver.wait_for(1)
+    finally:
+        consumer.stop(graceful=True)
     assert got.verified is not None, "the signature did not verify"
     assert got.verified["type"] == "key.revoked"
-    assert got.verified["data"]["key_id"] == key_id
-    assert got.verified["data"]["revoked_by"].startswith("key:key_")  # the manage key
+    return got.verified
+
+
+def new_key_id(server: Server, manage_key: str) -> str:
+    headers = {"x-api-key": manage_key}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+        return str(client.post("/api/keys", json={"name": "doomed"}).json()["data"]["id"])
+
+
+def test_a_revocation_through_the_api_is_delivered(
+    events_server: Server, events_stack: Stack
+) -> None:
+    server, stack = events_server, events_stack
+    account = stack.account("business")
+    manage_key = stack.key(account)
+    queue, service = subscribed_receiver(stack, account)
+    owner = KeyActor(account, "tests", granted=GRANTS[Role.OWNER])
+    with webhook_receiver() as receiver:
+        receiver.secret = service.create(owner, receiver.url, ["key.revoked"]).secret
+        key_id = new_key_id(server, manage_key)
+        headers = {"x-api-key": manage_key}
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+            assert client.delete(f"/api/keys/{key_id}").status_code == 200
+        event = delivered_once(queue, receiver)
+    assert event["data"]["key_id"] == key_id
+    assert event["data"]["revoked_by"].startswith("key:key_")  # the manage key
 
 
 def test_a_revocation_by_the_operator_cli_is_delivered(
@@ -73,20 +91,11 @@ def test_a_revocation_by_the_operator_cli_is_delivered(
     """`bgone keys revoke` enqueues key.revoked on the deployment's queue, as the API does."""
     server, stack = events_server, events_stack
     account = stack.account("business")
-    headers = {"x-api-key": stack.key(account)}
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
-        key_id = client.post("/api/keys", json={"name": "doomed"}).json()["data"]["id"]
-    ring = load_secret_ring(stack.settings)
-    queue = build_task_queue(stack.settings)
-    tasks = WebhookTasks(queue)
-    tasks.handle_with(
-        EventFanOut(stack.sessions, tasks),
-        DeliveryAttempts(stack.sessions, ring, WebhookSender(5.0, LOOPBACK), tasks),
-    )
+    queue, service = subscribed_receiver(stack, account)
     owner = KeyActor(account, "tests", granted=GRANTS[Role.OWNER])
-    service = WebhookService(stack.sessions, stack.sessions, ring, tasks, LOOPBACK)
     with webhook_receiver() as receiver:
         receiver.secret = service.create(owner, receiver.url, ["key.revoked"]).secret
+        key_id = new_key_id(server, stack.key(account))
         revoked = subprocess.run(
             [sys.executable, "-m", "bgone", "keys", "revoke", key_id],
             env=stack.env,
@@ -95,13 +104,6 @@ def test_a_revocation_by_the_operator_cli_is_delivered(
             timeout=120,
         )
         assert revoked.returncode == 0, revoked.stderr
-        consumer = build_consumer(queue, ConsumerPlan(workers=2, poll_seconds=0.1, periodic=False))
-        consumer.start()
-        try:
-            [got] = receiver.wait_for(1)
-        finally:
-            consumer.stop(graceful=True)
-    assert got.verified is not None, "the signature did not verify"
-    assert got.verified["type"] == "key.revoked"
-    assert got.verified["data"]["key_id"] == key_id
-    assert got.verified["data"]["revoked_by"] == "operator (cli)"
+        event = delivered_once(queue, receiver)
+    assert event["data"]["key_id"] == key_id
+    assert event["data"]["revoked_by"] == "operator (cli)"
