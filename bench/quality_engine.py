@@ -25,7 +25,7 @@ from bgone.inference.best import BestLevers
 from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Channels, OutputFormat, RemovalOptions
 from bgone.inference.pipeline import Remover
-from bgone.inference.session import ModelPool, ModelSession
+from bgone.inference.session import InputResize, ModelPool, ModelSession
 from bgone.settings import Settings
 
 
@@ -44,13 +44,18 @@ class MemoSession:
         self.spec, self.family = session.spec, session.family
 
     def predict(
-        self, image: Image.Image, narrow: bool = False, release: bool = False
+        self,
+        image: Image.Image,
+        narrow: bool = False,
+        release: bool = False,
+        resize: InputResize = InputResize.LANCZOS,
     ) -> np.ndarray:
-        key = (self._name, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+        digest = hashlib.blake2b(image.tobytes(), digest_size=16).digest()
+        key = (f"{self._name} {resize}", digest)
         found = self._memo.outputs.get(key)
         if found is None:
             started = time.perf_counter()
-            mask = self._session.predict(image, narrow, release)
+            mask = self._session.predict(image, narrow, release, resize)
             found = (mask, time.perf_counter() - started)
             self._memo.outputs[key] = found
         else:

@@ -18,10 +18,17 @@ import numpy as np
 from PIL import Image
 
 from bgone.inference.fusion import to_canvas
+from bgone.inference.session import InputResize
 
 
 class Predictor(Protocol):
-    def predict(self, image: Image.Image, narrow: bool = False) -> np.ndarray: ...
+    def predict(
+        self,
+        image: Image.Image,
+        narrow: bool = False,
+        release: bool = False,
+        resize: InputResize = InputResize.LANCZOS,
+    ) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,9 @@ def mirrored_mean(
     session: Predictor, photo: Image.Image, canvas: Canvas, narrow: bool
 ) -> np.ndarray:
     """The mean of the photo's mask and its mirror image's (mirrored back), on the canvas."""
-    plain = to_canvas(session.predict(photo, narrow), canvas.width, canvas.height)
+    resize = InputResize.BICUBIC  # the pair steadies the decisions itself (session.py)
+    plain = to_canvas(session.predict(photo, narrow, resize=resize), canvas.width, canvas.height)
     mirrored_photo = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    mirrored = session.predict(mirrored_photo, narrow)[:, ::-1]
+    mirrored = session.predict(mirrored_photo, narrow, resize=resize)[:, ::-1]
     combined: np.ndarray = (plain + to_canvas(mirrored, canvas.width, canvas.height)) / 2.0
     return combined

@@ -21,7 +21,7 @@ from bgone.inference.fusion import confidence_fusion, to_canvas
 from bgone.inference.options import Refinement
 from bgone.inference.provision import is_verified
 from bgone.inference.refine import refine_mask
-from bgone.inference.session import ModelPool
+from bgone.inference.session import InputResize, ModelPool
 
 BASE_MODEL = "u2netp"
 FUSION_MODEL = "isnet"
@@ -75,7 +75,9 @@ def best_alpha(
         # One pass: IS-Net costs about ten u2netp runs, over the time budget to mirror.
         # Its working memory is handed back after the run (same CPU time, measured), so a
         # 12 MP photo's refinement, composition and encoding do not stack on top of it.
-        fusion_mask = pool.get(FUSION_MODEL).predict(photo, narrow, release=True)
+        fusion_mask = pool.get(FUSION_MODEL).predict(
+            photo, narrow, release=True, resize=InputResize.BICUBIC
+        )
         masks.append(to_canvas(fusion_mask, canvas.width, canvas.height))
         weights.append(FUSION_MODEL_WEIGHT)
     fused = confidence_fusion(masks, weights)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +60,39 @@ def check_providers(requested: tuple[str, ...]) -> None:
         )
 
 
-def preprocess(image: Image.Image, family: Family) -> np.ndarray:
+class InputResize(StrEnum):
+    """How a photo is brought to the model's input grid.
+
+    Chosen with bench/quality.py on every shared set (README, Quality). A single model run
+    (`fast`) takes Lanczos: with bicubic, saving a photo again as JPEG q85 flipped the
+    model's decision on a few photos (ecssd50's mean IoU moved by -0.0106, against -0.0027
+    with Lanczos and at most 0.0028 on every set and variant). `best` averages each photo
+    with its mirror image, which steadies those decisions by itself, and keeps bicubic,
+    whose masks scored lower there (alphamatting27 MAE 0.0731 against 0.0733).
+    """
+
+    LANCZOS = "lanczos"
+    BICUBIC = "bicubic"
+
+
+_RESAMPLING = {
+    InputResize.LANCZOS: Image.Resampling.LANCZOS,
+    InputResize.BICUBIC: Image.Resampling.BICUBIC,
+}
+
+
+def preprocess(
+    image: Image.Image, family: Family, resize: InputResize = InputResize.LANCZOS
+) -> np.ndarray:
     """RGB image -> 1x3xSxS float32 tensor, normalised as the family was trained."""
     size = family.input_size
-    # reducing_gap: a cheap integer (box) reduction first for large photos, then bicubic over
-    # at least 2x (4 MP: 8 ms instead of 15; 12 MP: 11 instead of 19; pixel values within a
-    # few levels); below a 4x ratio the result is exactly a plain bicubic resize.
-    # Bicubic rather than Lanczos: a third less time, and bench/quality.py scores it the
-    # same or better (MAE 0.0793 vs 0.0796 on alphamatting27, 0.0192 vs 0.0195 on ecssd50).
+    # reducing_gap: a cheap integer (box) reduction first for large photos, then the filter
+    # over at least 2x (Lanczos at 4 MP: 20 ms instead of 53; at 12 MP: 22 instead of 133;
+    # pixel values within a few levels); below a 4x ratio it is exactly the plain resize.
     # convert() copies even an RGB image (48 MB at 12 MP): only convert what needs it.
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     resized = np.asarray(
-        rgb.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=2.0), dtype=np.float32
+        rgb.resize((size, size), _RESAMPLING[resize], reducing_gap=2.0), dtype=np.float32
     )
     if family.scaling is InputScaling.BY_IMAGE_MAX:
         resized /= max(float(resized.max()), 1e-6)
@@ -176,12 +198,16 @@ class ModelSession:
         return np.asarray(outputs[0])
 
     def predict(
-        self, image: Image.Image, narrow: bool = False, release: bool = False
+        self,
+        image: Image.Image,
+        narrow: bool = False,
+        release: bool = False,
+        resize: InputResize = InputResize.LANCZOS,
     ) -> np.ndarray:
         """The image's mask. `release`: for a model whose working memory is large (IS-Net
         holds about 850 MB at its 1024 x 1024 input) ahead of a large photo's full-size
         stages, which would otherwise stack on top of what the arena keeps."""
-        tensor = preprocess(image, self.family)
+        tensor = preprocess(image, self.family, resize)
         return postprocess(self.run_tensor(tensor, narrow, release), self.family)
 
 
