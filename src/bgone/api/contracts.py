@@ -143,13 +143,18 @@ def decode_base64(name: str, text: str, max_bytes: int) -> bytes:
         raise InvalidOption(name, f"{name} is not valid base64.") from None
 
 
+def _too_large(name: str, max_bytes: int) -> FileTooLarge:
+    """One message for an uploaded file over the limit, streamed or parsed in memory."""
+    return FileTooLarge(f"{name} exceeds the limit of {max_bytes} bytes.")
+
+
 async def _read_upload(upload: UploadFile, name: str, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     received = 0
     while chunk := await upload.read(READ_CHUNK):
         received += len(chunk)
         if received > max_bytes:
-            raise FileTooLarge(f"{name} exceeds the limit of {max_bytes} bytes.")
+            raise _too_large(name, max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -196,7 +201,7 @@ def _parse_multipart(
             with value.file:
                 data = value.file.read(max_bytes + 1)
             if len(data) > max_bytes:
-                raise FileTooLarge(f"{name} exceeds the limit of {max_bytes} bytes.")
+                raise _too_large(name, max_bytes)
             files[name] = data
         else:
             texts[name] = value
