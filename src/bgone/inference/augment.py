@@ -45,10 +45,9 @@ class Canvas:
 
 
 def mirrored_mean(
-    session: Predictor, photo: Image.Image, canvas: Canvas, narrow: bool
+    session: Predictor, photo: Image.Image, canvas: Canvas, narrow: bool, resize: InputResize
 ) -> np.ndarray:
     """The mean of the photo's mask and its mirror image's (mirrored back), on the canvas."""
-    resize = InputResize.BICUBIC  # the pair steadies the decisions itself (session.py)
     plain = to_canvas(session.predict(photo, narrow, resize=resize), canvas.width, canvas.height)
     mirrored_photo = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     mirrored = session.predict(mirrored_photo, narrow, resize=resize)[:, ::-1]

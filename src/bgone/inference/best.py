@@ -32,6 +32,10 @@ FUSION_MODEL_WEIGHT = 0.3
 # The masks are combined on a grid of this long side (IS-Net's input size): a finer grid
 # adds nothing that the guided refinement does not take from the photo.
 CANVAS_LONG_SIDE = 1024
+# The mirrored pair samples the input grid twice, which steadies the decisions `fast` needs
+# Lanczos for (session.py, InputResize); with bicubic the fusion scored lower MAE
+# (alphamatting27 0.0731 against 0.0733, ecssd50 0.0171 against 0.0173).
+INPUT_RESIZE = InputResize.BICUBIC
 
 
 @dataclass(frozen=True)
@@ -69,14 +73,14 @@ def best_alpha(
     """The photo (RGB, working size) -> its L-mode alpha at the same size."""
     canvas = Canvas.for_photo(photo, CANVAS_LONG_SIDE)
     with_fusion = FUSION_MODEL in plan.models
-    masks = [mirrored_mean(pool.get(BASE_MODEL), photo, canvas, narrow)]
+    masks = [mirrored_mean(pool.get(BASE_MODEL), photo, canvas, narrow, INPUT_RESIZE)]
     weights = [1.0 - FUSION_MODEL_WEIGHT if with_fusion else 1.0]
     if with_fusion:
         # One pass: IS-Net costs about ten u2netp runs, over the time budget to mirror.
         # Its working memory is handed back after the run (same CPU time, measured), so a
         # 12 MP photo's refinement, composition and encoding do not stack on top of it.
         fusion_mask = pool.get(FUSION_MODEL).predict(
-            photo, narrow, release=True, resize=InputResize.BICUBIC
+            photo, narrow, release=True, resize=INPUT_RESIZE
         )
         masks.append(to_canvas(fusion_mask, canvas.width, canvas.height))
         weights.append(FUSION_MODEL_WEIGHT)

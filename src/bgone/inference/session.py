@@ -66,9 +66,8 @@ class InputResize(StrEnum):
     Chosen with bench/quality.py on every shared set (README, Quality). A single model run
     (`fast`) takes Lanczos: with bicubic, saving a photo again as JPEG q85 flipped the
     model's decision on a few photos (ecssd50's mean IoU moved by -0.0106, against -0.0027
-    with Lanczos and at most 0.0028 on every set and variant). `best` averages each photo
-    with its mirror image, which steadies those decisions by itself, and keeps bicubic,
-    whose masks scored lower there (alphamatting27 MAE 0.0731 against 0.0733).
+    with Lanczos and at most 0.0028 on every set and variant). `best` picks its own
+    (best.py, INPUT_RESIZE).
     """
 
     LANCZOS = "lanczos"
