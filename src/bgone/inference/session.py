@@ -18,6 +18,7 @@ from PIL import Image
 
 from bgone.errors import ModelError
 from bgone.inference.catalog import Family, InputScaling, ModelSpec, OutputKind, find_model
+from bgone.inference.heap import release_freed_heap
 from bgone.inference.provision import require_verified
 from bgone.inference.threadplan import CorePlan
 
@@ -162,11 +163,13 @@ class ModelSession:
         # 470 MB to 280 MB for U^2-Net, at no measurable cost in speed.
         options.enable_mem_pattern = False
         try:
-            return ort.InferenceSession(
+            session = ort.InferenceSession(
                 str(path), sess_options=options, providers=list(config.providers)
             )
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelError(f"could not load {path}: {exc}") from exc
+        release_freed_heap()  # the parsed file's temporary copies (heap.py)
+        return session
 
     def load_side_by_side_copy(self) -> None:
         """Load the single-threaded copy now (a server's default model: requests overlap)."""
