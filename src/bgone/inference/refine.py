@@ -3,6 +3,13 @@
 The default (`guided`) was chosen with `bench/quality.py`: a guided filter steered by
 the photo's luminance snaps the upscaled mask to real edges, then a contrast curve
 removes the faint haze the model leaves around subjects. See the README for figures.
+
+The refinement shapes the matte's soft values, never the subject: each pixel stays on the
+side of one half that the model's mask, upsampled as `raw` does it, puts it. The filter's
+edge moves were a coin toss on everyday photos (duts_te: of the pixels it turned to
+foreground 43% were, of those it turned to background 53% were), so without this rule it
+traded IoU for MAE there (0.7014 against raw's 0.7029); with it, the IoU of `guided` is
+the raw model's on every photo, by construction, and nearly all the MAE gain stays.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ GUIDED_RADIUS_DIVISOR = 200
 # guided filter"), so memory and time stay flat for large photos.
 GUIDED_MAX_SIDE = 800
 BAND_ROWS = 256
+# An alpha of at least this (of 255) is the subject's side of the line: 0.5, as the bench
+# and IoU count it.
+DECISION_LEVEL = 128
 
 
 def _box_mean(values: np.ndarray, radius: int) -> np.ndarray:
@@ -104,6 +114,21 @@ def contrast_curve(
     return result
 
 
+def upsample_raw(mask: np.ndarray, width: int, height: int) -> Image.Image:
+    """The model's mask as it is (8-bit), scaled to width x height with Lanczos."""
+    low_res = Image.fromarray((mask * 255).astype(np.uint8))
+    return low_res.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def keep_decision(alpha_band: np.ndarray, decision_band: np.ndarray) -> None:
+    """Refined alpha (floats, 0-255 scale) clamped in place to the side of DECISION_LEVEL
+    that `decision_band` (uint8, the raw upsampled mask) is on, and to 0-255."""
+    subject = decision_band >= DECISION_LEVEL
+    lowest = np.where(subject, np.float32(DECISION_LEVEL), np.float32(0.0))
+    highest = np.where(subject, np.float32(255.0), np.float32(DECISION_LEVEL - 1))
+    np.clip(alpha_band, lowest, highest, out=alpha_band)
+
+
 def refine_mask(mask: np.ndarray, photo: Image.Image, method: Refinement) -> Image.Image:
     """Model mask (any size, floats in [0, 1]) -> L-mode alpha at the photo's size.
 
@@ -112,11 +137,11 @@ def refine_mask(mask: np.ndarray, photo: Image.Image, method: Refinement) -> Ima
     """
     width, height = photo.size
     if method is Refinement.RAW:
-        low_res = Image.fromarray((mask * 255).astype(np.uint8))
-        return low_res.resize((width, height), Image.Resampling.LANCZOS)
+        return upsample_raw(mask, width, height)
     alpha = np.empty((height, width), dtype=np.uint8)
     if method is Refinement.GUIDED:
         guide = np.asarray(photo.convert("L"))
+        decision = np.asarray(upsample_raw(mask, width, height))
         radius = max(1, round(max(width, height) / GUIDED_RADIUS_DIVISOR))
         slope, offset = guided_coefficients(guide, mask, radius, GUIDED_EPS)
         # The contrast curve and the guide's /255 are linear, and so is bilinear upsampling:
@@ -128,7 +153,8 @@ def refine_mask(mask: np.ndarray, photo: Image.Image, method: Refinement) -> Ima
             bottom = min(height, top + BAND_ROWS)
             band = _band(slope, width, height, top, bottom) * guide[top:bottom]
             band += _band(offset, width, height, top, bottom)
-            alpha[top:bottom] = np.rint(np.clip(band, 0.0, 255.0, out=band), out=band)
+            keep_decision(band, decision[top:bottom])
+            alpha[top:bottom] = np.rint(band, out=band)
         return Image.fromarray(alpha)
     for top in range(0, height, BAND_ROWS):
         bottom = min(height, top + BAND_ROWS)
