@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from bgone.inference.options import Refinement
-from bgone.inference.refine import BAND_ROWS, refine_mask
+from bgone.inference.refine import BAND_ROWS, keep_decision, refine_mask
 
 
 def soft_disc(size: int, centre: tuple[float, float], radius: float) -> np.ndarray:
@@ -36,3 +36,15 @@ def test_guided_keeps_every_pixel_on_the_raw_masks_side(size: tuple[int, int]) -
     assert np.array_equal(guided >= 128, raw >= 128)
     # ... while it still refines: the soft values differ from the raw upsampling.
     assert np.abs(guided.astype(int) - raw.astype(int)).mean() > 1.0
+
+
+def test_clamping_the_rounded_levels_equals_clamping_before_rounding() -> None:
+    refined = np.random.default_rng(3).uniform(-20.0, 280.0, (64, 64)).astype(np.float32)
+    decision = np.random.default_rng(4).integers(0, 256, (64, 64), dtype=np.uint8)
+    subject = decision >= 128
+    expected = np.rint(
+        np.clip(refined, np.where(subject, 128.0, 0.0), np.where(subject, 255.0, 127.0))
+    ).astype(np.uint8)
+    levels = np.rint(np.clip(refined, 0.0, 255.0)).astype(np.uint8)
+    keep_decision(levels, decision)
+    assert np.array_equal(levels, expected)
