@@ -1,6 +1,6 @@
 """Quality benchmark: bgone's tiers beside rembg's pipelines, same u2netp, one run.
 
-    python -m bench.quality [--datasets DIR] [--limit N] [--no-rembg] [--no-timing]
+    python bench/quality.py [--datasets DIR] [--limit N] [--no-rembg] [--no-timing]
 
 Per shared set (alphamatting27, ecssd50, duts_te) it prints MAE, IoU, the trimap-band MAE
 (alphamatting27) and the median seconds per image of: bgone `fast` (the default), `best`,
@@ -18,6 +18,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as `python bench/quality.py`, Python puts bench/ on the path, not the repository:
+    # put the repository there too, so `bench` imports as the package it is under `-m`.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.quality_data import SETS, VARIANTS, Sample, load_set
 from bench.quality_engine import Engine, Outcome, Pipeline
