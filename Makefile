@@ -38,11 +38,10 @@ test-fast: install
 	$(BIN)/pytest tests/unit -m "not postgres"
 
 # Everything: unit, integration (real model, databases, browser) and hardening, in
-# TEST_WORKERS pytest-xdist processes. Most of the suite waits on child servers, Chromium
-# and databases rather than computing, so two workers on the 2-core dev machine took it
-# from 1,015 s to 612 s (2026-12-02, same tests, all passed). Every test already makes its
-# own databases, Redis prefixes and ports, so workers never share state. TEST_WORKERS=0
-# runs it in one process.
+# TEST_WORKERS pytest-xdist processes (0: one process). Most of the suite waits on child
+# servers, Chromium and databases rather than computing, so a second worker fills the
+# idle core (figures: docs/architecture.md); every test makes its own databases, Redis
+# prefixes and ports, so workers share no state.
 TEST_WORKERS ?= 2
 test: check
 	$(BIN)/pytest -n $(TEST_WORKERS)
