@@ -28,6 +28,7 @@ from bench.quality_data import SETS, VARIANTS, Sample, load_set
 from bench.quality_engine import Engine, Outcome, Pipeline
 from bench.quality_rembg import run_rembg
 from bench.quality_targets import Results, targets
+from bgone.inference.best import BestLevers
 from bgone.inference.options import Quality, Refinement, RemovalOptions
 from bgone.settings import Settings
 
@@ -38,18 +39,31 @@ PIPELINES = (
     FAST,
     Pipeline("bgone best", RemovalOptions(quality=Quality.BEST)),
     Pipeline("bgone best, no isnet", RemovalOptions(quality=Quality.BEST), True),
+    # What `best` was before the colour model (colour_model.py), in the same run.
+    Pipeline(
+        "bgone best, no colour model",
+        RemovalOptions(quality=Quality.BEST),
+        levers=BestLevers(colour_model=False),
+    ),
+    Pipeline(
+        "bgone best, no isnet, no colour model",
+        RemovalOptions(quality=Quality.BEST),
+        True,
+        levers=BestLevers(colour_model=False),
+    ),
     # The hair set only: the lever exists for hair, and loses there already (best.py).
     Pipeline(
         "bgone best + band matting (not adopted)",
         RemovalOptions(quality=Quality.BEST),
-        band_matting=True,
+        levers=BestLevers(band_matting=True),
         sets=("alphamatting27",),
     ),
     Pipeline("u2netp raw", RemovalOptions(model="u2netp", refinement=Refinement.RAW)),
     Pipeline("isnet raw", RemovalOptions(model="isnet", refinement=Refinement.RAW)),
 )
 # IS-Net has almost certainly been trained on DUTS-TE's photos (README, Quality).
-SEEN = {("duts_te", "bgone best"), ("duts_te", "isnet raw")}
+SEEN = {("duts_te", "bgone best"), ("duts_te", "bgone best, no colour model")}
+SEEN |= {("duts_te", "isnet raw")}
 
 
 def log(message: str) -> None:
@@ -74,14 +88,14 @@ def row(set_name: str, label: str, outcome: Outcome) -> str:
     band = f"{outcome.score.band_mae:.4f}" if outcome.score.band_mae is not None else "-"
     seen = " (isnet has seen these)" if (set_name, label) in SEEN else ""
     return (
-        f"| {set_name:14} | {label + seen:44} | {outcome.score.mae:.4f} | "
+        f"| {set_name:14} | {label + seen:52} | {outcome.score.mae:.4f} | "
         f"{outcome.score.iou:.4f} | {band:>8} | {outcome.median_seconds:6.3f} |"
     )
 
 
 def print_table(results: Results) -> None:
-    print("| set            | pipeline" + " " * 36 + " | MAE    | IoU    | band MAE | s/img  |")
-    print("|" + "|".join(["-" * 16, "-" * 46, "-" * 8, "-" * 8, "-" * 10, "-" * 8]) + "|")
+    print("| set            | pipeline" + " " * 44 + " | MAE    | IoU    | band MAE | s/img  |")
+    print("|" + "|".join(["-" * 16, "-" * 54, "-" * 8, "-" * 8, "-" * 10, "-" * 8]) + "|")
     for set_name in results.sets:
         for label, by_set in results.table.items():
             if set_name in by_set:

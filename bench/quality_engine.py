@@ -77,7 +77,8 @@ class Pipeline:
     label: str
     options: RemovalOptions
     without_fusion_model: bool = False  # run with a model dir that holds u2netp only
-    band_matting: bool = False  # best's lever that is off by default (best.py)
+    # best's levers, flipped for the bench's own rows (frozen, so one shared default is safe)
+    levers: BestLevers = field(default_factory=BestLevers)
     sets: tuple[str, ...] | None = None  # None: every set
 
 
@@ -93,15 +94,22 @@ class Engine:
 
     def __init__(self, settings: Settings, scratch: Path) -> None:
         self.memo = Memo()
-        self.full = Remover(EngineConfig.from_settings(settings), MemoPool(settings, self.memo))
+        self.settings = settings
         base_only = scratch / "u2netp-only"
         base_only.mkdir()
         shutil.copyfile(settings.models_path / "u2netp.onnx", base_only / "u2netp.onnx")
-        alone = settings.model_copy(update={"model_dir": base_only})
-        self.base_only = Remover(EngineConfig.from_settings(alone), MemoPool(alone, self.memo))
-        self.matting = Remover(
-            EngineConfig.from_settings(settings), MemoPool(settings, self.memo), BestLevers(True)
-        )
+        self.alone = settings.model_copy(update={"model_dir": base_only})
+        self.removers: dict[tuple[bool, BestLevers], Remover] = {}
+        self.full = self.remover(False, BestLevers())
+
+    def remover(self, without_fusion_model: bool, levers: BestLevers) -> Remover:
+        key = (without_fusion_model, levers)
+        if key not in self.removers:
+            settings = self.alone if without_fusion_model else self.settings
+            self.removers[key] = Remover(
+                EngineConfig.from_settings(settings), MemoPool(settings, self.memo), levers
+            )
+        return self.removers[key]
 
     def has(self, model: str) -> bool:
         try:
@@ -113,8 +121,7 @@ class Engine:
     def alpha(
         self, pipeline: Pipeline, sample: Sample
     ) -> tuple[np.ndarray, float, tuple[str, ...]]:
-        remover = self.base_only if pipeline.without_fusion_model else self.full
-        remover = self.matting if pipeline.band_matting else remover
+        remover = self.remover(pipeline.without_fusion_model, pipeline.levers)
         options = RemovalOptions(
             channels=Channels.ALPHA,
             format=OutputFormat.PNG,

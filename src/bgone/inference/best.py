@@ -1,7 +1,8 @@
 """The `best` quality tier: every lever the installed models and the CPU allow.
 
 u2netp with test-time augmentation (augment.py); IS-Net too when it is installed, fused
-by per-pixel confidence (fusion.py); then the guided refinement. Each choice and
+by per-pixel confidence (fusion.py); the photo's own colours as a second opinion where
+the models hesitate (colour_model.py); then the guided refinement. Each choice and
 constant was made with bench/quality.py on all shared sets at once (IS-Net's weight on
 alphamatting27 and ecssd50 only: it has seen DUTS-TE's photos). Closed-form matting of
 the uncertain band (matting.py) is a measured lever that `best` leaves off: on
@@ -17,6 +18,7 @@ from PIL import Image
 
 from bgone.inference.augment import Canvas, mirrored_mean
 from bgone.inference.catalog import find_model
+from bgone.inference.colour_model import colour_model_vote
 from bgone.inference.fusion import confidence_fusion, to_canvas
 from bgone.inference.options import Refinement
 from bgone.inference.provision import is_verified
@@ -48,8 +50,11 @@ class BestPlan:
 
 @dataclass(frozen=True)
 class BestLevers:
-    """Levers measured but not on by default; the bench turns them on for its own rows."""
+    """Which of best's levers run. The defaults are what `best` is; the bench flips them
+    for its own rows (the colour model off, to show it against what `best` was without it;
+    band matting on, a lever measured and not adopted)."""
 
+    colour_model: bool = True
     band_matting: bool = False
 
 
@@ -85,6 +90,8 @@ def best_alpha(
         masks.append(to_canvas(fusion_mask, canvas.width, canvas.height))
         weights.append(FUSION_MODEL_WEIGHT)
     fused = confidence_fusion(masks, weights)
+    if levers.colour_model:
+        fused = colour_model_vote(fused, photo)
     refined = refine_mask(fused, photo, Refinement.GUIDED)
     if not levers.band_matting:
         return refined
