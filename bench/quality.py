@@ -62,8 +62,11 @@ PIPELINES = (
     Pipeline("isnet raw", RemovalOptions(model="isnet", refinement=Refinement.RAW)),
 )
 # IS-Net has almost certainly been trained on DUTS-TE's photos (README, Quality).
-SEEN = {("duts_te", "bgone best"), ("duts_te", "bgone best, no colour model")}
-SEEN |= {("duts_te", "isnet raw")}
+SEEN = {
+    ("duts_te", "bgone best"),
+    ("duts_te", "bgone best, no colour model"),
+    ("duts_te", "isnet raw"),
+}
 
 
 def log(message: str) -> None:

@@ -63,7 +63,7 @@ def colour_model_vote(
     background_model = np.zeros((1, 65), np.float64)
     foreground_model = np.zeros((1, 65), np.float64)
     cv2.grabCut(
-        np.ascontiguousarray(colours),  # channel order is immaterial to the mixtures
+        colours,  # RGB: the channel order is immaterial to the mixtures
         labels,
         (0, 0, 0, 0),  # no rectangle: the labels seed both sides
         background_model,
