@@ -50,7 +50,7 @@ class Refinement(StrEnum):
 
 class Quality(StrEnum):
     FAST = "fast"  # one model run, guided refinement (default)
-    BEST = "best"  # every installed model fused, the colour model (inference/best.py)
+    BEST = "best"  # u2netp mirrored, isnet fusion when installed, the colour model
 
 
 def quality_conflict(quality: Quality, model: str | None, refinement: Refinement | None) -> None:

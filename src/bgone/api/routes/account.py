@@ -97,8 +97,9 @@ async def ready(services: ServicesDep) -> JSONResponse:
         "status": "ready" if database and model_ok else "not_ready",
         "database": "ok" if database else "unreachable",
         "models": models,
-        # What quality=best runs here (u2net-int8 and isnet where installed).
-        "best_quality_models": list(plan.models),
+        "best_quality_models": list(
+            plan.models
+        ),  # what quality=best runs here (isnet if installed)
         "pipeline": {
             "pending": services.gate.pending,
             "workers": services.gate.workers,
