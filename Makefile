@@ -51,7 +51,8 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench-quality: models
-	$(BIN)/bgone models pull isnet --accept-licence
+	$(BIN)/bgone models pull isnet u2net --accept-licence
+	$(BIN)/bgone models quantize u2net
 	$(BIN)/python -m bench.quality
 
 # The README's pictures are taken by the browser tests; this copies the latest ones over.

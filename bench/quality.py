@@ -4,10 +4,10 @@
 
 Per shared set (alphamatting27, ecssd50, duts_te) it prints MAE, IoU, the trimap-band MAE
 (alphamatting27) and the median seconds per image of: bgone `fast` (the default), `best`,
-`best` without isnet, the raw models, and rembg's default, `post_process_mask` and
-`alpha_matting`; then who wins where, the robustness check of the default (photo resized
-by 0.9x or saved again as JPEG q85), the times of `best` at 1 and 12 MP, and every target
-of the README's Quality section as PASS/FAIL, relative to this run.
+`best` without isnet and with u2netp alone, the raw models, and rembg's default,
+`post_process_mask` and `alpha_matting`; then who wins where, the robustness check of the
+default (photo resized by 0.9x or saved again as JPEG q85), the times of `best` at 1 and
+12 MP, and every target of the README's Quality section as PASS/FAIL, relative to this run.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ if __package__ in (None, ""):
 
 from bench.quality_data import SETS, VARIANTS, Sample, load_set
 from bench.quality_engine import Engine, Outcome, Pipeline
+from bench.quality_models import ModelSet
 from bench.quality_rembg import run_rembg
 from bench.quality_targets import Results, targets
 from bgone.inference.best import BestLevers
@@ -38,7 +39,8 @@ FAST = Pipeline("bgone fast (default)", RemovalOptions())
 PIPELINES = (
     FAST,
     Pipeline("bgone best", RemovalOptions(quality=Quality.BEST)),
-    Pipeline("bgone best, no isnet", RemovalOptions(quality=Quality.BEST), True),
+    Pipeline("bgone best, no isnet", RemovalOptions(quality=Quality.BEST), ModelSet.NO_ISNET),
+    Pipeline("bgone best, u2netp only", RemovalOptions(quality=Quality.BEST), ModelSet.U2NETP_ONLY),
     # What `best` was before the colour model (colour_model.py), in the same run.
     Pipeline(
         "bgone best, no colour model",
@@ -48,7 +50,7 @@ PIPELINES = (
     Pipeline(
         "bgone best, no isnet, no colour model",
         RemovalOptions(quality=Quality.BEST),
-        True,
+        ModelSet.NO_ISNET,
         levers=BestLevers(colour_model=False),
     ),
     # The hair set only: the lever exists for hair, and loses there already (best.py).
@@ -59,6 +61,7 @@ PIPELINES = (
         sets=("alphamatting27",),
     ),
     Pipeline("u2netp raw", RemovalOptions(model="u2netp", refinement=Refinement.RAW)),
+    Pipeline("u2net-int8 raw", RemovalOptions(model="u2net-int8", refinement=Refinement.RAW)),
     Pipeline("isnet raw", RemovalOptions(model="isnet", refinement=Refinement.RAW)),
 )
 # IS-Net has almost certainly been trained on DUTS-TE's photos (README, Quality).
@@ -173,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         log("times of best at 1 and 12 MP, IS-Net's bare run, the model-input resize")
         results.times["isnet bare 1 MP"] = timing("isnet-bare")
         results.times["best 1 MP"] = timing("best", "1")
-        results.times["best 1 MP, no isnet"] = timing("best", "1", "--no-isnet")
+        results.times["best 1 MP, no isnet"] = timing("best", "1", "--models", "no-isnet")
+        results.times["best 1 MP, u2netp only"] = timing("best", "1", "--models", "u2netp-only")
         results.times["best 12 MP"] = timing("best", "12")
         for megapixels in ("1", "12"):
             results.times[f"model-input resize {megapixels} MP"] = timing("resize", megapixels)

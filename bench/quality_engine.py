@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from bench.quality_data import Sample, Score, mean_score, score
+from bench.quality_models import ModelSet, model_dir_for
 from bgone.errors import ModelError
 from bgone.inference.best import BestLevers
 from bgone.inference.engine_config import EngineConfig
@@ -76,7 +76,7 @@ class MemoPool(ModelPool):
 class Pipeline:
     label: str
     options: RemovalOptions
-    without_fusion_model: bool = False  # run with a model dir that holds u2netp only
+    models: ModelSet = ModelSet.EVERY  # which of best's models its directory holds
     # best's levers, flipped for the bench's own rows (frozen, so one shared default is safe)
     levers: BestLevers = field(default_factory=BestLevers)
     sets: tuple[str, ...] | None = None  # None: every set
@@ -90,22 +90,21 @@ class Outcome:
 
 
 class Engine:
-    """Two removers over one memo: the configured model dir, and one holding u2netp only."""
+    """Removers over one memo, one per model set (the configured dir, and best's models
+    taken away one by one) and set of levers."""
 
     def __init__(self, settings: Settings, scratch: Path) -> None:
         self.memo = Memo()
         self.settings = settings
-        base_only = scratch / "u2netp-only"
-        base_only.mkdir()
-        shutil.copyfile(settings.models_path / "u2netp.onnx", base_only / "u2netp.onnx")
-        self.alone = settings.model_copy(update={"model_dir": base_only})
-        self.removers: dict[tuple[bool, BestLevers], Remover] = {}
-        self.full = self.remover(False, BestLevers())
+        self.scratch = scratch
+        self.removers: dict[tuple[ModelSet, BestLevers], Remover] = {}
+        self.full = self.remover(ModelSet.EVERY, BestLevers())
 
-    def remover(self, without_fusion_model: bool, levers: BestLevers) -> Remover:
-        key = (without_fusion_model, levers)
+    def remover(self, models: ModelSet, levers: BestLevers) -> Remover:
+        key = (models, levers)
         if key not in self.removers:
-            settings = self.alone if without_fusion_model else self.settings
+            model_dir = model_dir_for(models, self.settings.models_path, self.scratch)
+            settings = self.settings.model_copy(update={"model_dir": model_dir})
             self.removers[key] = Remover(
                 EngineConfig.from_settings(settings), MemoPool(settings, self.memo), levers
             )
@@ -121,7 +120,7 @@ class Engine:
     def alpha(
         self, pipeline: Pipeline, sample: Sample
     ) -> tuple[np.ndarray, float, tuple[str, ...]]:
-        remover = self.remover(pipeline.without_fusion_model, pipeline.levers)
+        remover = self.remover(pipeline.models, pipeline.levers)
         options = RemovalOptions(
             channels=Channels.ALPHA,
             format=OutputFormat.PNG,

@@ -1,6 +1,6 @@
 """Times for bench/quality.py, each in a fresh process so its peak RSS is its own.
 
-    python -m bench.quality_timing best MEGAPIXELS [--no-isnet]   # best in process
+    python -m bench.quality_timing best MEGAPIXELS [--models SET] # best in process
     python -m bench.quality_timing isnet-bare                      # IS-Net's session.run
     python -m bench.quality_timing resize MEGAPIXELS               # the model-input resize
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 import onnxruntime as ort
 from PIL import Image
 
+from bench.quality_models import ModelSet, model_dir_for
 from bench.speed import make_photos
 from bgone.inference.catalog import find_model
 from bgone.inference.engine_config import EngineConfig
@@ -55,12 +55,11 @@ def peak_rss_mb() -> float:
     return 0.0
 
 
-def best(megapixels: int, no_isnet: bool) -> float:
+def best(megapixels: int, models: ModelSet) -> float:
     settings = Settings()
     with tempfile.TemporaryDirectory() as scratch:
-        if no_isnet:
-            shutil.copyfile(settings.models_path / "u2netp.onnx", Path(scratch) / "u2netp.onnx")
-            settings = settings.model_copy(update={"model_dir": Path(scratch)})
+        model_dir = model_dir_for(models, settings.models_path, Path(scratch))
+        settings = settings.model_copy(update={"model_dir": model_dir})
         remover = Remover(EngineConfig.from_settings(settings))
         photo = make_photos([megapixels])[megapixels]
         options = RemovalOptions(quality=Quality.BEST)
@@ -93,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=["best", "isnet-bare", "resize"])
     parser.add_argument("megapixels", type=int, nargs="?", default=1)
-    parser.add_argument("--no-isnet", action="store_true")
+    parser.add_argument("--models", type=ModelSet, default=ModelSet.EVERY, choices=list(ModelSet))
     args = parser.parse_args(argv)
     if args.what == "best":
-        seconds = best(args.megapixels, args.no_isnet)
+        seconds = best(args.megapixels, args.models)
     elif args.what == "isnet-bare":
         seconds = isnet_bare()
     else:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from bgone.errors import BgoneError
 from bgone.inference import provision, quantize
-from bgone.inference.best import best_plan
+from bgone.inference.best import INSTALL_COMMANDS, best_plan
 from bgone.inference.catalog import FAMILIES, all_models, find_model
 from bgone.settings import Settings
 
@@ -42,8 +42,9 @@ def list_models() -> None:
         )
     console.print(table)
     plan = best_plan(settings.models_path)
-    missing = "".join(f" (pull {name} for its fusion with u2netp)" for name in plan.missing)
-    console.print(f"quality=best uses: {', '.join(plan.models)}{missing}")
+    console.print(f"quality=best uses: {', '.join(plan.models)}")
+    for name in plan.missing:
+        console.print(f"  it would add {name}: {INSTALL_COMMANDS[name]}", soft_wrap=True)
     console.print(f"model directory: {settings.models_path}")
 
 

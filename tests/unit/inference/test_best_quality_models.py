@@ -1,5 +1,6 @@
 """What `quality=best` will use (best_plan), as `/readyz` and `bgone models list` report it:
-isnet joins u2netp only when its file is installed and matches its sha256."""
+u2net-int8 and isnet join u2netp only when their files are installed and match their
+sha256."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bgone.inference import catalog
+from bgone.inference import catalog, provision
 from bgone.inference.best import best_plan
 from bgone.inference.catalog import BUILTIN_MODELS
 
@@ -23,8 +24,37 @@ def with_isnet_sha256(monkeypatch: pytest.MonkeyPatch, digest: str) -> None:
     monkeypatch.setattr(catalog, "BUILTIN_MODELS", rows)
 
 
-def test_u2netp_alone_without_isnet(tmp_path: Path) -> None:
+def test_u2netp_alone_without_the_others(tmp_path: Path) -> None:
+    plan = best_plan(tmp_path)
+    assert plan.models == ("u2netp",) and plan.missing == ("u2net-int8", "isnet")
+
+
+def registered_int8(model_dir: Path, weights: bytes) -> Path:
+    """What `bgone models quantize u2net` leaves: a local row with the copy's sha256."""
+    made = model_dir / "made.onnx"
+    made.write_bytes(weights)
+    provision.add_local("u2net-int8", made, "u2net", model_dir)
+    return model_dir / "u2net-int8.onnx"
+
+
+def test_the_int8_copy_joins_once_made(tmp_path: Path) -> None:
+    registered_int8(tmp_path, b"int8 weights")
+    plan = best_plan(tmp_path)
+    assert plan.models == ("u2netp", "u2net-int8") and plan.missing == ("isnet",)
+
+
+def test_an_int8_copy_changed_after_it_was_made_is_not_used(tmp_path: Path) -> None:
+    registered_int8(tmp_path, b"int8 weights").write_bytes(b"overwritten since")
     assert best_plan(tmp_path).models == ("u2netp",)
+
+
+def test_all_three_in_their_fusion_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    weights = b"isnet weights"
+    with_isnet_sha256(monkeypatch, hashlib.sha256(weights).hexdigest())
+    (tmp_path / "isnet.onnx").write_bytes(weights)
+    registered_int8(tmp_path, b"int8 weights")
+    plan = best_plan(tmp_path)
+    assert plan.models == ("u2netp", "u2net-int8", "isnet") and plan.missing == ()
 
 
 def test_isnet_joins_once_installed_and_verified(

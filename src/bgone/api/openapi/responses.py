@@ -36,7 +36,10 @@ HEADERS: dict[str, tuple[str, str]] = {
         "a multiple the operator sets.",
     ),
     "X-Quality": ("string", "The quality that ran: `fast` or `best`."),
-    "X-Quality-Models": ("string", "The models that ran, comma-separated: `u2netp,isnet`."),
+    "X-Quality-Models": (
+        "string",
+        "The models that ran, comma-separated: `u2netp` (fast), up to `u2netp,u2net-int8,isnet`.",
+    ),
     SUBJECT_TYPE_HEADER: (
         "string",
         "remove.bg's subject class. bgone does not classify: it is the `type` sent (`graphic` "

@@ -97,9 +97,8 @@ async def ready(services: ServicesDep) -> JSONResponse:
         "status": "ready" if database and model_ok else "not_ready",
         "database": "ok" if database else "unreachable",
         "models": models,
-        "best_quality_models": list(
-            plan.models
-        ),  # what quality=best runs here (isnet if installed)
+        # What quality=best runs here (u2net-int8 and isnet where installed).
+        "best_quality_models": list(plan.models),
         "pipeline": {
             "pending": services.gate.pending,
             "workers": services.gate.workers,
