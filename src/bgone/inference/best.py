@@ -53,6 +53,8 @@ FUSION_MODEL_WEIGHT = 0.3
 # of that flat range. Without it (1) the hair band of five alphamatting27 photos was worse
 # than `fast`'s (0.1607 against 0.1391), which is why the int8 copy was once backed out.
 ADDED_MODEL_TEMPERATURE = 2.5
+# The optional models, in the order of the plan, the vote and `X-Quality-Models`.
+ADDED_MODELS = (SECOND_MODEL, FUSION_MODEL)
 # How an operator adds each optional model (`bgone models list` says so while it lacks one).
 INSTALL_COMMANDS = {
     SECOND_MODEL: "bgone models pull u2net, then bgone models quantize u2net",
@@ -98,7 +100,7 @@ def best_plan(model_dir: Path) -> BestPlan:
     loaded): a corrupt optional file leaves `best` to the others rather than failing it.
     `/readyz` and `bgone models list` report this plan."""
     models, missing = [BASE_MODEL], list[str]()
-    for name in (SECOND_MODEL, FUSION_MODEL):
+    for name in ADDED_MODELS:
         (models if _installed(name, model_dir) else missing).append(name)
     return BestPlan(tuple(models), tuple(missing))
 
@@ -124,23 +126,16 @@ def best_alpha(
     """The photo (RGB, working size) -> its L-mode alpha at the same size."""
     canvas = Canvas.for_photo(photo, CANVAS_LONG_SIDE)
     masks = [mirrored_mean(pool.get(BASE_MODEL), photo, canvas, narrow, INPUT_RESIZE)]
-    if SECOND_MODEL in plan.models:
-        # One pass: its mirrored pair costs another run and, measured at an even share on
-        # duts_te, did worse in the fusion than this single run (0.0449 against 0.0427).
-        second = pool.get(SECOND_MODEL).predict(photo, narrow, release=True, resize=INPUT_RESIZE)
-        masks.append(
-            soften(to_canvas(second, canvas.width, canvas.height), ADDED_MODEL_TEMPERATURE)
-        )
-    if FUSION_MODEL in plan.models:
-        # One pass: IS-Net costs about ten u2netp runs, over the time budget to mirror.
-        # Its working memory is handed back after the run (same CPU time, measured), so a
-        # 12 MP photo's refinement, composition and encoding do not stack on top of it.
-        fusion_mask = pool.get(FUSION_MODEL).predict(
-            photo, narrow, release=True, resize=INPUT_RESIZE
-        )
-        masks.append(
-            soften(to_canvas(fusion_mask, canvas.width, canvas.height), ADDED_MODEL_TEMPERATURE)
-        )
+    # Each added model runs once: u2net-int8's mirrored pair did worse in the fusion than
+    # one run (at an even share on duts_te, 0.0449 against 0.0427), and IS-Net costs about
+    # ten u2netp runs, over the time budget to mirror. Each run hands its working memory
+    # back (same CPU time, measured), so a 12 MP photo's refinement, composition and
+    # encoding do not stack on top of it.
+    for name in ADDED_MODELS:
+        if name in plan.models:
+            mask = pool.get(name).predict(photo, narrow, release=True, resize=INPUT_RESIZE)
+            on_canvas = to_canvas(mask, canvas.width, canvas.height)
+            masks.append(soften(on_canvas, ADDED_MODEL_TEMPERATURE))
     fused = confidence_fusion(masks, _weights(plan))
     if levers.colour_model:
         fused = colour_model_vote(fused, photo)
